@@ -1,0 +1,56 @@
+# AutoRec course. Two commands for a fresh clone (see README):
+#   make course   set everything up, execute every notebook headless, print the key results
+#   make test     set everything up, run the unit tests and every notebook under nbval
+PYTHON ?= python3.11
+VENV ?= .venv
+VENV_NP2 ?= .venv-np2
+PY := $(VENV)/bin/python
+# Local data root: ../shared/data when it is there (CI, course machines), unless already set.
+AUTOREC_DATA ?= $(if $(wildcard ../shared/data/ml-100k/u.data),$(abspath ../shared/data))
+export AUTOREC_DATA
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export MPLBACKEND := Agg
+NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
+
+.PHONY: setup course test test-main test-numpy2 bench student sync clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[full]"
+	touch $@
+
+$(VENV_NP2)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_NP2)
+	$(VENV_NP2)/bin/python -m pip install -q --upgrade pip
+	$(VENV_NP2)/bin/python -m pip install -q -e ".[torch]" "numpy>=2" "pytest==9.2.0"
+	touch $@
+
+course: setup
+	$(PY) scripts/run_course.py --out build/course $(NOTEBOOKS)
+
+test: test-main test-numpy2
+
+test-main: setup
+	$(PY) -m pytest -q tests notebooks --nbval-lax --ignore=notebooks/student -p no:cacheprovider
+
+# The library without MXNet and with NumPy 2 (what GPU machines have): all non-MXNet unit tests.
+test-numpy2: $(VENV_NP2)/.installed
+	env -u AUTOREC_REQUIRE_MXNET $(VENV_NP2)/bin/python -m pytest -q tests -p no:cacheprovider
+
+bench: setup
+	$(PY) scripts/benchmark.py
+
+student: setup
+	$(PY) scripts/make_student.py
+
+# After editing a notebook's .py twin: regenerate the .ipynb, execute it, and re-derive the student copy.
+sync: setup
+	$(VENV)/bin/jupytext --sync notebooks/0*.py
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
+	$(PY) scripts/make_student.py
+
+clean:
+	rm -rf build runs $(VENV) $(VENV_NP2)

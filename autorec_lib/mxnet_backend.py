@@ -1,0 +1,276 @@
+"""AutoRec and matrix factorization in MXNet Gluon (hybridized), mirroring :mod:`torch_backend`.
+
+MXNet 1.9.1 is the last release (the project is retired) and needs NumPy < 1.24. Importing this
+module without MXNet raises one ImportError that names the install extra.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+try:
+    import mxnet as mx
+    from mxnet import autograd, gluon, nd
+except ImportError as err:  # pragma: no cover - exercised where MXNet is absent
+    from .experiment import MXNET_MISSING
+
+    raise ImportError(MXNET_MISSING) from err
+
+from .config import AutoRecConfig, MFConfig, TrainConfig
+from .matrix import RatingMatrix, gather_predictions
+from .objective import autorec_loss, masked_sse, weight_penalty
+from .torch_backend import DENSE_CACHE_LIMIT  # noqa: F401  (one limit for both frameworks)
+
+
+def activation(F, name: str, x):
+    """The named activation with MXNet operators (same definitions as PyTorch's)."""
+    if name == "identity":
+        return x
+    if name in ("sigmoid", "relu", "tanh"):
+        return getattr(F, name)(x)
+    if name == "elu":
+        return F.LeakyReLU(x, act_type="elu", slope=1.0)
+    return F.LeakyReLU(x, act_type="selu")
+
+
+def pick_context(name: str = "auto") -> "mx.Context":
+    """The GPU context when MXNet sees a GPU (``auto``), else the CPU: never an empty list."""
+    gpus = mx.context.num_gpus()
+    if name == "auto":
+        return mx.gpu(0) if gpus > 0 else mx.cpu()
+    if name.startswith("cuda"):
+        if gpus == 0:
+            raise RuntimeError(f"device {name!r} was asked for, but MXNet sees no GPU "
+                               "(the PyPI mxnet wheel is CPU-only; GPU builds are mxnet-cu11x)")
+        return mx.gpu(int(name.partition(":")[2] or 0))
+    return mx.cpu()
+
+
+def _torch_like_init(fan_in: int):
+    """PyTorch's ``nn.Linear`` default, U(-1/√fan_in, 1/√fan_in), so both frameworks start alike."""
+    return mx.init.Uniform(1.0 / math.sqrt(fan_in))
+
+
+class AutoRec(gluon.HybridBlock):
+    """``h(r) = f(W · g(V r + μ) + b)`` as a Gluon HybridBlock; same options as the PyTorch class."""
+
+    def __init__(self, n_inputs: int, hidden=500, encoder: str = "sigmoid", decoder: str = "identity",
+                 dropout: float = 0.0):
+        super().__init__()
+        self.config = AutoRecConfig(n_inputs, hidden, encoder, decoder, dropout)
+        with self.name_scope():
+            self.layers = gluon.nn.HybridSequential()
+            for fan_in, fan_out in self.config.layer_sizes:
+                init = _torch_like_init(fan_in)
+                self.layers.add(gluon.nn.Dense(fan_out, in_units=fan_in, weight_initializer=init,
+                                               bias_initializer=init))
+            self.dropout = gluon.nn.Dropout(dropout)
+
+    def hybrid_forward(self, F, r):
+        h = r
+        n = len(self.layers)
+        for k in range(n - 1):
+            h = self.dropout(activation(F, self.config.encoder, self.layers[k](h)))
+        return activation(F, self.config.decoder, self.layers[n - 1](h))
+
+    def weight_matrices(self) -> list:
+        return [layer.weight.data() for layer in self.layers]
+
+    def named_weights(self) -> dict:
+        names = {}
+        for k, layer in enumerate(self.layers):
+            names[f"W{k}"], names[f"b{k}"] = layer.weight, layer.bias
+        return names
+
+
+class MF(gluon.HybridBlock):
+    """Matrix factorization ``p_u · q_i`` (+ ``μ + b_u + b_i`` when ``biased``) in Gluon."""
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int = 32, biased: bool = True):
+        super().__init__()
+        self.config = MFConfig(n_users, n_items, n_factors, biased)
+        with self.name_scope():
+            normal = mx.init.Normal(0.1)
+            self.P = gluon.nn.Embedding(n_users, n_factors, weight_initializer=normal)
+            self.Q = gluon.nn.Embedding(n_items, n_factors, weight_initializer=normal)
+            self.bu = gluon.nn.Embedding(n_users, 1, weight_initializer=mx.init.Zero())
+            self.bi = gluon.nn.Embedding(n_items, 1, weight_initializer=mx.init.Zero())
+            self.mu = self.params.get("mu", shape=(1,), init=mx.init.Zero(), grad_req="null")
+
+    def hybrid_forward(self, F, users, items, mu):
+        pred = (self.P(users) * self.Q(items)).sum(axis=-1)
+        if self.config.biased:
+            pred = F.broadcast_add(pred + self.bu(users).reshape((-1,)) + self.bi(items).reshape((-1,)), mu)
+        return pred
+
+    def penalised(self, users, items) -> list:
+        out = [self.P(users), self.Q(items)]
+        if self.config.biased:
+            out += [self.bu(users), self.bi(items)]
+        return out
+
+    def named_weights(self) -> dict:
+        return {"P": self.P.weight, "Q": self.Q.weight, "bu": self.bu.weight, "bi": self.bi.weight,
+                "mu": self.mu}
+
+
+def get_weights(model) -> dict[str, np.ndarray]:
+    """NumPy copies of a model's parameters under the framework-neutral names."""
+    return {k: p.data().asnumpy().copy() for k, p in model.named_weights().items()}
+
+
+def set_weights(model, weights: dict[str, np.ndarray]) -> None:
+    """Load NumPy arrays (from PyTorch or a checkpoint) into a Gluon model, checking shapes."""
+    params = model.named_weights()
+    missing = set(params) - set(weights)
+    if missing:
+        raise KeyError(f"weights lack {sorted(missing)}")
+    for name, param in params.items():
+        value = np.asarray(weights[name], dtype=np.float32)
+        if value.shape != tuple(param.shape):
+            raise ValueError(f"weight {name} has shape {value.shape}, the model expects {tuple(param.shape)}")
+        param.set_data(nd.array(value, ctx=param.list_ctx()[0]))
+
+
+class Rprop:
+    """Resilient backpropagation (iRprop−, as ``torch.optim.Rprop``), which MXNet lacks."""
+
+    def __init__(self, params, lr: float, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)):
+        self.params = [p for p in params if p.grad_req != "null"]
+        self.etas, self.bounds = etas, step_sizes
+        self.prev = [nd.zeros(p.shape, ctx=p.list_ctx()[0]) for p in self.params]
+        self.steps = [nd.full(p.shape, lr, ctx=p.list_ctx()[0]) for p in self.params]
+
+    def step(self, _batch_size: int = 1) -> None:
+        for k, p in enumerate(self.params):
+            grad = p.grad()
+            sign = nd.sign(grad * self.prev[k])
+            step = self.steps[k]
+            step = nd.where(sign > 0, nd.minimum(step * self.etas[1], self.bounds[1]), step)
+            step = nd.where(sign < 0, nd.maximum(step * self.etas[0], self.bounds[0]), step)
+            grad = nd.where(sign < 0, nd.zeros_like(grad), grad)
+            p.data()[:] = p.data() - nd.sign(grad) * step
+            self.steps[k], self.prev[k] = step, grad
+
+
+def make_trainer(model, cfg: TrainConfig):
+    if cfg.optimizer == "rprop":
+        return Rprop(model.collect_params().values(), cfg.lr)
+    options = {"learning_rate": cfg.lr}
+    if cfg.optimizer == "sgd":
+        options["momentum"] = 0.9
+    return gluon.Trainer(model.collect_params(), cfg.optimizer, options)
+
+
+class _MXLearner:
+    model: gluon.HybridBlock
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return get_weights(self.model)
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        set_weights(self.model, weights)
+
+
+class AutoRecLearner(_MXLearner):
+    """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix`."""
+
+    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, ctx):
+        self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, ctx
+        self.trainer = make_trainer(model, cfg)
+        self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
+        self._dense = None
+        if matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT:
+            values, mask = matrix.dense(np.arange(matrix.shape[0]))
+            self._dense = (nd.array(values, ctx=ctx), nd.array(mask, ctx=ctx))
+
+    def _rows(self, rows: np.ndarray):
+        if self._dense is not None:
+            index = nd.array(rows, ctx=self.ctx, dtype="int64")
+            return nd.take(self._dense[0], index), nd.take(self._dense[1], index)
+        values, mask = self.matrix.dense(rows)
+        return nd.array(values, ctx=self.ctx), nd.array(mask, ctx=self.ctx)
+
+    def train_epoch(self, rng: np.random.Generator) -> float:
+        n_rows = self.matrix.shape[0]
+        total = 0.0
+        for rows in self.matrix.batches(self.batch_size, rng):
+            r, m = self._rows(rows)
+            with autograd.record():
+                loss = autorec_loss(self.model(r), r, m, self.model.weight_matrices(), self.cfg.lam,
+                                    len(rows) / n_rows)
+            loss.backward()
+            self.trainer.step(1)
+            total += loss.asscalar()
+        return total / self.matrix.nnz
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        return self.model(self._rows(rows)[0]).asnumpy()
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return gather_predictions(self.reconstruct, self.matrix, users, items)
+
+
+class MFLearner(_MXLearner):
+    """Trains Gluon :class:`MF` on shuffled mini-batches of ratings."""
+
+    def __init__(self, model: MF, train: pd.DataFrame, cfg: TrainConfig, ctx):
+        self.model, self.cfg, self.ctx = model, cfg, ctx
+        self.users = train["user"].to_numpy()
+        self.items = train["item"].to_numpy()
+        self.ratings = train["rating"].to_numpy(np.float32)
+        model.mu.set_data(nd.array([self.ratings.mean()], ctx=ctx))
+        self.trainer = make_trainer(model, cfg)
+        self.batch_size = len(train) if cfg.optimizer == "rprop" else cfg.batch_size
+
+    def train_epoch(self, rng: np.random.Generator) -> float:
+        order = rng.permutation(len(self.ratings))
+        total = 0.0
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            u = nd.array(self.users[idx], ctx=self.ctx)
+            i = nd.array(self.items[idx], ctx=self.ctx)
+            r = nd.array(self.ratings[idx], ctx=self.ctx)
+            with autograd.record():
+                loss = masked_sse(self.model(u, i), r, 1.0) + weight_penalty(
+                    self.model.penalised(u, i), self.cfg.lam)
+            loss.backward()
+            self.trainer.step(1)
+            total += loss.asscalar()
+        return total / len(self.ratings)
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        u = nd.array(users, ctx=self.ctx)
+        i = nd.array(items, ctx=self.ctx)
+        return self.model(u, i).asnumpy()
+
+
+def seed_everything(seed: int) -> None:
+    mx.random.seed(seed)
+
+
+def build_model(kind: str, config: dict, ctx=None):
+    """A hybridized, initialised Gluon model from its kind and config dict."""
+    if kind == "autorec":
+        model = AutoRec(**config)
+    elif kind == "mf":
+        model = MF(**config)
+    else:
+        raise ValueError(f"unknown model kind {kind!r}")
+    model.initialize(ctx=ctx or pick_context())
+    model.hybridize()
+    return model
+
+
+def build_learner(kind: str, model, matrix: RatingMatrix, train: pd.DataFrame, cfg: TrainConfig):
+    ctx = pick_context(cfg.device)
+    model.collect_params().reset_ctx(ctx)
+    if kind == "autorec":
+        return AutoRecLearner(model, matrix, cfg, ctx)
+    return MFLearner(model, train, cfg, ctx)
+
+
+def device_name(cfg: TrainConfig) -> str:
+    return str(pick_context(cfg.device))

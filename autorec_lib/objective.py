@@ -1,0 +1,65 @@
+"""The AutoRec objective, written once for NumPy arrays, PyTorch tensors and MXNet NDArrays alike.
+
+The paper minimises, over the rows ``r`` of the rating matrix (items for I-AutoRec, users for U-AutoRec),
+
+    Σ_r ‖(r − h(r)) ⊙ m_r‖²  +  λ/2 · (‖W‖²_F + ‖V‖²_F)
+
+where ``m_r`` is 1 on observed entries and 0 elsewhere, so unobserved entries contribute nothing to
+the loss and receive exactly zero gradient. Biases are not regularised.
+
+On a mini-batch of ``B`` of the ``n`` rows the library uses
+``Σ_batch ‖(r − h(r)) ⊙ m‖² + λ/2 · (B/n) · Σ ‖W‖²``, so the losses of one epoch add up to the
+full objective. Relation to an optimizer's weight decay: the gradient of ``λ/2 ‖W‖²`` is ``λW``,
+so on this summed (not averaged) loss, ``torch.optim.SGD``/``Adam`` with ``weight_decay=λ·B/n``
+applied to the weight matrices only (a parameter group without the biases) is the same update.
+With a loss averaged over the batch's ``N_B`` observed entries, as many tutorials use, the
+equivalent weight decay is ``λ·B/(n·N_B)``. AdamW's decoupled decay is *not* equivalent.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def masked_sse(pred, target, mask):
+    """Σ ((pred − target) ⊙ mask)², for any array type with ``*``, ``**`` and ``.sum()``."""
+    return (((pred - target) * mask) ** 2).sum()
+
+
+def weight_penalty(weights, lam: float, fraction: float = 1.0):
+    """λ/2 · fraction · Σ ‖W‖²_F over weight matrices (pass no biases)."""
+    return 0.5 * lam * fraction * sum((w ** 2).sum() for w in weights)
+
+
+def autorec_loss(pred, target, mask, weights, lam: float, fraction: float = 1.0):
+    """Masked squared error plus the weight penalty: the paper's objective on a (mini-)batch."""
+    return masked_sse(pred, target, mask) + weight_penalty(weights, lam, fraction)
+
+
+# Hand-derived gradient (single hidden layer, sigmoid encoder g, identity decoder f), in NumPy.
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def autorec_forward_numpy(R, V, mu, W, b):
+    """Rows of ``R`` through ``h(r) = W·σ(V r + μ) + b``; returns (hidden, output)."""
+    H = sigmoid(R @ V.T + mu)
+    return H, H @ W.T + b
+
+
+def autorec_gradients_numpy(R, M, V, mu, W, b, lam: float):
+    """Gradients of the full objective, derived by hand (see notebook 03).
+
+    With ``E = (h(R) − R) ⊙ M`` (the masked residual):
+    ``∂/∂W = 2 Eᵀ H + λW``, ``∂/∂b = 2 Σ E``, ``∂/∂V = (2 E W ⊙ H(1−H))ᵀ R + λV``,
+    ``∂/∂μ = Σ 2 E W ⊙ H(1−H)``. The mask zeroes every unobserved entry of ``E``, so those
+    entries pass no gradient to any parameter.
+    """
+    H, out = autorec_forward_numpy(R, V, mu, W, b)
+    E = (out - R) * M
+    dW = 2 * E.T @ H + lam * W
+    db = 2 * E.sum(axis=0)
+    delta = (2 * E @ W) * H * (1 - H)
+    dV = delta.T @ R + lam * V
+    dmu = delta.sum(axis=0)
+    return {"V": dV, "mu": dmu, "W": dW, "b": db}

@@ -1,0 +1,234 @@
+"""AutoRec and matrix factorization in PyTorch, with their learners for :func:`training.fit`."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .config import AutoRecConfig, MFConfig, TrainConfig
+from .matrix import RatingMatrix, gather_predictions
+from .objective import autorec_loss, masked_sse, weight_penalty
+
+ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
+               "elu": nn.ELU, "selu": nn.SELU}
+DENSE_CACHE_LIMIT = 1 << 26  # keep the whole dense matrix on the device below this many entries
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA when present (``auto``), else CPU; asking for CUDA without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for, but PyTorch sees no CUDA GPU; use --device cpu or auto")
+    return torch.device(name)
+
+
+class AutoRec(nn.Module):
+    """``h(r) = f(W · g(V r + μ) + b)``: I-AutoRec when rows are items, U-AutoRec when rows are users.
+
+    Extra hidden sizes stack more ``g`` layers (the "go deeper" exercise); dropout acts on every
+    hidden layer's output.
+    """
+
+    def __init__(self, n_inputs: int, hidden=500, encoder: str = "sigmoid", decoder: str = "identity",
+                 dropout: float = 0.0):
+        super().__init__()
+        self.config = AutoRecConfig(n_inputs, hidden, encoder, decoder, dropout)
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in self.config.layer_sizes)
+        self.g = ACTIVATIONS[encoder]()
+        self.f = ACTIVATIONS[decoder]()
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        h = r
+        for layer in self.layers[:-1]:
+            h = self.dropout(self.g(layer(h)))
+        return self.f(self.layers[-1](h))
+
+    def weight_matrices(self) -> list[torch.Tensor]:
+        """The regularised parameters: every weight matrix, no biases."""
+        return [layer.weight for layer in self.layers]
+
+    def named_weights(self) -> dict[str, torch.Tensor]:
+        names = {}
+        for k, layer in enumerate(self.layers):
+            names[f"W{k}"], names[f"b{k}"] = layer.weight, layer.bias
+        return names
+
+
+class MF(nn.Module):
+    """Matrix factorization: ``p_u · q_i``, plus ``μ + b_u + b_i`` when ``biased``."""
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int = 32, biased: bool = True):
+        super().__init__()
+        self.config = MFConfig(n_users, n_items, n_factors, biased)
+        self.P = nn.Embedding(n_users, n_factors)
+        self.Q = nn.Embedding(n_items, n_factors)
+        for emb in (self.P, self.Q):
+            nn.init.normal_(emb.weight, std=0.1)
+        self.bu = nn.Embedding(n_users, 1)
+        self.bi = nn.Embedding(n_items, 1)
+        for emb in (self.bu, self.bi):
+            nn.init.zeros_(emb.weight)
+        self.mu = nn.Parameter(torch.zeros(1), requires_grad=False)
+
+    def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        pred = (self.P(users) * self.Q(items)).sum(-1)
+        if self.config.biased:
+            pred = pred + self.mu + self.bu(users).squeeze(-1) + self.bi(items).squeeze(-1)
+        return pred
+
+    def penalised(self, users: torch.Tensor, items: torch.Tensor) -> list[torch.Tensor]:
+        """Factors (and biases, when used) of the rated pairs: what the MF penalty acts on."""
+        out = [self.P(users), self.Q(items)]
+        if self.config.biased:
+            out += [self.bu(users), self.bi(items)]
+        return out
+
+    def named_weights(self) -> dict[str, torch.Tensor]:
+        return {"P": self.P.weight, "Q": self.Q.weight, "bu": self.bu.weight, "bi": self.bi.weight,
+                "mu": self.mu}
+
+
+def get_weights(model: nn.Module) -> dict[str, np.ndarray]:
+    """NumPy copies of a model's parameters under the library's framework-neutral names."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.named_weights().items()}
+
+
+@torch.no_grad()
+def set_weights(model: nn.Module, weights: dict[str, np.ndarray]) -> None:
+    """Load NumPy arrays (e.g. from MXNet or a checkpoint) into a model, checking every shape."""
+    params = model.named_weights()
+    missing = set(params) - set(weights)
+    if missing:
+        raise KeyError(f"weights lack {sorted(missing)}")
+    for name, param in params.items():
+        value = np.asarray(weights[name])
+        if value.shape != tuple(param.shape):
+            raise ValueError(f"weight {name} has shape {value.shape}, the model expects {tuple(param.shape)}")
+        param.copy_(torch.from_numpy(value).to(param.device, param.dtype))
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr)
+    if cfg.optimizer == "rprop":
+        return torch.optim.Rprop(params, lr=cfg.lr)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
+
+
+class _TorchLearner:
+    """What both PyTorch learners share: weights in and out, and the optimizer step."""
+
+    model: nn.Module
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return get_weights(self.model)
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        set_weights(self.model, weights)
+
+    def _step(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+
+class AutoRecLearner(_TorchLearner):
+    """Trains an :class:`AutoRec` on the rows of a :class:`RatingMatrix` (Rprop: full batch)."""
+
+    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device):
+        self.model, self.matrix, self.cfg, self.device = model.to(device), matrix, cfg, device
+        self.optimizer = make_optimizer(model.parameters(), cfg)
+        self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
+        self._dense = None
+        if matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT:
+            values, mask = matrix.dense(np.arange(matrix.shape[0]))
+            self._dense = (torch.from_numpy(values).to(device), torch.from_numpy(mask).to(device))
+
+    def _rows(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._dense is not None:
+            index = torch.from_numpy(rows).to(self.device)
+            return self._dense[0][index], self._dense[1][index]
+        values, mask = self.matrix.dense(rows)
+        return torch.from_numpy(values).to(self.device), torch.from_numpy(mask).to(self.device)
+
+    def train_epoch(self, rng: np.random.Generator) -> float:
+        self.model.train()
+        n_rows = self.matrix.shape[0]
+        total = torch.zeros((), device=self.device)
+        for rows in self.matrix.batches(self.batch_size, rng):
+            r, m = self._rows(rows)
+            loss = autorec_loss(self.model(r), r, m, self.model.weight_matrices(), self.cfg.lam,
+                                len(rows) / n_rows)
+            self._step(loss)
+            total += loss.detach()
+        return float(total) / self.matrix.nnz
+
+    @torch.no_grad()
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        self.model.eval()
+        return self.model(self._rows(rows)[0]).float().cpu().numpy()
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return gather_predictions(self.reconstruct, self.matrix, users, items)
+
+
+class MFLearner(_TorchLearner):
+    """Trains :class:`MF` on shuffled mini-batches of ratings; λ/2 penalises the rated pairs' factors."""
+
+    def __init__(self, model: MF, train: pd.DataFrame, cfg: TrainConfig, device: torch.device):
+        self.model, self.cfg, self.device = model.to(device), cfg, device
+        as_tensor = lambda col, dtype: torch.as_tensor(train[col].to_numpy(), dtype=dtype, device=device)
+        self.users, self.items = as_tensor("user", torch.long), as_tensor("item", torch.long)
+        self.ratings = as_tensor("rating", torch.float32)
+        with torch.no_grad():
+            model.mu.fill_(float(train["rating"].mean()))
+        self.optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+        self.batch_size = len(train) if cfg.optimizer == "rprop" else cfg.batch_size
+
+    def train_epoch(self, rng: np.random.Generator) -> float:
+        self.model.train()
+        order = torch.from_numpy(rng.permutation(len(self.ratings))).to(self.device)
+        total = torch.zeros((), device=self.device)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            u, i, r = self.users[idx], self.items[idx], self.ratings[idx]
+            loss = masked_sse(self.model(u, i), r, 1.0) + weight_penalty(self.model.penalised(u, i), self.cfg.lam)
+            self._step(loss)
+            total += loss.detach()
+        return float(total) / len(self.ratings)
+
+    @torch.no_grad()
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        self.model.eval()
+        u = torch.as_tensor(users, dtype=torch.long, device=self.device)
+        i = torch.as_tensor(items, dtype=torch.long, device=self.device)
+        return self.model(u, i).cpu().numpy()
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+
+
+def build_model(kind: str, config: dict) -> nn.Module:
+    """A model from its kind (``autorec`` or ``mf``) and config dict (as stored in checkpoints)."""
+    if kind == "autorec":
+        return AutoRec(**config)
+    if kind == "mf":
+        return MF(**config)
+    raise ValueError(f"unknown model kind {kind!r}")
+
+
+def build_learner(kind: str, model: nn.Module, matrix: RatingMatrix, train: pd.DataFrame,
+                  cfg: TrainConfig):
+    device = pick_device(cfg.device)
+    if kind == "autorec":
+        return AutoRecLearner(model, matrix, cfg, device)
+    return MFLearner(model, train, cfg, device)
+
+
+def device_name(cfg: TrainConfig) -> str:
+    device = pick_device(cfg.device)
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -1,0 +1,115 @@
+"""The training loop shared by both frameworks: progress bar, history, best epoch, early stopping.
+
+A framework supplies a *learner*: an object with ``train_epoch(rng) -> loss``,
+``predict(users, items) -> ratings``, and ``get_weights()``/``set_weights()`` that move
+NumPy copies of its parameters. Everything else here is plain Python and NumPy.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from .metrics import Evaluation, evaluate
+from .splits import Split
+
+
+class Learner(Protocol):
+    def train_epoch(self, rng: np.random.Generator) -> float: ...
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray: ...
+    def get_weights(self) -> dict[str, np.ndarray]: ...
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None: ...
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; ``history`` holds the epochs before it."""
+
+    def __init__(self, message: str, history: "History"):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """Per-epoch records (``epoch``, ``train_loss``, ``valid_rmse``, ``test_rmse``, ``seconds``)."""
+
+    records: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.records).set_index("epoch") if self.records else pd.DataFrame()
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return float(np.mean([r["seconds"] for r in self.records])) if self.records else float("nan")
+
+    def plot(self, ax=None, label: str = ""):
+        """Learning curves: validation and test RMSE by epoch, best epoch marked."""
+        import matplotlib.pyplot as plt
+
+        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        frame = self.frame()
+        prefix = f"{label} " if label else ""
+        for column, style in (("valid_rmse", "-"), ("test_rmse", "--")):
+            if column in frame and frame[column].notna().any():
+                ax.plot(frame.index, frame[column], style, label=f"{prefix}{column.split('_')[0]}")
+        if self.best_epoch is not None:
+            ax.axvline(self.best_epoch, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("RMSE")
+        ax.legend()
+        return ax
+
+
+def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int, patience: int = 10,
+        seed: int = 0, progress: bool = True, eval_test: bool = True, desc: str = "train",
+        lr_hint: float | None = None) -> History:
+    """Train for up to ``epochs``, keep the weights of the best **validation** epoch, stop early.
+
+    The test RMSE is recorded for the learning curves only; it never picks anything. Without a
+    validation part the last epoch is kept.
+    """
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(seed)
+    history = History()
+    best_rmse, best_weights = math.inf, None
+    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        start = time.perf_counter()
+        loss = learner.train_epoch(rng)
+        seconds = time.perf_counter() - start
+        if not math.isfinite(loss):
+            hint = f" (now {lr_hint:g})" if lr_hint else ""
+            raise TrainingDiverged(f"training diverged: the loss became {loss} at epoch {epoch}. "
+                                   f"Lower the learning rate{hint}, or raise lambda.", history)
+        record = {"epoch": epoch, "train_loss": loss, "seconds": seconds}
+        if split.valid is not None:
+            record["valid_rmse"] = evaluate(learner.predict, split.valid, split.train, scale).rmse
+        if eval_test:
+            record["test_rmse"] = evaluate(learner.predict, split.test, split.train, scale).rmse
+        history.records.append(record)
+        bar.set_postfix(loss=f"{loss:.4f}", **({"val_rmse": f"{record['valid_rmse']:.4f}"}
+                                               if "valid_rmse" in record else {}))
+        current = record.get("valid_rmse", -epoch)  # no validation part: keep the last epoch
+        if current < best_rmse:
+            best_rmse, best_weights, history.best_epoch = current, learner.get_weights(), epoch
+        elif epoch - history.best_epoch >= patience:
+            history.stopped_early = True
+            break
+    bar.close()
+    if best_weights is not None:
+        learner.set_weights(best_weights)
+    return history
+
+
+def evaluate_learner(learner: Learner, split: Split, scale: tuple[float, float]) -> dict[str, Evaluation]:
+    """Validation (when present) and test scores of a trained learner."""
+    parts = {"test": split.test, "valid": split.valid}
+    return {name: evaluate(learner.predict, part, split.train, scale)
+            for name, part in parts.items() if part is not None}

@@ -1,0 +1,49 @@
+import json
+import re
+
+import pytest
+
+from autorec_lib.cli import main
+
+
+def test_cli_trains_end_to_end_and_writes_json_png_and_checkpoint(small_ml100k, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["train", "--data-path", str(small_ml100k), "--epochs", "3", "--hidden", "16",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"test RMSE: \d\.\d{4}", last)
+    stem = "autorec-item-torch-ml-100k-random-seed0"
+    result = json.loads((out / f"{stem}.json").read_text())
+    assert result["test_rmse"] == pytest.approx(float(last.split(": ")[1]), abs=5e-5)
+    assert len(result["history"]) == 3 and result["model_config"]["hidden"] == [16]
+    assert (out / f"{stem}.png").stat().st_size > 1000 and (out / f"{stem}.npz").exists()
+
+
+@pytest.mark.parametrize("model", ["mf", "biased-mf"])
+def test_cli_trains_the_mf_baselines(small_ml100k, tmp_path, capsys, model):
+    assert main(["train", "--model", model, "--data-path", str(small_ml100k), "--epochs", "2",
+                 "--out", str(tmp_path), "--no-progress", "--factors", "4"]) == 0
+    assert "test RMSE:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--hidden", "0"], "hidden size must be a positive integer, got 0"),
+    (["--lambda", "-1"], "lambda (weight regularization) must be >= 0, got -1.0"),
+    (["--dropout", "1.5"], "dropout must lie in [0, 1), got 1.5"),
+    (["--model", "mf", "--hidden", "10"], "--hidden does not apply to --model mf"),
+])
+def test_cli_refuses_bad_hyperparameters_with_a_message(small_ml100k, tmp_path, capsys, flags, message):
+    code = main(["train", "--data-path", str(small_ml100k), "--out", str(tmp_path), "--no-progress", *flags])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_rejects_an_unknown_activation_before_training(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--encoder-activation", "softmax"])
+    assert "invalid choice: 'softmax'" in capsys.readouterr().err
+
+
+def test_cli_reports_missing_data_clearly(tmp_path, capsys):
+    assert main(["train", "--data-path", str(tmp_path), "--no-progress"]) == 2
+    assert "does not hold ml-100k" in capsys.readouterr().err
