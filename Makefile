@@ -12,7 +12,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export MPLBACKEND := Agg
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 
-.PHONY: setup course test test-main test-numpy2 bench student sync clean
+.PHONY: setup course test test-main test-numpy2 bench student reference sync clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,11 @@ bench: setup
 
 student: setup
 	$(PY) scripts/make_student.py
+
+# Re-record the exercise references by running the solution notebook (the one source).
+reference: setup
+	rm -f autorec_lib/exercise_reference.json
+	AUTOREC_RECORD_REFERENCE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --output-dir build/reference notebooks/06_exercises.ipynb
 
 # After editing a notebook's .py twin: regenerate the .ipynb, execute it, and re-derive the student copy.
 sync: setup

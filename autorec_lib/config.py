@@ -55,6 +55,13 @@ class AutoRecConfig:
     def n_parameters(self) -> int:
         return sum(i * o + o for i, o in self.layer_sizes)
 
+    def flops_per_epoch(self, n_rows: int) -> float:
+        """Floating-point operations of one training epoch over ``n_rows`` dense rows.
+
+        Forward: 2·i·o per row and layer (multiply-add); backward: about twice that.
+        """
+        return 3 * 2 * n_rows * sum(i * o for i, o in self.layer_sizes)
+
 
 @dataclass
 class MFConfig:

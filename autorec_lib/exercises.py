@@ -19,7 +19,8 @@ RECORD_ENV = "AUTOREC_RECORD_REFERENCE"
 TOLERANCE = 0.01  # RMSE; absorbs CPU/GPU and thread-count differences, not a wrong setup
 
 # The settings every exercise uses (stated in the notebook too).
-EPOCHS = 20
+EPOCHS = 30
+LR = 3e-3  # faster than the course default, so that each exercise run takes seconds
 HIDDEN_SIZES = (20, 100, 300, 500)
 ACTIVATION_PAIRS = (("identity", "identity"), ("sigmoid", "identity"), ("identity", "sigmoid"),
                     ("sigmoid", "sigmoid"), ("relu", "identity"), ("elu", "identity"))
@@ -61,8 +62,8 @@ def _compare_table(name: str, answer: dict, keys: list[str], what: str) -> None:
         raise CheckFailed(f"missing {what}: {', '.join(missing)}")
     for key in keys:
         value = table[key]
-        if not isinstance(value, (float, int, np.floating)) or not 0.5 < float(value) < 2.0:
-            raise CheckFailed(f"{what} {key}: {value!r} is not a plausible RMSE (expected a float near 0.9)")
+        if not isinstance(value, (float, int, np.floating)) or not 0.5 < float(value) < 4.5:
+            raise CheckFailed(f"{what} {key}: {value!r} is not a plausible RMSE (expected a float between 0.5 and 4.5)")
     if _recording():
         _record(name, {k: float(table[k]) for k in keys})
         return
@@ -71,7 +72,7 @@ def _compare_table(name: str, answer: dict, keys: list[str], what: str) -> None:
         if abs(float(table[key]) - reference[key]) > TOLERANCE:
             raise CheckFailed(f"{what} {key}: your validation RMSE {float(table[key]):.4f} differs from the "
                               f"reference {reference[key]:.4f} by more than {TOLERANCE}. Did you train for "
-                              f"{EPOCHS} epochs with seed 0 and score the validation split?")
+                              f"{EPOCHS} epochs at lr {LR} with seed 0 and score the validation split?")
     print(f"correct: all {len(keys)} {what} within {TOLERANCE} of the reference")
 
 

@@ -27,13 +27,13 @@ MXNET_MISSING = ("MXNet is not installed. Install the course's MXNet extra with 
 # (scripts/tune.py); the test split played no part in choosing them.
 DEFAULTS: dict[str, dict] = {
     "autorec-item": {"model": {"hidden": 500, "encoder": "sigmoid", "decoder": "identity", "dropout": 0.0},
-                     "train": {"epochs": 100, "lr": 1e-3, "lam": 1.0, "batch_size": 64, "patience": 10}},
-    "autorec-user": {"model": {"hidden": 500, "encoder": "sigmoid", "decoder": "identity", "dropout": 0.0},
-                     "train": {"epochs": 100, "lr": 1e-3, "lam": 1.0, "batch_size": 64, "patience": 10}},
-    "mf": {"model": {"n_factors": 32}, "train": {"epochs": 60, "lr": 5e-3, "lam": 0.05,
+                     "train": {"epochs": 150, "lr": 1e-3, "lam": 100.0, "batch_size": 256, "patience": 10}},
+    "autorec-user": {"model": {"hidden": 500, "encoder": "sigmoid", "decoder": "identity", "dropout": 0.2},
+                     "train": {"epochs": 200, "lr": 5e-4, "lam": 100.0, "batch_size": 128, "patience": 10}},
+    "mf": {"model": {"n_factors": 64}, "train": {"epochs": 60, "lr": 5e-3, "lam": 0.2,
                                                   "batch_size": 1024, "patience": 5}},
-    "biased-mf": {"model": {"n_factors": 32}, "train": {"epochs": 60, "lr": 5e-3, "lam": 0.05,
-                                                         "batch_size": 1024, "patience": 5}},
+    "biased-mf": {"model": {"n_factors": 128}, "train": {"epochs": 60, "lr": 5e-3, "lam": 0.2,
+                                                          "batch_size": 1024, "patience": 5}},
 }
 
 
