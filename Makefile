@@ -9,7 +9,6 @@ PY := $(VENV)/bin/python
 AUTOREC_DATA ?= $(if $(wildcard ../shared/data/ml-100k/u.data),$(abspath ../shared/data))
 export AUTOREC_DATA
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-export MPLBACKEND := Agg
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 
 .PHONY: setup course test test-main test-numpy2 bench student reference sync clean
@@ -34,7 +33,7 @@ course: setup
 test: test-main test-numpy2
 
 test-main: setup
-	$(PY) -m pytest -q tests notebooks --nbval-lax --ignore=notebooks/student -p no:cacheprovider
+	$(PY) -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=notebooks/student -p no:cacheprovider
 
 # The library without MXNet and with NumPy 2 (what GPU machines have): all non-MXNet unit tests.
 test-numpy2: $(VENV_NP2)/.installed

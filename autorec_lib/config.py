@@ -5,9 +5,8 @@ message naming it before any training starts.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-from .matrix import check_variant
 
 ACTIVATIONS = ("identity", "sigmoid", "relu", "tanh", "elu", "selu")
 OPTIMIZERS = ("adam", "rprop", "sgd")
@@ -90,7 +89,6 @@ class TrainConfig:
     patience: int = 10
     seed: int = 0
     device: str = "auto"
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         _positive_int(self.epochs, "epochs")

@@ -8,6 +8,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 VARIANTS = ("item", "user")
+DENSE_CACHE_LIMIT = 1 << 26  # learners keep the whole dense matrix on the device below this many entries
 
 
 def check_variant(variant: str) -> str:

@@ -19,9 +19,8 @@ except ImportError as err:  # pragma: no cover - exercised where MXNet is absent
     raise ImportError(MXNET_MISSING) from err
 
 from .config import AutoRecConfig, MFConfig, TrainConfig
-from .matrix import RatingMatrix, gather_predictions
+from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
 from .objective import autorec_loss, masked_sse, weight_penalty
-from .torch_backend import DENSE_CACHE_LIMIT  # noqa: F401  (one limit for both frameworks)
 
 
 def activation(F, name: str, x):
@@ -98,12 +97,16 @@ class MF(gluon.HybridBlock):
             self.bu = gluon.nn.Embedding(n_users, 1, weight_initializer=mx.init.Zero())
             self.bi = gluon.nn.Embedding(n_items, 1, weight_initializer=mx.init.Zero())
             self.mu = self.params.get("mu", shape=(1,), init=mx.init.Zero(), grad_req="null")
+        if not biased:  # kept (zero) so both frameworks share one weight layout, but never trained
+            for emb in (self.bu, self.bi):
+                emb.weight.grad_req = "null"
 
     def hybrid_forward(self, F, users, items, mu):
         pred = (self.P(users) * self.Q(items)).sum(axis=-1)
-        if self.config.biased:
-            pred = F.broadcast_add(pred + self.bu(users).reshape((-1,)) + self.bi(items).reshape((-1,)), mu)
-        return pred
+        bias = self.bu(users).reshape((-1,)) + self.bi(items).reshape((-1,))
+        if not self.config.biased:  # unused, but referenced so Gluon sees every parameter in the graph
+            return F.broadcast_add(pred + 0 * bias, 0 * mu)
+        return F.broadcast_add(pred + bias, mu)
 
     def penalised(self, users, items) -> list:
         out = [self.P(users), self.Q(items)]

@@ -7,12 +7,11 @@ import torch
 from torch import nn
 
 from .config import AutoRecConfig, MFConfig, TrainConfig
-from .matrix import RatingMatrix, gather_predictions
+from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
 from .objective import autorec_loss, masked_sse, weight_penalty
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
                "elu": nn.ELU, "selu": nn.SELU}
-DENSE_CACHE_LIMIT = 1 << 26  # keep the whole dense matrix on the device below this many entries
 
 
 def pick_device(name: str = "auto") -> torch.device:

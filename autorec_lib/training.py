@@ -51,6 +51,7 @@ class History:
     def plot(self, ax=None, label: str = ""):
         """Learning curves: validation and test RMSE by epoch, best epoch marked."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         ax = ax or plt.subplots(figsize=(6, 3.5))[1]
         frame = self.frame()
@@ -60,6 +61,7 @@ class History:
                 ax.plot(frame.index, frame[column], style, label=f"{prefix}{column.split('_')[0]}")
         if self.best_epoch is not None:
             ax.axvline(self.best_epoch, color="grey", lw=0.8, ls=":")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("RMSE")
         ax.legend()

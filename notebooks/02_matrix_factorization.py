@@ -8,6 +8,10 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -107,13 +111,14 @@ for ax, (name, result) in zip(axes, results.items()):
     ax.axhline(baseline_rmse["global mean"], color="black", lw=0.8, label="global mean")
     ax.set_title(f"{name}: best epoch {result.history.best_epoch}")
     ax.legend()
-axes[0].set_ylim(0.85, 1.1)
+axes[0].set_ylim(0.85, 1.15)
 fig.tight_layout()
 
 # %% [markdown]
-# Both curves fall quickly and then turn up: the model starts to fit the noise of the training
-# ratings. The dotted line marks the epoch the validation split chose; the test curve turns at
-# about the same place, which is what a good validation split should give.
+# Both curves fall steeply in the first few epochs and then flatten; plain MF's validation RMSE
+# creeps back up as it starts to fit the noise of the training ratings, and the run stops a few
+# epochs after its best. The dotted line marks the epoch the validation split chose; the test
+# curve has its minimum in about the same place, which is what a good validation split gives.
 
 # %%
 table = pd.DataFrame({name: {"valid RMSE": r.scores["valid"].rmse, "test RMSE": r.test_rmse,

@@ -8,6 +8,10 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -87,7 +91,9 @@ hidden_sweep = {k: valid_rmse(hidden=k) for k in ex.HIDDEN_SIZES}
 ex.check_hidden_sweep(hidden_sweep)
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(list(hidden_sweep), list(hidden_sweep.values()), "o-")
-ax.set(xscale="log", xlabel="hidden units k", ylabel="validation RMSE", title="I-AutoRec vs hidden size");
+ax.set(xscale="log", xlabel="hidden units k", ylabel="validation RMSE", title="I-AutoRec vs hidden size")
+ax.set_xticks(ex.HIDDEN_SIZES, [str(k) for k in ex.HIDDEN_SIZES], minor=False)
+ax.minorticks_off();
 
 # %% [markdown]
 # ## Exercise 3: activations (the paper's table)

@@ -192,7 +192,7 @@ def main() -> int:
     frameworks = [fw for fw in args.frameworks.split(",") if fw]
     args.out.mkdir(parents=True, exist_ok=True)
     peaks = {fw: matmul_gflops(fw, args.device) for fw in frameworks}
-    print(f"float32 2048x2048 matmul: " + ", ".join(f"{fw} {g:.0f} GFLOP/s" for fw, g in peaks.items()), flush=True)
+    print("float32 2048x2048 matmul: " + ", ".join(f"{fw} {g:.0f} GFLOP/s" for fw, g in peaks.items()), flush=True)
     data = datasets.load("ml-100k")
     report = [f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores, device {args.device})",
               "", "float32 matmul: " + ", ".join(f"{fw} {g:.0f} GFLOP/s" for fw, g in peaks.items())]

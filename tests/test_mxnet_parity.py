@@ -106,6 +106,17 @@ def test_rprop_and_sgd_run_in_mxnet(mxnet_backend, small_data):
 
 
 @pytest.mark.mxnet
+@pytest.mark.parametrize("model", ["mf", "biased-mf"])
+def test_both_mf_baselines_train_in_mxnet(mxnet_backend, small_data, model):
+    split = splits.make_split(small_data)
+    result = experiment.train(small_data, split, model, framework="mxnet",
+                              train_config=TrainConfig(epochs=2, batch_size=64), progress=False)
+    assert np.isfinite(result.test_rmse)
+    if model == "mf":
+        assert not result.learner.get_weights()["bu"].any()  # unbiased MF never trains its biases
+
+
+@pytest.mark.mxnet
 def test_mxnet_context_is_never_an_empty_list(mxnet_backend):
     import mxnet as mx
     ctx = mxnet_backend.pick_context("auto")
@@ -117,10 +128,14 @@ def test_mxnet_context_is_never_an_empty_list(mxnet_backend):
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["item", "user"])
 def test_same_config_training_on_ml100k_ends_within_0_01_rmse(mxnet_backend, ml100k, variant):
+    """Course defaults, same split, same initial weights and batch order (dropout masks differ)."""
     split = splits.make_split(ml100k, "random", 0.1, 0.1, seed=0)
-    cfg = TrainConfig(**{**experiment.defaults("autorec", variant)["train"], "epochs": 15})
-    scores = {fw: experiment.train(ml100k, split, "autorec", variant, fw, cfg, progress=False).test_rmse
-              for fw in ("torch", "mxnet")}
+    kind, config = experiment.model_config("autorec", variant, ml100k,
+                                           experiment.defaults("autorec", variant)["model"])
+    torch.manual_seed(0)
+    init = torch_weights(TorchAutoRec(**config))
+    scores = {fw: experiment.train(ml100k, split, "autorec", variant, fw, progress=False,
+                                   init_weights=init).test_rmse for fw in ("torch", "mxnet")}
     assert abs(scores["torch"] - scores["mxnet"]) < 0.01, scores
 
 

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from autorec_lib import datasets, experiment, splits
-from autorec_lib.config import ACTIVATIONS, AutoRecConfig, TrainConfig
+from autorec_lib.config import ACTIVATIONS, TrainConfig
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.metrics import rmse
 from autorec_lib.objective import autorec_gradients_numpy, autorec_loss
 from autorec_lib.torch_backend import MF, AutoRec, AutoRecLearner, pick_device
-from autorec_lib.training import TrainingDiverged, fit
+from autorec_lib.training import TrainingDiverged
 from conftest import write_ml100k
 
 
