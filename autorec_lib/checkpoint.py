@@ -41,3 +41,17 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
         meta = json.loads(str(archive[META_KEY]))
         weights = {k: archive[k] for k in archive.files if k != META_KEY}
     return meta, weights
+
+
+def checked_weights(shapes: dict[str, tuple], weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``weights`` as float32 arrays, after checking every expected name is there with its shape."""
+    missing = set(shapes) - set(weights)
+    if missing:
+        raise KeyError(f"weights lack {sorted(missing)}")
+    out = {}
+    for name, shape in shapes.items():
+        value = np.asarray(weights[name], dtype=np.float32)
+        if value.shape != tuple(shape):
+            raise ValueError(f"weight {name} has shape {value.shape}, the model expects {tuple(shape)}")
+        out[name] = value
+    return out

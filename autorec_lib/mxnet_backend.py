@@ -18,6 +18,7 @@ except ImportError as err:  # pragma: no cover - exercised where MXNet is absent
 
     raise ImportError(MXNET_MISSING) from err
 
+from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
 from .objective import autorec_loss, masked_sse, weight_penalty
@@ -127,13 +128,8 @@ def get_weights(model) -> dict[str, np.ndarray]:
 def set_weights(model, weights: dict[str, np.ndarray]) -> None:
     """Load NumPy arrays (from PyTorch or a checkpoint) into a Gluon model, checking shapes."""
     params = model.named_weights()
-    missing = set(params) - set(weights)
-    if missing:
-        raise KeyError(f"weights lack {sorted(missing)}")
-    for name, param in params.items():
-        value = np.asarray(weights[name], dtype=np.float32)
-        if value.shape != tuple(param.shape):
-            raise ValueError(f"weight {name} has shape {value.shape}, the model expects {tuple(param.shape)}")
+    for name, value in checked_weights({k: tuple(p.shape) for k, p in params.items()}, weights).items():
+        param = params[name]
         param.set_data(nd.array(value, ctx=param.list_ctx()[0]))
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
 from .objective import autorec_loss, masked_sse, weight_penalty
@@ -99,13 +100,8 @@ def get_weights(model: nn.Module) -> dict[str, np.ndarray]:
 def set_weights(model: nn.Module, weights: dict[str, np.ndarray]) -> None:
     """Load NumPy arrays (e.g. from MXNet or a checkpoint) into a model, checking every shape."""
     params = model.named_weights()
-    missing = set(params) - set(weights)
-    if missing:
-        raise KeyError(f"weights lack {sorted(missing)}")
-    for name, param in params.items():
-        value = np.asarray(weights[name])
-        if value.shape != tuple(param.shape):
-            raise ValueError(f"weight {name} has shape {value.shape}, the model expects {tuple(param.shape)}")
+    for name, value in checked_weights({k: tuple(p.shape) for k, p in params.items()}, weights).items():
+        param = params[name]
         param.copy_(torch.from_numpy(value).to(param.device, param.dtype))
 
 
@@ -179,7 +175,7 @@ class MFLearner(_TorchLearner):
 
     def __init__(self, model: MF, train: pd.DataFrame, cfg: TrainConfig, device: torch.device):
         self.model, self.cfg, self.device = model.to(device), cfg, device
-        as_tensor = lambda col, dtype: torch.as_tensor(train[col].to_numpy(), dtype=dtype, device=device)
+        as_tensor = lambda col, dtype: torch.as_tensor(train[col].to_numpy(copy=True), dtype=dtype, device=device)
         self.users, self.items = as_tensor("user", torch.long), as_tensor("item", torch.long)
         self.ratings = as_tensor("rating", torch.float32)
         with torch.no_grad():
