@@ -198,8 +198,8 @@ class MFLearner(_TorchLearner):
     @torch.no_grad()
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         self.model.eval()
-        u = torch.as_tensor(users, dtype=torch.long, device=self.device)
-        i = torch.as_tensor(items, dtype=torch.long, device=self.device)
+        u = torch.tensor(users, dtype=torch.long, device=self.device)  # a copy: pandas 3 arrays are read-only
+        i = torch.tensor(items, dtype=torch.long, device=self.device)
         return self.model(u, i).cpu().numpy()
 
 

@@ -194,7 +194,7 @@ def test_checkpoint_round_trip_restores_predictions_and_config(low_rank, tmp_pat
     else:
         assert isinstance(net, MF)
         with torch.no_grad():
-            again = net(torch.as_tensor(users), torch.as_tensor(items)).numpy()
+            again = net(torch.tensor(users), torch.tensor(items)).numpy()
         np.testing.assert_array_equal(again, result.learner.predict(users, items))
     assert [p.name for p in path.parent.iterdir()] == ["model.npz"]  # nothing half-written left
 
