@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .datasets import RatingData

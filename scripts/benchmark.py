@@ -67,14 +67,14 @@ def time_to_target(history, target: float = TARGET) -> float:
     return float("nan")
 
 
-def row(label: str, framework: str, result, n_rows: int | None, peak: float) -> dict:
+def row(label: str, framework: str, result, peak: float) -> dict:
     spe = result.history.seconds_per_epoch
     out = {"model": label, "framework": framework, "device": result.device, "test_rmse": result.test_rmse,
            "valid_rmse": result.scores["valid"].rmse if "valid" in result.scores else float("nan"),
            "best_epoch": result.history.best_epoch, "s_per_epoch": spe,
            "s_to_0.90": time_to_target(result.history), "train_s": result.seconds}
-    if n_rows is not None:
-        flops = AutoRecConfig(**result.model_config).flops_per_epoch(n_rows)
+    if result.model == "autorec":
+        flops = AutoRecConfig(**result.model_config).flops_per_epoch(result.learner.matrix.shape[0])
         out["gflops"] = flops / spe / 1e9
         out["pct_of_matmul"] = 100 * out["gflops"] / peak
     return out
@@ -88,8 +88,7 @@ def accuracy(data, frameworks, seeds, device, peaks) -> pd.DataFrame:
                 split = splits.make_split(data, "random", 0.1, 0.1, seed=seed)
                 cfg = TrainConfig(**{**experiment.defaults(model, variant)["train"], "seed": seed, "device": device})
                 result = experiment.train(data, split, model, variant, fw, cfg, progress=False)
-                n_rows = (data.n_items if variant == "item" else data.n_users) if model == "autorec" else None
-                rows.append({**row(label, fw, result, n_rows, peaks[fw]), "seed": seed})
+                rows.append({**row(label, fw, result, peaks[fw]), "seed": seed})
                 print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)
 
@@ -101,8 +100,7 @@ def canonical(data, frameworks, device, peaks) -> pd.DataFrame:
         for fw in frameworks:
             cfg = TrainConfig(**{**experiment.defaults(model, variant)["train"], "device": device})
             result = experiment.train(data, split, model, variant, fw, cfg, progress=False)
-            n_rows = (data.n_items if variant == "item" else data.n_users) if model == "autorec" else None
-            rows.append(row(label, fw, result, n_rows, peaks[fw]))
+            rows.append(row(label, fw, result, peaks[fw]))
             print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)
 
@@ -121,7 +119,7 @@ def d2l_setup(data, frameworks, device, peaks) -> pd.DataFrame:
     for fw in frameworks:
         cfg = TrainConfig(epochs=25, lr=0.002, lam=lam, batch_size=256, patience=25, device=device)
         result = experiment.train(data, split, "autorec", "item", fw, cfg, progress=False, hidden=500, dropout=0.05)
-        rows.append(row("I-AutoRec (d2l setup)", fw, result, data.n_items, peaks[fw]))
+        rows.append(row("I-AutoRec (d2l setup)", fw, result, peaks[fw]))
         print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)
 
