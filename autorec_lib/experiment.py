@@ -121,7 +121,7 @@ def train(data: RatingData, split: Split, model: str = "autorec", variant: str =
     if init_weights is not None:
         fw.set_weights(net, init_weights)
     matrix = RatingMatrix(split.train, data.n_users, data.n_items, variant) if kind == "autorec" else None
-    learner = fw.build_learner(kind, net, matrix, split.train, cfg)
+    learner = fw.build_learner(kind, net, matrix, split.train, cfg, data.scale)
     label = f"{framework} {model}" + (f" ({variant})" if kind == "autorec" else "")
     start = time.perf_counter()
     history = fit(learner, split, data.scale, cfg.epochs, cfg.patience, cfg.seed, progress, eval_test,

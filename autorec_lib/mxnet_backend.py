@@ -21,7 +21,7 @@ except ImportError as err:  # pragma: no cover - exercised where MXNet is absent
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
-from .objective import autorec_loss, masked_sse, weight_penalty
+from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
 
 
 def activation(F, name: str, x):
@@ -174,10 +174,12 @@ class _MXLearner:
 
 
 class AutoRecLearner(_MXLearner):
-    """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix`."""
+    """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix` (``scale``: as in PyTorch)."""
 
-    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, ctx):
+    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, ctx,
+                 scale: tuple[float, float] | None = None):
         self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, ctx
+        self.output = OutputScale(model.config.decoder, scale)
         self.trainer = make_trainer(model, cfg)
         self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
         self._dense = None
@@ -198,7 +200,7 @@ class AutoRecLearner(_MXLearner):
         for rows in self.matrix.batches(self.batch_size, rng):
             r, m = self._rows(rows)
             with autograd.record():
-                loss = autorec_loss(self.model(r), r, m, self.model.weight_matrices(), self.cfg.lam,
+                loss = autorec_loss(self.model(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
                                     len(rows) / n_rows)
             loss.backward()
             self.trainer.step(1)
@@ -206,7 +208,7 @@ class AutoRecLearner(_MXLearner):
         return total / self.matrix.nnz
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        return self.model(self._rows(rows)[0]).asnumpy()
+        return self.output.to_rating(self.model(self._rows(rows)[0])).asnumpy()
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return gather_predictions(self.reconstruct, self.matrix, users, items)
@@ -263,11 +265,12 @@ def build_model(kind: str, config: dict, ctx=None):
     return model
 
 
-def build_learner(kind: str, model, matrix: RatingMatrix, train: pd.DataFrame, cfg: TrainConfig):
+def build_learner(kind: str, model, matrix: RatingMatrix, train: pd.DataFrame, cfg: TrainConfig,
+                  scale: tuple[float, float] | None = None):
     ctx = pick_context(cfg.device)
     model.collect_params().reset_ctx(ctx)
     if kind == "autorec":
-        return AutoRecLearner(model, matrix, cfg, ctx)
+        return AutoRecLearner(model, matrix, cfg, ctx, scale)
     return MFLearner(model, train, cfg, ctx)
 
 

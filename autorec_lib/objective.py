@@ -20,6 +20,38 @@ from __future__ import annotations
 import numpy as np
 
 
+# The range of a bounded decoder f; ratings are mapped into it for the loss (see OutputScale).
+DECODER_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+class OutputScale:
+    """The affine map between ratings on ``scale`` (e.g. 1–5) and the decoder's output range.
+
+    A sigmoid decoder's outputs lie in (0, 1) while ratings lie in [1, 5]: trained on raw ratings
+    it could never fit them. So for a bounded decoder the loss compares its outputs with ratings
+    mapped onto its range (``to_decoder``), and its outputs are mapped back onto the rating scale
+    before anything is scored (``to_rating``). Unbounded decoders (identity, ReLU, ELU, SELU) use
+    ratings as they are. Both maps are plain arithmetic, so they work on arrays of any framework.
+    """
+
+    def __init__(self, decoder: str, scale: tuple[float, float] | None):
+        self.bounded = decoder in DECODER_RANGE
+        self.a, self.b = 1.0, 0.0
+        if self.bounded:
+            if scale is None:
+                raise ValueError(f"a {decoder} decoder needs the rating scale to map ratings into its "
+                                 "range: pass scale=data.scale (e.g. (1.0, 5.0))")
+            (low, high), (f_low, f_high) = scale, DECODER_RANGE[decoder]
+            self.a = (f_high - f_low) / (high - low)
+            self.b = f_low - self.a * low
+
+    def to_decoder(self, ratings):
+        return ratings * self.a + self.b if self.bounded else ratings
+
+    def to_rating(self, outputs):
+        return (outputs - self.b) / self.a if self.bounded else outputs
+
+
 def masked_sse(pred, target, mask):
     """Σ ((pred − target) ⊙ mask)², for any array type with ``*``, ``**`` and ``.sum()``."""
     return (((pred - target) * mask) ** 2).sum()

@@ -9,7 +9,7 @@ from torch import nn
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
-from .objective import autorec_loss, masked_sse, weight_penalty
+from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
                "elu": nn.ELU, "selu": nn.SELU}
@@ -131,10 +131,15 @@ class _TorchLearner:
 
 
 class AutoRecLearner(_TorchLearner):
-    """Trains an :class:`AutoRec` on the rows of a :class:`RatingMatrix` (Rprop: full batch)."""
+    """Trains an :class:`AutoRec` on the rows of a :class:`RatingMatrix` (Rprop: full batch).
 
-    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device):
+    ``scale`` is the rating scale, needed when the decoder is bounded (see :class:`OutputScale`).
+    """
+
+    def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device,
+                 scale: tuple[float, float] | None = None):
         self.model, self.matrix, self.cfg, self.device = model.to(device), matrix, cfg, device
+        self.output = OutputScale(model.config.decoder, scale)
         self.optimizer = make_optimizer(model.parameters(), cfg)
         self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
         self._dense = None
@@ -155,7 +160,7 @@ class AutoRecLearner(_TorchLearner):
         total = torch.zeros((), device=self.device)
         for rows in self.matrix.batches(self.batch_size, rng):
             r, m = self._rows(rows)
-            loss = autorec_loss(self.model(r), r, m, self.model.weight_matrices(), self.cfg.lam,
+            loss = autorec_loss(self.model(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
                                 len(rows) / n_rows)
             self._step(loss)
             total += loss.detach()
@@ -164,7 +169,7 @@ class AutoRecLearner(_TorchLearner):
     @torch.no_grad()
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         self.model.eval()
-        return self.model(self._rows(rows)[0]).float().cpu().numpy()
+        return self.output.to_rating(self.model(self._rows(rows)[0])).float().cpu().numpy()
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return gather_predictions(self.reconstruct, self.matrix, users, items)
@@ -217,10 +222,10 @@ def build_model(kind: str, config: dict) -> nn.Module:
 
 
 def build_learner(kind: str, model: nn.Module, matrix: RatingMatrix, train: pd.DataFrame,
-                  cfg: TrainConfig):
+                  cfg: TrainConfig, scale: tuple[float, float] | None = None):
     device = pick_device(cfg.device)
     if kind == "autorec":
-        return AutoRecLearner(model, matrix, cfg, device)
+        return AutoRecLearner(model, matrix, cfg, device, scale)
     return MFLearner(model, train, cfg, device)
 
 

@@ -76,7 +76,7 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     The test RMSE is recorded for the learning curves only; it never picks anything. Without a
     validation part the last epoch is kept.
     """
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # plain text, not a widget: stored notebooks show no frozen widget stubs
 
     rng = np.random.default_rng(seed)
     history = History()

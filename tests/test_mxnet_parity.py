@@ -1,4 +1,5 @@
 """The MXNet implementation matches the PyTorch one: same weights, same predictions, loss and gradients."""
+import dataclasses
 import importlib
 import sys
 
@@ -8,8 +9,10 @@ import torch
 
 from autorec_lib import experiment, splits
 from autorec_lib.config import ACTIVATIONS, TrainConfig
+from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 from autorec_lib.torch_backend import AutoRec as TorchAutoRec
+from autorec_lib.torch_backend import AutoRecLearner as TorchLearner
 from autorec_lib.torch_backend import MF as TorchMF
 from autorec_lib.torch_backend import get_weights as torch_weights
 from autorec_lib.torch_backend import set_weights as torch_set
@@ -97,6 +100,22 @@ def test_checkpoints_cross_frameworks(mxnet_backend, small_data, tmp_path):
 
 
 @pytest.mark.mxnet
+def test_bounded_decoder_learners_map_outputs_back_alike(mxnet_backend, small_data):
+    split = splits.make_split(small_data)
+    matrix = RatingMatrix(split.train, small_data.n_users, small_data.n_items, "item")
+    torch.manual_seed(0)
+    t = TorchAutoRec(small_data.n_users, 6, "sigmoid", "sigmoid")
+    m = mxnet_backend.build_model("autorec", dataclasses.asdict(t.config))
+    mxnet_backend.set_weights(m, torch_weights(t))
+    cfg = TrainConfig()
+    rows = np.arange(matrix.shape[0])
+    t_out = TorchLearner(t, matrix, cfg, torch.device("cpu"), small_data.scale).reconstruct(rows)
+    m_out = mxnet_backend.AutoRecLearner(m, matrix, cfg, mxnet_backend.pick_context("cpu"), small_data.scale).reconstruct(rows)
+    np.testing.assert_allclose(t_out, m_out, rtol=1e-5)
+    assert 1.0 < t_out.min() and t_out.max() < 5.0  # a sigmoid's (0, 1) mapped onto the 1-5 scale
+
+
+@pytest.mark.mxnet
 def test_rprop_and_sgd_run_in_mxnet(mxnet_backend, small_data):
     split = splits.make_split(small_data)
     for optimizer in ("rprop", "sgd"):
@@ -142,7 +161,7 @@ def test_same_config_training_on_ml100k_ends_within_0_01_rmse(mxnet_backend, ml1
 def test_without_mxnet_the_rest_imports_and_mxnet_entry_points_name_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mxnet", None)  # as if MXNet were not installed
     monkeypatch.delitem(sys.modules, "autorec_lib.mxnet_backend", raising=False)
-    for name in ("datasets", "splits", "matrix", "metrics", "training", "experiment", "cli", "exercises"):
+    for name in ("datasets", "splits", "matrix", "metrics", "training", "experiment", "cli", "exercises", "exercises.ch06"):
         importlib.import_module(f"autorec_lib.{name}")
     with pytest.raises(ImportError, match=r"pip install -e '\.\[mxnet\]'"):
         experiment.backend("mxnet")

@@ -145,6 +145,32 @@ def test_training_on_low_rank_ratings_beats_the_global_mean_clearly(low_rank, mo
     assert result.test_rmse < 0.6 * baseline, (result.test_rmse, baseline)
 
 
+def test_bounded_decoder_maps_ratings_into_its_range_and_back():
+    from autorec_lib.objective import OutputScale
+
+    sigmoid, tanh, identity = (OutputScale(f, (1.0, 5.0)) for f in ("sigmoid", "tanh", "identity"))
+    r = torch.tensor([1.0, 2.0, 5.0])
+    assert torch.allclose(sigmoid.to_decoder(r), torch.tensor([0.0, 0.25, 1.0]))
+    assert torch.allclose(tanh.to_decoder(r), torch.tensor([-1.0, -0.5, 1.0]))
+    assert identity.to_decoder(r) is r and identity.to_rating(r) is r
+    for scale in (sigmoid, tanh):
+        assert torch.allclose(scale.to_rating(scale.to_decoder(r)), r)
+    with pytest.raises(ValueError, match="needs the rating scale"):
+        OutputScale("sigmoid", None)
+
+
+@pytest.mark.parametrize("decoder", ["sigmoid", "tanh"])
+def test_a_bounded_decoder_learns_ratings_on_the_1_to_5_scale(low_rank, decoder):
+    """Without the mapping a sigmoid decoder can only predict 1 (the clipped (0, 1)): RMSE of predicting 1."""
+    data, split = low_rank
+    cfg = TrainConfig(epochs=150, lr=3e-3, lam=1.0 / 16, batch_size=16, patience=20)
+    result = experiment.train(data, split, train_config=cfg, progress=False, hidden=20, decoder=decoder)
+    truth = split.test["rating"].to_numpy()
+    assert result.test_rmse < 0.6 * rmse(np.full(len(truth), truth.mean()), truth)
+    preds = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())
+    assert preds.min() >= 1.0 - 1e-5 and preds.max() <= 5.0 + 1e-5 and preds.max() - preds.min() > 2
+
+
 def test_same_seed_gives_identical_numbers_on_cpu(low_rank):
     data, split = low_rank
     cfg = TrainConfig(epochs=4, batch_size=16, device="cpu", seed=7)
