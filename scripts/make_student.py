@@ -1,9 +1,12 @@
-"""Make the learner's copy of the exercise notebook from the solution notebook (the one source).
+"""Make the learners' copies of the notebooks from the solution notebooks (the one source).
 
-Cells tagged ``solution`` become stubs, all outputs are cleared, and the jupytext pairing is
-dropped. ``--check`` exits 1 when the committed copy differs from what would be generated.
+Every notebook with cells tagged ``solution`` gets a copy in ``notebooks/student/``: code cells
+tagged ``solution`` become stubs that raise ``NotImplementedError``; markdown cells tagged
+``solution`` and cells of either kind tagged ``answer`` (interpretations, discussions and the
+asserts behind them: whatever gives an answer away) are dropped; all outputs are cleared, and the
+jupytext pairing is removed. ``--check`` exits 1 when a committed copy differs from what would be made.
 
-    python scripts/make_student.py [--check]
+    python scripts/make_student.py [--check] [notebooks/02_matrix_factorization.ipynb ...]
 """
 from __future__ import annotations
 
@@ -13,29 +16,42 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "notebooks" / "06_exercises.ipynb"
-STUDENT = ROOT / "notebooks" / "student" / "06_exercises.ipynb"
+NOTEBOOKS = ROOT / "notebooks"
+STUDENT = NOTEBOOKS / "student"
 STUB = ("# Your solution here: see the exercise and its hint above.\n"
         "raise NotImplementedError(\"write your solution in this cell, then run the check below\")")
+NOTE = ("> **This is the learner's copy.** Write your answer in each cell that raises "
+        "`NotImplementedError`, then run the check below it. The solutions are in "
+        "`notebooks/{name}`, the notebook this copy was made from.")
 
 
-def student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def is_solution(cell) -> bool:
+    return "solution" in cell.metadata.get("tags", [])
+
+
+def gives_answer_away(cell) -> bool:
+    return "answer" in cell.metadata.get("tags", []) or (cell.cell_type == "markdown" and is_solution(cell))
+
+
+def student_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(solution)  # deep copy
     nb.metadata.pop("jupytext", None)
+    cells = []
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if gives_answer_away(cell):
             continue
-        if "solution" in cell.metadata.get("tags", []):
-            cell.source = STUB
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["exercise"]
-        cell.outputs = []
-        cell.execution_count = None
-        cell.metadata.pop("execution", None)
-    first = nb.cells[0]
-    first.source = first.source.replace(
-        "This is the solution notebook. The learner's copy, `notebooks/student/06_exercises.ipynb`, is\n"
-        "generated from it by `make student`, which replaces every cell tagged `solution` with a stub.",
-        "Write your answer in each cell that raises `NotImplementedError`, then run the check below it.")
+        if cell.cell_type == "code":
+            if is_solution(cell):
+                cell.source = STUB
+                cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["exercise"]
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+        cells.append(cell)
+    note = nbformat.v4.new_markdown_cell(NOTE.format(name=name))
+    note.id = "learners-copy-note"  # fixed, so that regenerating the copy changes nothing
+    cells.insert(1, note)
+    nb.cells = cells
     return nb
 
 
@@ -43,17 +59,27 @@ def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def solution_notebooks(paths: list[str]) -> list[Path]:
+    chosen = [Path(p).resolve() for p in paths] or sorted(NOTEBOOKS.glob("0*.ipynb"))
+    return [p for p in chosen if any(is_solution(c) for c in nbformat.read(p, as_version=4).cells)]
+
+
 def main(argv: list[str]) -> int:
-    expected = render(student_notebook(nbformat.read(SOLUTION, as_version=4)))
-    if "--check" in argv:
-        if not STUDENT.exists() or STUDENT.read_text() != expected:
-            print(f"{STUDENT} is out of date: run `make student`", file=sys.stderr)
-            return 1
-        return 0
-    STUDENT.parent.mkdir(parents=True, exist_ok=True)
-    STUDENT.write_text(expected)
-    print(f"wrote {STUDENT.relative_to(ROOT)}")
-    return 0
+    check = "--check" in argv
+    stale = []
+    for path in solution_notebooks([a for a in argv if a != "--check"]):
+        target = STUDENT / path.name
+        expected = render(student_notebook(nbformat.read(path, as_version=4), path.name))
+        if check:
+            if not target.exists() or target.read_text() != expected:
+                stale.append(target)
+            continue
+        STUDENT.mkdir(parents=True, exist_ok=True)
+        target.write_text(expected)
+        print(f"wrote {target.relative_to(ROOT)}")
+    for target in stale:
+        print(f"{target.relative_to(ROOT)} is out of date: run `make student`", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

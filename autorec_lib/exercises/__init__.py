@@ -1,0 +1,67 @@
+"""Check functions for the course's exercises: one module per notebook (``ch01`` ... ``ch06``).
+
+A check takes the learner's answer, checks its structure first (types, keys, the configuration a
+trained model was built with), then its numbers: against what the check computes itself from
+the data, against an ordering that must hold, or against a stored reference within a tolerance
+measured from the seed-to-seed spread. It prints one line starting with ``correct:``, or raises
+:class:`CheckFailed` saying what is wrong and where to look. No check reads test ratings.
+
+Stored references live in ``reference/<chapter>.json`` beside this file; only
+``scripts/record_references.py`` (``make reference``) writes them, never a check at run time.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import NoReturn
+
+REFERENCE_DIR = Path(__file__).with_name("reference")
+
+
+class CheckFailed(AssertionError):
+    """The answer is not right yet; the message says why."""
+
+
+def fail(message: str) -> NoReturn:
+    raise CheckFailed(message)
+
+
+def passed(message: str) -> None:
+    print(f"correct: {message}")
+
+
+def number(value, what: str, low: float = -math.inf, high: float = math.inf) -> float:
+    """``value`` as a float, refused unless it is a real number in ``[low, high]``."""
+    if isinstance(value, bool) or not hasattr(value, "__float__"):
+        fail(f"{what} should be a number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    if not (math.isfinite(x) and low <= x <= high):
+        fail(f"{what} = {x!r} is outside the plausible range [{low}, {high}]")
+    return x
+
+
+def close(value, expected: float, tol: float, what: str, hint: str = "") -> float:
+    """``value`` within ``tol`` of ``expected``, else a failure naming both (and the hint)."""
+    x = number(value, what)
+    if abs(x - expected) > tol:
+        fail(f"{what} is {x:.4f}, expected {expected:.4f} (± {tol:g}). {hint}".rstrip())
+    return x
+
+
+def reference(chapter: str) -> dict:
+    """The stored reference answers of one chapter (written by ``make reference``)."""
+    path = REFERENCE_DIR / f"{chapter}.json"
+    if not path.exists():
+        fail(f"no reference answers stored for {chapter} ({path}); run `make reference`")
+    return json.loads(path.read_text())
+
+
+def write_reference(chapter: str, values: dict) -> Path:
+    """Store a chapter's reference answers atomically (for ``scripts/record_references.py`` only)."""
+    REFERENCE_DIR.mkdir(exist_ok=True)
+    path = REFERENCE_DIR / f"{chapter}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path
