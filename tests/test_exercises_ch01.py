@@ -1,0 +1,215 @@
+"""The checks of notebook 01's exercises: the reference solutions pass, plausible wrong answers fail."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autorec_lib import datasets, splits
+from autorec_lib.exercises import CheckFailed, ch01
+
+
+# --------------------------------------------------------------------------------------------
+# Data: a small synthetic ml-latest-small (half stars), and the real one when present
+# --------------------------------------------------------------------------------------------
+
+def write_latest_small(folder: Path, n_users: int = 12, n_items: int = 20, seed: int = 0) -> Path:
+    """A small ratings.csv/movies.csv in ml-latest-small's format, half stars 0.5..5."""
+    rng = np.random.default_rng(seed)
+    rows = [(u, i) for u in range(n_users) for i in range(n_items) if rng.random() < 0.4]
+    values = np.arange(1, 11) / 2
+    ratings = values[np.arange(len(rows)) % len(values)]  # every half star occurs
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["userId,movieId,rating,timestamp"] + [
+        f"{u + 1},{10 * (i + 1)},{r:g},{1_000_000 + k}" for k, ((u, i), r) in enumerate(zip(rows, ratings))]
+    (folder / "ratings.csv").write_text("\n".join(lines) + "\n")
+    movies = ["movieId,title,genres"] + [f"{10 * (i + 1)},Movie {i} (2000),Drama" for i in range(n_items + 3)]
+    (folder / "movies.csv").write_text("\n".join(movies) + "\n")
+    return folder
+
+
+@pytest.fixture
+def small_latest(tmp_path):
+    return datasets.load("ml-latest-small", write_latest_small(tmp_path / "ml-latest-small"))
+
+
+@pytest.fixture(scope="session")
+def latest_small_real():
+    try:
+        return datasets.load("ml-latest-small", download=False)
+    except datasets.DataError as err:
+        if os.environ.get("AUTOREC_REQUIRE_REAL_DATA") == "1":
+            pytest.fail(f"real data required but missing: {err}")
+        pytest.skip(f"real ml-latest-small not available: {err}")
+
+
+# --------------------------------------------------------------------------------------------
+# The reference solutions (the same code as the notebook's solution cells)
+# --------------------------------------------------------------------------------------------
+
+def latest_small_solution(small) -> dict:
+    values = np.unique(small.ratings["rating"])
+    return {"density": len(small.ratings) / (small.n_users * small.n_items),
+            "lowest": float(values.min()), "highest": float(values.max()),
+            "step": float(np.diff(values).min())}
+
+
+def heavy_vs_light_solution(data) -> dict:
+    per_user = data.ratings.groupby("user")["rating"].agg(["size", "mean"])
+    heavy = per_user["size"] > per_user["size"].median()
+    return {"spearman": per_user["size"].corr(per_user["mean"], method="spearman"),
+            "heavy_mean": per_user.loc[heavy, "mean"].mean(),
+            "light_mean": per_user.loc[~heavy, "mean"].mean()}
+
+
+def light_users(data):
+    counts = data.ratings.groupby("user").size()
+    return counts.index[counts <= counts.median()]
+
+
+def holdout_solution(data, seed: int = 0) -> dict:
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
+    holdout = splits.make_split(data, "holdout", seed=seed)
+    light = light_users(data)
+    return {"n_test": len(holdout.test),
+            "light_share_random": float(split.test["user"].isin(light).mean()),
+            "light_share_holdout": float(holdout.test["user"].isin(light).mean())}
+
+
+def rejected(check, answer, data, match: str = "") -> None:
+    with pytest.raises(CheckFailed, match=match):
+        check(answer, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: ml-latest-small's density and scale
+# --------------------------------------------------------------------------------------------
+
+def test_latest_small_solution_passes_on_synthetic_half_stars(small_latest, capsys):
+    ch01.check_latest_small(latest_small_solution(small_latest), small_latest)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_latest_small_solution_passes_on_the_real_data(latest_small_real, capsys):
+    answer = latest_small_solution(latest_small_real)
+    ch01.check_latest_small(answer, latest_small_real)
+    assert "1.7% full" in capsys.readouterr().out
+    ch01.check_latest_small({**answer, "density": 0.017}, latest_small_real)  # rounded: still right
+
+
+def test_latest_small_rejects_a_percentage_and_the_sparsity(small_latest):
+    answer = latest_small_solution(small_latest)
+    rejected(ch01.check_latest_small, {**answer, "density": 100 * answer["density"]}, small_latest, "range")
+    rejected(ch01.check_latest_small, {**answer, "density": 1 - answer["density"]}, small_latest, "UNKNOWN")
+
+
+def test_latest_small_rejects_ml100k_whole_star_scale(small_latest):
+    answer = latest_small_solution(small_latest)
+    rejected(ch01.check_latest_small, {**answer, "lowest": 1.0}, small_latest, "lowest")
+    rejected(ch01.check_latest_small, {**answer, "step": 1.0}, small_latest, "step")
+
+
+def test_latest_small_rejects_ml100k_data_and_its_answer(small_data):
+    rejected(ch01.check_latest_small, latest_small_solution(small_data), small_data, "ml-latest-small")
+
+
+def test_latest_small_rejects_missing_keys_and_wrong_types(small_latest):
+    answer = latest_small_solution(small_latest)
+    rejected(ch01.check_latest_small, {k: v for k, v in answer.items() if k != "step"}, small_latest, "step")
+    rejected(ch01.check_latest_small, [answer["density"]], small_latest, "dict")
+    rejected(ch01.check_latest_small, {**answer, "density": "1.7%"}, small_latest, "number")
+    rejected(ch01.check_latest_small, answer, small_latest.ratings, "RatingData")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: heavy and light raters
+# --------------------------------------------------------------------------------------------
+
+def test_heavy_vs_light_solution_passes(ml100k, small_data, capsys):
+    ch01.check_heavy_vs_light(heavy_vs_light_solution(ml100k), ml100k)
+    ch01.check_heavy_vs_light(heavy_vs_light_solution(small_data), small_data)
+    assert capsys.readouterr().out.count("correct:") == 2
+
+
+def test_heavy_vs_light_rejects_pearson_and_a_log_count_correlation(ml100k):
+    answer = heavy_vs_light_solution(ml100k)
+    per_user = ml100k.ratings.groupby("user")["rating"].agg(["size", "mean"])
+    rejected(ch01.check_heavy_vs_light, {**answer, "spearman": per_user["size"].corr(per_user["mean"])},
+             ml100k, "Pearson")
+    log_pearson = np.log(per_user["size"]).corr(per_user["mean"])
+    rejected(ch01.check_heavy_vs_light, {**answer, "spearman": log_pearson}, ml100k, "spearman")
+
+
+def test_heavy_vs_light_rejects_the_movies_correlation(ml100k):
+    per_item = ml100k.ratings.groupby("item")["rating"].agg(["size", "mean"])
+    answer = {**heavy_vs_light_solution(ml100k),
+              "spearman": per_item["size"].corr(per_item["mean"], method="spearman")}
+    rejected(ch01.check_heavy_vs_light, answer, ml100k, "USERS")
+
+
+def test_heavy_vs_light_rejects_swapped_groups(ml100k):
+    answer = heavy_vs_light_solution(ml100k)
+    swapped = {**answer, "heavy_mean": answer["light_mean"], "light_mean": answer["heavy_mean"]}
+    rejected(ch01.check_heavy_vs_light, swapped, ml100k, "swapped")
+
+
+def test_heavy_vs_light_rejects_pooled_rating_means(ml100k):
+    r = ml100k.ratings
+    counts = r.groupby("user").size()
+    heavy_users = counts.index[counts > counts.median()]
+    pooled = {**heavy_vs_light_solution(ml100k),
+              "heavy_mean": r.loc[r["user"].isin(heavy_users), "rating"].mean(),
+              "light_mean": r.loc[~r["user"].isin(heavy_users), "rating"].mean()}
+    rejected(ch01.check_heavy_vs_light, pooled, ml100k, "heavy_mean")
+
+
+def test_heavy_vs_light_rejects_the_wrong_data_set(small_latest):
+    rejected(ch01.check_heavy_vs_light, heavy_vs_light_solution(small_latest), small_latest, "ml-100k")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: the per-user holdout
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_holdout_solution_passes_on_three_seeds(ml100k, seed, capsys):
+    ch01.check_holdout(holdout_solution(ml100k, seed), ml100k)
+    assert capsys.readouterr().out.startswith("correct: 943 test ratings")
+
+
+def test_holdout_rejects_sizes_of_the_wrong_part(ml100k):
+    answer = holdout_solution(ml100k)
+    holdout = splits.make_split(ml100k, "holdout")
+    for wrong in (10_000, len(holdout.train), len(holdout.valid), ml100k.n_users * 10):
+        rejected(ch01.check_holdout, {**answer, "n_test": wrong}, ml100k, "n_test")
+    rejected(ch01.check_holdout, {**answer, "n_test": 943.5}, ml100k, "whole number")
+
+
+def test_holdout_rejects_swapped_shares(ml100k):
+    answer = holdout_solution(ml100k)
+    swapped = {**answer, "light_share_random": answer["light_share_holdout"],
+               "light_share_holdout": answer["light_share_random"]}
+    rejected(ch01.check_holdout, swapped, ml100k, "swapped")
+
+
+def test_holdout_rejects_a_share_of_users_instead_of_ratings(ml100k):
+    split = splits.make_split(ml100k, "random", seed=0)
+    users = split.test["user"].unique()
+    share_of_users = float(np.isin(users, light_users(ml100k)).mean())  # each user counted once
+    answer = {**holdout_solution(ml100k), "light_share_random": share_of_users}
+    rejected(ch01.check_holdout, answer, ml100k, "light_share_random")
+
+
+def test_holdout_rejects_the_holdout_training_part(ml100k):
+    holdout = splits.make_split(ml100k, "holdout")
+    answer = {**holdout_solution(ml100k),
+              "light_share_holdout": float(holdout.train["user"].isin(light_users(ml100k)).mean())}
+    rejected(ch01.check_holdout, answer, ml100k, "light_share_holdout")
+
+
+def test_holdout_rejects_a_percentage(ml100k):
+    answer = holdout_solution(ml100k)
+    rejected(ch01.check_holdout, {**answer, "light_share_holdout": 100 * answer["light_share_holdout"]},
+             ml100k, "range")
