@@ -24,11 +24,14 @@
 # **What you will learn**
 #
 # * how an autoencoder becomes a recommender, and the AutoRec model equation;
-# * why the objective sums over observed ratings only, and how a mask makes unobserved entries
-#   pass exactly zero gradient;
+# * why the objective sums over observed ratings only; what the mask makes exactly zero, and what
+#   the weight penalty and the optimizer still update;
 # * the gradients of the objective by hand, checked numerically against autograd;
-# * item-based vs user-based AutoRec: inputs, parameter counts, and which wins;
-# * AutoRec with identity activations as a low-rank factorization; the cost of an epoch.
+# * item-based vs user-based AutoRec: the same ratings arranged two ways, their parameter counts at
+#   the sizes the course trains, and what the paper's explanation of I-AutoRec's lead says about
+#   MovieLens 100K;
+# * AutoRec with identity activations as a low-rank factorization; the cost of an epoch, and why
+#   the library keeps the rating matrix sparse.
 
 # %%
 import inspect
@@ -40,9 +43,9 @@ import pandas as pd
 import torch
 from IPython.display import Code
 
-from autorec_lib import datasets, objective, splits
+from autorec_lib import datasets, experiment, objective, splits
 from autorec_lib.config import AutoRecConfig
-from autorec_lib.matrix import RatingMatrix
+from autorec_lib.matrix import DENSE_CACHE_LIMIT, RatingMatrix
 from autorec_lib.torch_backend import AutoRec
 
 data = datasets.load("ml-100k")
@@ -69,25 +72,32 @@ split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1,
 #
 # ## 3.2 The objective: observed entries only
 #
-# Most of $r$ is unknown, and an unknown entry is not a rating of zero. If we asked the network to
-# reconstruct the zeros too, it would spend its capacity learning that almost everything is zero:
+# Most of $r$ is unknown, and an unknown entry is not a rating of zero. The library fills the
+# unknown entries of an input row with 0; if we also asked the network to *reconstruct* those
+# zeros, it would spend its capacity learning that almost everything is zero:
 
 # %%
 matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
 values, mask = matrix.dense(np.arange(matrix.shape[0]))
-print(f"mean of the observed ratings: {values[mask == 1].mean():.2f}")
-print(f"mean of the filled-in matrix, zeros included: {values.mean():.2f}")
+observed_mean, filled_mean = values[mask == 1].mean(), values.mean()
+print(f"{int(mask.sum()):,} of {mask.size:,} entries observed ({mask.mean():.1%})")
+print(f"mean of the observed ratings: {observed_mean:.2f}")
+print(f"mean of the filled-in matrix, zeros included: {filled_mean:.2f}")
+assert round(float(observed_mean), 2) == 3.53 and round(float(filled_mean), 2) == 0.18
+assert round(float(mask.mean()), 3) == 0.051
 
 # %% [markdown]
-# A model trained on the filled-in matrix is pulled towards predicting about 0.2 stars. So
-# AutoRec's objective sums the squared error over **observed** entries only, and adds an L2
-# penalty on the two weight matrices (not the biases):
+# Only 5.1% of the entries are ratings. The best constant prediction for the filled-in matrix, in
+# squared error, is its mean: 0.18 stars, against 3.53 for the ratings themselves. So AutoRec's
+# objective sums the squared error over **observed** entries only, and adds an L2 penalty on the
+# two weight matrices (not the biases):
 #
 # $$\min_\theta \sum_{i} \big\lVert \left(r^{(i)} - h(r^{(i)};\theta)\right) \odot m^{(i)} \big\rVert^2 + \frac{\lambda}{2}\left(\lVert W\rVert_F^2 + \lVert V\rVert_F^2\right),$$
 #
-# where $m^{(i)}$ is 1 on observed entries and 0 elsewhere. In the paper's words, only the
-# weights connected to observed inputs are updated. The library writes this once, for NumPy,
-# PyTorch and MXNet arrays alike:
+# where $m^{(i)}$ is 1 on observed entries and 0 elsewhere. The paper puts it as updating only
+# the weights associated with observed inputs; Sec. 3.3 works out what that means exactly, and
+# what it leaves out. The library writes the objective once, for NumPy, PyTorch and MXNet arrays
+# alike:
 
 # %%
 Code(inspect.getsource(objective.masked_sse) + "\n\n" + inspect.getsource(objective.weight_penalty)
@@ -96,7 +106,7 @@ Code(inspect.getsource(objective.masked_sse) + "\n\n" + inspect.getsource(object
 # %% [markdown]
 # Two properties follow from the mask, and we check both. Whatever sits in an unobserved target
 # does not change the loss; and the gradient of the loss with respect to the output is exactly
-# zero at unobserved entries, so nothing flows back from them.
+# zero at unobserved entries, so no error flows back from them.
 
 # %%
 torch.manual_seed(0)
@@ -108,7 +118,7 @@ loss = objective.masked_sse(out, r, m)
 garbage = r + (1 - m) * 1000.0  # nonsense in every unobserved target
 assert torch.isclose(objective.masked_sse(out, garbage, m), loss)
 grad_out, = torch.autograd.grad(loss, out)
-assert torch.all(grad_out[m == 0] == 0)
+assert torch.all(grad_out[m == 0] == 0) and torch.all(grad_out[m == 1] != 0)
 print(f"{int((m == 0).sum())} unobserved entries in this batch, all with gradient exactly 0; "
       f"{int((grad_out[m == 1] != 0).sum())} of {int(m.sum())} observed entries carry gradient")
 
@@ -127,8 +137,7 @@ print(f"{int((m == 0).sum())} unobserved entries in this batch, all with gradien
 #
 # $$\Delta = (2 E W) \odot H \odot (1 - H), \qquad \frac{\partial L}{\partial V} = \Delta^\top R + \lambda V, \qquad \frac{\partial L}{\partial \mu} = \sum_{\text{rows}} \Delta .$$
 #
-# $E$ is zero wherever $M$ is, so an unobserved entry contributes nothing to any of the four
-# gradients: the derivation's version of "only observed inputs update the weights". In NumPy:
+# In NumPy:
 
 # %%
 Code(inspect.getsource(objective.autorec_gradients_numpy), language="python")
@@ -156,10 +165,12 @@ for name, grad in autograd.items():
 pd.DataFrame(rows)
 
 # %% [markdown]
-# The hand-derived gradients agree with autograd to float32 precision. As a second, independent
-# check, a central finite difference on one entry of $V$:
+# The hand-derived gradients agree with autograd to float32 precision (the largest relative
+# difference is below $10^{-6}$). As a second, independent check, a central finite difference on
+# one entry of $V$:
 
 # %%
+assert max(row["max relative difference"] for row in rows) < 1e-6
 R64, M64 = as64(batch), as64(batch_mask)
 params = {"V": as64(enc.weight), "mu": as64(enc.bias), "W": as64(dec.weight), "b": as64(dec.bias)}
 
@@ -176,29 +187,158 @@ print(f"dL/dV[{j},{k}]: finite difference {numeric:.6f}, by hand {by_hand['V'][j
 assert abs(numeric - by_hand["V"][j, k]) < 1e-4 * max(1.0, abs(numeric))
 
 # %% [markdown]
-# ## 3.4 Item-based or user-based?
+# ### What the mask does, and what still moves a weight
 #
-# The same model reads either orientation; only the input length changes. For ML-100K:
+# Read the formulas for a batch in which user $u$ rated none of the movies. The mask makes column
+# $u$ of $E$ zero, so the **data-fit** gradient is zero for the decoder row $W_{u,:}$ and the
+# output bias $b_u$. The encoder column $V_{:,u}$ gets no data-fit gradient either, but for a
+# different reason: the unobserved input $R_{:,u}$ is filled with 0, and $\Delta^\top R$ multiplies
+# by it. Everything else (the hidden biases $\mu$, the rows of $W$ and columns of $V$ of users who
+# did rate something in the batch) gets data-fit gradient. That is the precise content of "only the
+# weights associated with observed inputs are updated", and it holds for the data-fit term only.
+# Two things still move the other weights:
+#
+# * **the penalty**: its gradient $\lambda W$, $\lambda V$ reaches every weight at every step (in
+#   the library's mini-batch loss, $\lambda\,\tfrac{B}{n}\,W$ for a batch of $B$ of the $n$ rows),
+#   so every weight decays towards zero; the biases are not penalised;
+# * **the optimizer's memory**: Adam, the course's optimizer, moves a parameter by running averages
+#   of its past gradients, so a weight whose current gradient is zero still moves if it had a
+#   gradient in an earlier step.
+#
+# Plain SGD (no momentum) with $\lambda = 0$ does leave those weights exactly where they were. One
+# step on a batch of 16 movies that user $u$ did not rate, from the same initial weights, three ways:
 
 # %%
-orientations = {}
-for variant, d, rows in (("I-AutoRec (rows = movies)", data.n_users, data.n_items),
-                         ("U-AutoRec (rows = users)", data.n_items, data.n_users)):
-    cfg = AutoRecConfig(n_inputs=d, hidden=500)
-    orientations[variant] = {"input length d": d, "training rows": rows,
-                             "observed per row (mean)": round(len(split.train) / rows, 1),
-                             "parameters": cfg.n_parameters()}
-pd.DataFrame(orientations).T
+u = 0                                              # the first user
+rated = np.flatnonzero(mask[:, u] == 1)[:16]       # 16 movies u rated
+unrated = np.flatnonzero(mask[:, u] == 0)[:16]     # 16 movies u did not rate
+course_lam = experiment.defaults("autorec", "item")["train"]["lam"]
+
+def step_and_watch(net, opt, rows, lam):
+    """One library-style step on ``rows``; the gradients user u's weights got, and whether they moved."""
+    r, m = torch.from_numpy(values[rows]), torch.from_numpy(mask[rows])
+    opt.zero_grad()
+    objective.autorec_loss(net(r), r, m, net.weight_matrices(), lam, len(rows) / matrix.shape[0]).backward()
+    enc, dec = net.layers
+    watched = {"W[u, :]": (dec.weight, np.s_[u]), "b[u]": (dec.bias, np.s_[u]), "V[:, u]": (enc.weight, np.s_[:, u])}
+    grads = {name: p.grad[i].clone() for name, (p, i) in watched.items()}
+    before = {name: p[i].detach().clone() for name, (p, i) in watched.items()}
+    opt.step()
+    moved = {name: bool(torch.any(p[i].detach() != before[name])) for name, (p, i) in watched.items()}
+    return grads, before, moved
+
+ways = {"plain SGD, λ = 0": (torch.optim.SGD, 0.0, False),
+        "Adam, λ = 0, after one step on movies u rated": (torch.optim.Adam, 0.0, True),
+        f"plain SGD, λ = {course_lam:g} (the course's)": (torch.optim.SGD, course_lam, False)}
+table, results = {}, {}
+for way, (optimizer, lam_step, warm_up) in ways.items():
+    torch.manual_seed(0)
+    net = AutoRec(n_inputs=data.n_users, hidden=16)
+    opt = optimizer(net.parameters(), lr=1e-3)
+    if warm_up:
+        step_and_watch(net, opt, rated, lam_step)
+    grads, before, moved = step_and_watch(net, opt, unrated, lam_step)
+    results[way] = grads, before, moved
+    table[way] = {**{f"max |grad {name}|": float(g.abs().max()) for name, g in grads.items()},
+                  **{f"{name} moved": moved[name] for name in grads}}
+assert mask[unrated, u].sum() == 0 and mask[rated, u].sum() == len(rated)
+pd.DataFrame.from_dict(table, orient="index")
 
 # %% [markdown]
-# I-AutoRec has fewer parameters (its input is the 943 users, not the 1,682 movies) and more
-# training rows. The paper reports that I-AutoRec beats U-AutoRec clearly, and explains it by the
-# number of ratings per row: on MovieLens 1M and Netflix, items have many more ratings than users.
-# On ML-100K the average movie actually has *fewer* ratings than the average user (see the
-# table), yet notebook 04 finds I-AutoRec still ahead. A better explanation here is the one
-# the table also shows: I-AutoRec fits roughly half the parameters with nearly twice the
-# training rows, so it is much less prone to over-fitting; and the code of a movie, computed from
-# who liked it, is a stable description, while a user's taste is spread thin over few ratings.
+# With λ = 0 the current gradient of every watched parameter is exactly zero, and plain SGD leaves
+# them unchanged; Adam, one step later, still moves all three. With the penalty, $W_{u,:}$ and
+# $V_{:,u}$ get exactly their penalty gradient $\lambda\tfrac{B}{n}W$ and move (decay), while
+# $b_u$, unpenalised, stays put:
+
+# %%
+sgd0, adam0, sgd_lam = (results[way] for way in ways)
+for grads, _, moved in (sgd0, adam0):
+    assert all(torch.all(g == 0) for g in grads.values())
+assert not any(sgd0[2].values()) and all(adam0[2].values())
+grads, before, moved = sgd_lam
+fraction = len(unrated) / matrix.shape[0]
+for name in ("W[u, :]", "V[:, u]"):
+    torch.testing.assert_close(grads[name], course_lam * fraction * before[name])
+assert torch.all(grads["b[u]"] == 0) and moved == {"W[u, :]": True, "b[u]": False, "V[:, u]": True}
+print(f"penalty gradient = λ·B/n·weight = {course_lam:g}·{len(unrated)}/{matrix.shape[0]}·weight, "
+      f"on user {u}'s weights as on every other")
+
+# %% [markdown]
+# ## 3.4 Item-based or user-based?
+#
+# The same model reads either orientation; only the input length changes. Both arrange **the same
+# training ratings**: I-AutoRec as 1,682 movie rows of length 943, U-AutoRec as 943 user rows of
+# length 1,682. The table compares them at the sizes the course trains (chosen on the validation
+# split, `experiment.defaults`): I-AutoRec with a hidden layer of 500, U-AutoRec of 300.
+
+# %%
+orientations, counts = {}, {}
+for name, variant in (("I-AutoRec (rows = movies)", "item"), ("U-AutoRec (rows = users)", "user")):
+    oriented = RatingMatrix(split.train, data.n_users, data.n_items, variant)
+    n_rows, d = oriented.shape
+    hidden = experiment.defaults("autorec", variant)["model"]["hidden"]
+    cfg = AutoRecConfig(n_inputs=d, hidden=hidden)
+    assert cfg.n_parameters() == 2 * d * hidden + d + hidden  # V, W, then the biases b and mu
+    counts[name] = c = oriented.row_counts()
+    orientations[name] = {"rows": n_rows, "input length d": d, "training ratings": oriented.nnz,
+                          "hidden (trained)": hidden, "parameters": cfg.n_parameters(),
+                          "ratings per row: mean": round(c.mean(), 1), "median": int(np.median(c)),
+                          "std": round(c.std(), 1), "std / mean": round(c.std() / c.mean(), 2),
+                          "min": int(c.min()), "max": int(c.max()), "rows with none": int((c == 0).sum())}
+table = pd.DataFrame.from_dict(orientations, orient="index")
+item_row, user_row = table.iloc[0], table.iloc[1]
+param_ratio = user_row["parameters"] / item_row["parameters"]
+print(f"U-AutoRec has {param_ratio:.2f} times as many parameters as I-AutoRec at the trained sizes")
+table
+
+# %%
+assert item_row["training ratings"] == user_row["training ratings"] == len(split.train) == 81_000
+assert round(param_ratio, 2) == 1.07
+assert (item_row["rows"], item_row["input length d"]) == (user_row["input length d"], user_row["rows"]) == (1682, 943)
+assert (item_row["ratings per row: mean"], user_row["ratings per row: mean"]) == (48.2, 85.9)
+assert item_row["std"] < user_row["std"] and item_row["std / mean"] > user_row["std / mean"]
+assert (item_row["std"], user_row["std"], item_row["std / mean"], user_row["std / mean"]) == (65.2, 82.0, 1.35, 0.95)
+assert item_row["rows with none"] == 41 and item_row["min"] == 0 and user_row["min"] == 13
+assert item_row["max"] == 479
+
+# %% [markdown]
+# Both orientations hold exactly the same 81,000 training ratings. At the trained sizes they also
+# have almost the same number of parameters: U-AutoRec's 1,011,182 are 1.07 times I-AutoRec's
+# 944,443 (at an equal hidden size of 500, U-AutoRec would have 1.78 times as many). What differs
+# is how the ratings are spread over the rows.
+#
+# The paper reports I-AutoRec clearly ahead of U-AutoRec on MovieLens 1M and Netflix, and explains
+# it (Sec. 3) this way: *"the number of ratings per item is much more than those per user; high
+# variance in number of user ratings leads to less reliable prediction for user-based methods."*
+# The table lets us test both halves on ML-100K's training split:
+#
+# * **Ratings per row.** The first half does not hold here: the average movie has 48.2 training
+#   ratings, the average user 85.9. ML-100K has more movies than users (1,682 against 943); on
+#   ML-1M it is the other way round, and there the premise holds (checked below from ML-1M's
+#   published counts).
+# * **Spread of the counts.** In absolute terms the per-user counts do vary more (standard
+#   deviation 82.0 against 65.2 for movies). Relative to their mean, though, the per-movie counts
+#   spread more (std / mean 1.35 against 0.95): the median movie has only 22 ratings while the most
+#   rated has 479, and 41 movies have no training rating at all, whereas every user has at least 13.
+#
+# So on ML-100K the paper's explanation is at best half supported, and nothing in this table
+# predicts which orientation wins; notebook 04 trains both with the course settings and compares
+# them on held-out ratings.
+
+# %%
+assert int(np.median(counts["I-AutoRec (rows = movies)"])) == 22
+assert round(AutoRecConfig(n_inputs=data.n_items, hidden=500).n_parameters()
+             / AutoRecConfig(n_inputs=data.n_users, hidden=500).n_parameters(), 2) == 1.78
+assert data.n_items > data.n_users
+ml1m_ratings, ml1m_users, ml1m_movies = 1_000_209, 6_040, 3_706  # ML-1M's README; movies with a rating
+per_movie, per_user = ml1m_ratings / ml1m_movies, ml1m_ratings / ml1m_users
+print(f"ML-1M: {per_movie:.0f} ratings per movie, {per_user:.0f} per user")
+assert per_movie > 1.5 * per_user and ml1m_users > ml1m_movies
+assert (round(per_movie), round(per_user)) == (270, 166)
+
+# %% [markdown]
+# On ML-1M a movie has on average 270 ratings and a user 166: there the first half of the paper's
+# reason does hold.
 #
 # ## 3.5 Identity activations: a low-rank factorization
 #
@@ -225,14 +365,31 @@ assert rank <= k
 #
 # ## 3.6 The cost of an epoch
 #
-# One epoch passes every row forward and backward. Forward costs two matrix products of
-# $n_\text{rows}\times d$ by $d\times k$ shape, $2\cdot 2\, n_\text{rows}\, d\, k$ floating-point
-# operations; backward roughly twice that. For I-AutoRec on ML-100K with $k=500$:
+# One epoch passes every one of the $n$ rows (of length $m$, hidden size $k$) forward and
+# backward. Counting a multiply-add as 2 floating-point operations, each of the matrix products
+# below costs $2\,n\,m\,k$:
+#
+# | step | product | what it gives |
+# |---|---|---|
+# | forward | $R V^\top$ | the encoder's pre-activation |
+# | forward | $H W^\top$ | the reconstruction $\hat R$ |
+# | backward | $E^\top H$ | $\partial L/\partial W$ |
+# | backward | $E W$ | the error passed back to the hidden layer (into $\Delta$) |
+# | backward | $\Delta^\top R$ | $\partial L/\partial V$ |
+#
+# That is $4nmk$ forward and $6nmk$ backward, **$10\,n\,m\,k$** in all. The rule of thumb
+# "backward costs twice the forward" would give $12nmk$, but it counts a sixth product,
+# $\Delta V$, the gradient with respect to the *input* $R$; the ratings are data, not parameters,
+# so nothing needs it and autograd does not compute it. The element-wise work (sigmoid, mask,
+# residual) is $O(n(m+k))$, smaller by a factor of about $k$. For I-AutoRec on ML-100K with
+# $k=500$:
 
 # %%
-cfg = AutoRecConfig(n_inputs=data.n_users, hidden=500)
-flops = cfg.flops_per_epoch(data.n_items)
-print(f"{flops / 1e9:.1f} GFLOP per epoch")
+n, m_inputs, k = data.n_items, data.n_users, 500
+cfg = AutoRecConfig(n_inputs=m_inputs, hidden=k)
+flops = cfg.flops_per_epoch(n)
+print(f"10·n·m·k = 10·{n}·{m_inputs}·{k} = {flops / 1e9:.2f} GFLOP per epoch")
+assert flops == 10 * n * m_inputs * k and round(flops / 1e9, 2) == 7.93
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -248,33 +405,170 @@ for _ in range(epochs):
         opt.step()
 seconds = (time.perf_counter() - start) / epochs
 print(f"{seconds:.3f} s per epoch on this CPU: {flops / seconds / 1e9:.0f} GFLOP/s")
+assert seconds < 60
 
 # %% [markdown]
-# A fraction of a second per epoch on a laptop CPU: the matrix products are small and dense.
-# The cost grows with the *dense* size $n_\text{rows}\times d$, not with the number of ratings,
-# which is why the library builds dense mini-batches from a sparse matrix on demand: on
-# MovieLens 10M (71,567 users × 10,681 movies) the dense matrix would not fit in memory.
-#
+# An epoch takes seconds, not minutes, on a CPU: the matrix products are small and dense.
+# (The time above varies from run to run and machine to machine; the stored one was measured on a
+# shared 2-core CPU. The operation count does not vary.) The cost grows with the *dense* size $n\times m$, not with the number of ratings, and so does the memory
+# of a dense copy. Take MovieLens 10M (10,000,054 ratings of 10,681 movies by 71,567 users): as a
+# dense float32 matrix it takes 2.85 GiB, and its mask as much again. That fits in a laptop's
+# memory, but 98.7% of it is zeros, while the ratings alone, stored sparse, take about 80 MB. The
+# library therefore keeps the ratings as a sparse (CSR) matrix and builds the dense values and
+# mask of one mini-batch at a time; only when the matrix has at most `DENSE_CACHE_LIMIT` entries
+# ($2^{26}$, about 67 million) does it keep the whole dense matrix on the device. ML-100K's 1.6
+# million entries are under that limit, ML-10M's 764 million are not. An I-AutoRec epoch with
+# $k = 500$ on ML-10M costs $10\cdot 10{,}681\cdot 71{,}567\cdot 500 \approx 3.8$ TFLOP.
+
+# %%
+ml10m_ratings, ml10m_users, ml10m_movies = 10_000_054, 71_567, 10_681  # ML-10M's README
+entries = ml10m_users * ml10m_movies
+dense_gib = entries * 4 / 2**30                                     # float32: 4 bytes an entry
+csr_mb = (ml10m_ratings * (4 + 4) + (ml10m_movies + 1) * 4) / 1e6    # values, int32 columns, row pointers
+print(f"ML-10M dense float32: {dense_gib:.2f} GiB; {1 - ml10m_ratings / entries:.1%} zeros; "
+      f"sparse: {csr_mb:.0f} MB")
+assert round(dense_gib, 2) == 2.85 and round(1 - ml10m_ratings / entries, 3) == 0.987 and round(csr_mb) == 80
+assert DENSE_CACHE_LIMIT == 2**26 and matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT < entries
+assert round(matrix.shape[0] * matrix.shape[1] / 1e6, 1) == 1.6 and round(entries / 1e6) == 764
+assert round(AutoRecConfig(n_inputs=ml10m_users, hidden=500).flops_per_epoch(ml10m_movies) / 1e12, 1) == 3.8
+
+# %% [markdown]
 # ## Summary
 #
 # * AutoRec reconstructs a row of the rating matrix through $f(W g(Vr+\mu)+b)$; the
 #   reconstruction's entries at unrated positions are the predictions.
 # * The objective sums squared error over observed entries only, with λ/2 on the weight
-#   matrices; the mask gives unobserved entries exactly zero gradient (checked above).
+#   matrices. The mask gives unobserved output entries exactly zero gradient, so a user absent
+#   from a batch passes no data-fit gradient to their weights; the penalty still decays every
+#   weight, and Adam's running averages still move weights whose current gradient is zero.
 # * Hand-derived gradients match autograd and finite differences.
-# * I-AutoRec has about half the parameters of U-AutoRec on ML-100K and more rows to learn from.
+# * I-AutoRec and U-AutoRec hold the same 81,000 training ratings; at the trained sizes (500 and
+#   300 hidden units) U-AutoRec has 1.07 times as many parameters. On ML-100K movies have fewer
+#   ratings than users on average, so the paper's explanation of I-AutoRec's lead does not carry
+#   over directly.
 # * With identity activations AutoRec is a rank-$k$ linear reconstruction, like MF with codes
 #   computed from ratings.
-#
+# * An epoch costs $10\,n\,m\,k$ floating-point operations (7.93 GFLOP for I-AutoRec on ML-100K);
+#   the library keeps ratings sparse and builds dense mini-batches on demand.
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Derive the gradients for a sigmoid *decoder* $f$ as well, and extend
-#    `autorec_gradients_numpy`'s check to it.
-# 2. Confirm that the gradient with respect to $V$ of an all-unobserved row is $\lambda V$ divided
-#    among batches — i.e. that such a row contributes nothing but the penalty.
-# 3. Compute the parameter count of the paper's deeper model (hidden 500-250-500) for I-AutoRec,
-#    with `AutoRecConfig(..., hidden=(500, 250, 500)).n_parameters()`, and compare it with one
-#    hidden layer of 500.
+# Each exercise has a cell for your answer and a check below it; run the check to see whether your
+# answer is right.
+#
+# ### Exercise 1: gradients with a sigmoid decoder
+#
+# Make the decoder a sigmoid too, $\hat R = \sigma(H W^\top + b)$ (ratings then have to be scaled
+# into $(0, 1)$ first), keep $g = \sigma$, the mask and the penalty
+# $\frac{\lambda}{2}(\lVert W\rVert_F^2 + \lVert V\rVert_F^2)$ as in Sec. 3.3. Derive the four
+# gradients by hand and write them as a NumPy function
+# `sigmoid_decoder_gradients(R, M, V, mu, W, b, lam)` returning a dict with keys `"V"`, `"mu"`,
+# `"W"`, `"b"`, with the shapes and conventions of `objective.autorec_gradients_numpy`. The check
+# compares it with PyTorch's autograd on random batches.
+#
+# *Hint:* give the decoder's pre-activation a name, $Z = H W^\top + b$, and start from
+# $\partial L/\partial \hat R$. Only one link of the chain rule is new compared with Sec. 3.3;
+# once you have $\partial L/\partial Z$, the rest follows the same pattern as the identity decoder.
+
+# %% tags=["solution"]
+def sigmoid_decoder_gradients(R, M, V, mu, W, b, lam):
+    H = objective.sigmoid(R @ V.T + mu)
+    out = objective.sigmoid(H @ W.T + b)
+    E = (out - R) * M                  # the masked residual, as before
+    G = 2 * E * out * (1 - out)        # dL/dZ: the new link, sigma'(Z) = out * (1 - out)
+    delta = (G @ W) * H * (1 - H)      # dL/d(encoder pre-activation)
+    return {"V": delta.T @ R + lam * V, "mu": delta.sum(axis=0),
+            "W": G.T @ H + lam * W, "b": G.sum(axis=0)}
+
+
+# %%
+from autorec_lib.exercises import ch03
+
+ch03.check_sigmoid_decoder_gradients(sigmoid_decoder_gradients)
+
+# %% [markdown] tags=["solution"]
+# *What the solution shows.* With $f = \sigma$ the error reaching the decoder's pre-activation is
+# $G = 2E \odot \hat R \odot (1 - \hat R)$ instead of $2E$; every other formula of Sec. 3.3 keeps
+# its shape with $G$ in place of $2E$. The mask still zeroes $G$ at unobserved entries. The extra
+# factor $\hat R(1-\hat R)$ is at most 1/4 and vanishes as a prediction approaches 0 or 1, which is
+# why a sigmoid decoder needs ratings scaled into $(0, 1)$ and learns slowly near the ends of the
+# scale.
+
+# %% [markdown]
+# ### Exercise 2: an all-unobserved row contributes only the penalty
+#
+# Some movies have no training rating at all (Sec. 3.4 counted them). Take the model `model` and
+# λ = `lam` of Sec. 3.3 and one such movie's row of `matrix`. Compute with autograd the gradients of
+# the library's mini-batch loss for a batch of just that row,
+# `objective.autorec_loss(pred, r, m, model.weight_matrices(), lam, fraction)` with
+# `fraction = 1 / matrix.shape[0]` (the library's $B/n$ for $B = 1$), with respect to
+# $V$, $\mu$, $W$ and $b$. Answer `empty_row_grads`, a dict with keys `"V"`, `"mu"`, `"W"`, `"b"`.
+#
+# *Hint:* `matrix.row_counts()` finds the row, `matrix.dense([row])` gives its values and mask, and
+# `torch.autograd.grad(loss, [enc.weight, enc.bias, dec.weight, dec.bias])` returns the four
+# gradients without touching the `.grad` fields. Before running the check, predict from the
+# formulas of Sec. 3.3 what each of the four should be.
+
+# %% tags=["solution"]
+empty_row = int(np.flatnonzero(matrix.row_counts() == 0)[0])
+r_empty, m_empty = (torch.from_numpy(a) for a in matrix.dense(np.array([empty_row])))
+empty_loss = objective.autorec_loss(model(r_empty), r_empty, m_empty, model.weight_matrices(), lam,
+                                    1 / matrix.shape[0])
+enc, dec = model.layers
+empty_row_grads = dict(zip(["V", "mu", "W", "b"],
+                           torch.autograd.grad(empty_loss, [enc.weight, enc.bias, dec.weight, dec.bias])))
+with torch.no_grad():  # every all-zero input row gets the same reconstruction f(W g(mu) + b)
+    two_empty = torch.from_numpy(matrix.dense(np.flatnonzero(matrix.row_counts() == 0)[:2])[0])
+    assert torch.equal(*model(two_empty))
+
+# %%
+ch03.check_empty_row_gradients(empty_row_grads, model, lam, matrix)
+
+# %% [markdown] tags=["solution"]
+# *What the solution shows.* The row's residual is zero everywhere (its mask is all zero) and so is
+# its input, so the data-fit term gives nothing to any parameter: $\mu$ and $b$ get exactly zero,
+# and $V$, $W$ get exactly their share of the penalty, $\frac{\lambda}{n} V$ and
+# $\frac{\lambda}{n} W$. Summed over the $n$ rows of an epoch, these shares make up the full
+# $\lambda V$, $\lambda W$ of the objective. Such a row still gets a prediction: its input is all
+# zero, so its reconstruction is $f(W g(\mu) + b)$, the same for every unrated movie.
+
+# %% [markdown]
+# ### Exercise 3: the deeper model's parameter count
+#
+# The paper also tries a deeper I-AutoRec with three hidden layers of 500, 250 and 500 units.
+# Count the parameters (weights and biases) of I-AutoRec on ML-100K with hidden layers 500-250-500
+# and with one hidden layer of 500, by hand from the layer sizes, and confirm your counts with
+# `AutoRecConfig(n_inputs=..., hidden=...).n_parameters()`. Answer `param_counts`, a dict
+# `{"500": ..., "500-250-500": ...}` of two ints.
+#
+# *Hint:* write the chain of layer widths from the input to the output. What is the length of an
+# I-AutoRec input row? A layer with $i$ inputs and $o$ outputs has an $o \times i$ weight matrix;
+# how many biases?
+
+# %% tags=["solution"]
+def count_parameters(n_inputs, hidden):
+    sizes = [n_inputs, *hidden, n_inputs]
+    return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+
+param_counts = {name: count_parameters(data.n_users, hidden)
+                for name, hidden in (("500", (500,)), ("500-250-500", (500, 250, 500)))}
+assert param_counts["500"] == AutoRecConfig(n_inputs=data.n_users, hidden=500).n_parameters()
+assert param_counts["500-250-500"] == AutoRecConfig(n_inputs=data.n_users, hidden=(500, 250, 500)).n_parameters()
+assert param_counts == {"500": 944_443, "500-250-500": 1_195_193}  # the numbers quoted below
+assert round(param_counts["500-250-500"] / param_counts["500"], 2) == 1.27
+assert param_counts["500-250-500"] - param_counts["500"] == 250_750
+param_counts
+
+# %%
+ch03.check_parameter_counts(param_counts, data)
+
+# %% [markdown] tags=["solution"]
+# *What the solution shows.* The deeper model has 1,195,193 parameters against 944,443, 1.27 times
+# as many: the two 943-wide end layers dominate both counts, and the middle 500→250→500 layers add
+# only 250,750. Depth is cheap here; the paper reports a small gain from it on ML-1M, and exercise 4
+# of notebook 06 measures it on ML-100K.
 
 # %% tags=["results"]
-print(json.dumps({"gradient check": "passed", "GFLOP per I-AutoRec epoch": round(flops / 1e9, 2)}))
+print(json.dumps({"gradient check": "passed", "GFLOP per I-AutoRec epoch": round(flops / 1e9, 2),
+                  "U/I-AutoRec parameters at trained sizes": round(param_ratio, 2)}))

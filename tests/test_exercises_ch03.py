@@ -1,0 +1,227 @@
+"""The checks of notebook 03's exercises accept the reference solutions and reject plausible mistakes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from autorec_lib import objective  # noqa: E402
+from autorec_lib.config import AutoRecConfig  # noqa: E402
+from autorec_lib.exercises import CheckFailed, ch03  # noqa: E402
+from autorec_lib.matrix import RatingMatrix  # noqa: E402
+from autorec_lib.torch_backend import AutoRec  # noqa: E402
+
+sig = objective.sigmoid
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: gradients with a sigmoid decoder
+# ---------------------------------------------------------------------------------------------
+
+def sigmoid_decoder_gradients(R, M, V, mu, W, b, lam, *, two=2.0, derivative=True, mask="right",
+                              penalty="weights"):
+    """The notebook's reference solution; the keywords switch in one typical mistake at a time."""
+    H = sig(R @ V.T + mu)
+    out = sig(H @ W.T + b)
+    masks = {"right": M, "none": np.ones_like(M), "inverted": 1 - M}
+    E = (out - R) * masks[mask]
+    G = two * E * (out * (1 - out) if derivative else 1.0)
+    delta = (G @ W) * H * (1 - H)
+    grads = {"V": delta.T @ R, "mu": delta.sum(axis=0), "W": G.T @ H, "b": G.sum(axis=0)}
+    if penalty in ("weights", "all"):
+        grads["V"] = grads["V"] + lam * V
+        grads["W"] = grads["W"] + lam * W
+    if penalty == "all":
+        grads["mu"] = grads["mu"] + lam * mu
+        grads["b"] = grads["b"] + lam * b
+    if penalty == "double":
+        grads["V"] = grads["V"] + 2 * lam * V
+        grads["W"] = grads["W"] + 2 * lam * W
+    return grads
+
+
+def test_sigmoid_decoder_check_accepts_the_reference_solution(capsys):
+    ch03.check_sigmoid_decoder_gradients(sigmoid_decoder_gradients)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("mistake", [
+    {"derivative": False},          # the sigmoid derivative out*(1-out) left out
+    {"two": 1.0},                   # the factor 2 of the square left out
+    {"mask": "none"},               # residual not masked
+    {"mask": "inverted"},           # 1 - M instead of M
+    {"penalty": "none"},            # no lam*W, lam*V
+    {"penalty": "all"},             # the biases penalised too
+    {"penalty": "double"},          # 2*lam*W: the 1/2 of lam/2 forgotten
+], ids=lambda m: "-".join(f"{k}={v}" for k, v in m.items()))
+def test_sigmoid_decoder_check_rejects_a_wrong_derivation(mistake):
+    with pytest.raises(CheckFailed, match="differ from autograd"):
+        ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, **mistake))
+
+
+def test_sigmoid_decoder_check_rejects_the_identity_decoder_gradients():
+    with pytest.raises(CheckFailed, match="differ from autograd"):
+        ch03.check_sigmoid_decoder_gradients(objective.autorec_gradients_numpy)
+
+
+def test_sigmoid_decoder_check_rejects_a_result_instead_of_a_function_and_wrong_structure():
+    with pytest.raises(CheckFailed, match="function itself"):
+        ch03.check_sigmoid_decoder_gradients({"V": 0})
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_sigmoid_decoder_gradients(lambda **p: {k: v for k, v in sigmoid_decoder_gradients(**p).items() if k != "mu"})
+    with pytest.raises(CheckFailed, match="shape"):
+        ch03.check_sigmoid_decoder_gradients(lambda **p: {k: v.T for k, v in sigmoid_decoder_gradients(**p).items()})
+    with pytest.raises(CheckFailed, match="should be a dict"):
+        ch03.check_sigmoid_decoder_gradients(lambda **p: list(sigmoid_decoder_gradients(**p).values()))
+
+
+def test_sigmoid_decoder_autograd_reference_matches_finite_differences():
+    problem = ch03._problem(3, 5, 6, 3)
+    grads = ch03.sigmoid_decoder_autograd(**problem)
+
+    def loss(V):
+        out = sig(sig(problem["R"] @ V.T + problem["mu"]) @ problem["W"].T + problem["b"])
+        return objective.autorec_loss(out, problem["R"], problem["M"], [problem["W"], V], problem["lam"])
+
+    eps, V = 1e-6, problem["V"]
+    plus, minus = V.copy(), V.copy()
+    plus[1, 2] += eps
+    minus[1, 2] -= eps
+    assert abs((loss(plus) - loss(minus)) / (2 * eps) - grads["V"][1, 2]) < 1e-6
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: an all-unobserved row
+# ---------------------------------------------------------------------------------------------
+
+def _empty_row_setup(data, seed: int):
+    """I-AutoRec rows with one extra movie nobody rated (the last row), and a seeded model."""
+    matrix = RatingMatrix(data.ratings, data.n_users, data.n_items + 1, "item")
+    torch.manual_seed(seed)
+    return matrix, AutoRec(n_inputs=data.n_users, hidden=8)
+
+
+def empty_row_grads(model, matrix, lam, *, row=None, fraction=None, use_mask=True):
+    """The notebook's reference solution (with switches for the mistakes below)."""
+    row = int(np.flatnonzero(matrix.row_counts() == 0)[0]) if row is None else row
+    r, m = (torch.from_numpy(a) for a in matrix.dense(np.array([row])))
+    fraction = 1 / matrix.shape[0] if fraction is None else fraction
+    pred = model(r)
+    if use_mask:
+        loss = objective.autorec_loss(pred, r, m, model.weight_matrices(), lam, fraction)
+    else:
+        loss = ((pred - r) ** 2).sum() + objective.weight_penalty(model.weight_matrices(), lam, fraction)
+    enc, dec = model.layers
+    return dict(zip(["V", "mu", "W", "b"], torch.autograd.grad(loss, [enc.weight, enc.bias, dec.weight, dec.bias])))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_empty_row_check_accepts_the_reference_solution(small_data, seed, capsys):
+    matrix, model = _empty_row_setup(small_data, seed)
+    ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5), model, 0.5, matrix)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_empty_row_check_accepts_numpy_arrays(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    grads = {k: v.numpy() for k, v in empty_row_grads(model, matrix, 0.5).items()}
+    ch03.check_empty_row_gradients(grads, model, 0.5, matrix)
+
+
+def test_empty_row_check_rejects_the_whole_epochs_penalty(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    with pytest.raises(CheckFailed, match="fraction"):
+        ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, fraction=1.0), model, 0.5, matrix)
+
+
+def test_empty_row_check_rejects_a_row_with_ratings(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    assert matrix.row_counts()[0] > 0
+    with pytest.raises(CheckFailed, match="row with ratings"):
+        ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, row=0), model, 0.5, matrix)
+
+
+def test_empty_row_check_rejects_a_loss_without_the_mask(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    with pytest.raises(CheckFailed, match="mask"):
+        ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, use_mask=False), model, 0.5, matrix)
+
+
+def test_empty_row_check_rejects_a_missing_penalty_and_the_wrong_row_count(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    with pytest.raises(CheckFailed, match="penalty is missing"):
+        ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.0), model, 0.5, matrix)
+    users_fraction = 1 / small_data.n_users  # n_users instead of the number of I-AutoRec rows
+    with pytest.raises(CheckFailed, match="not lam/n_rows"):
+        ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, fraction=users_fraction),
+                                       model, 0.5, matrix)
+
+
+def test_empty_row_check_rejects_another_models_gradients_and_wrong_structure(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    _, other = _empty_row_setup(small_data, 1)
+    with pytest.raises(CheckFailed, match="not lam/n_rows"):
+        ch03.check_empty_row_gradients(empty_row_grads(other, matrix, 0.5), model, 0.5, matrix)
+    grads = empty_row_grads(model, matrix, 0.5)
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_empty_row_gradients({k: grads[k] for k in ("V", "W")}, model, 0.5, matrix)
+    with pytest.raises(CheckFailed, match="shape"):
+        ch03.check_empty_row_gradients({**grads, "V": grads["V"].T}, model, 0.5, matrix)
+    with pytest.raises(CheckFailed, match="one-hidden-layer"):
+        deep = AutoRec(n_inputs=small_data.n_users, hidden=(8, 4, 8))
+        ch03.check_empty_row_gradients(grads, deep, 0.5, matrix)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 3: parameter counts
+# ---------------------------------------------------------------------------------------------
+
+def param_counts(n_inputs):
+    return {"500": AutoRecConfig(n_inputs=n_inputs, hidden=500).n_parameters(),
+            "500-250-500": AutoRecConfig(n_inputs=n_inputs, hidden=(500, 250, 500)).n_parameters()}
+
+
+def test_parameter_count_check_accepts_the_reference_solution(small_data, capsys):
+    ch03.check_parameter_counts(param_counts(small_data.n_users), small_data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_parameter_count_check_knows_ml100k(ml100k):
+    assert ml100k.n_users == 943
+    ch03.check_parameter_counts({"500": 944_443, "500-250-500": 1_195_193}, ml100k)
+
+
+def test_parameter_count_check_rejects_the_item_count_as_input_length(small_data):
+    assert small_data.n_items != small_data.n_users
+    with pytest.raises(CheckFailed, match="n_inputs = n_users"):
+        ch03.check_parameter_counts(param_counts(small_data.n_items), small_data)
+
+
+def test_parameter_count_check_rejects_biases_counted_wrong(small_data):
+    right = param_counts(small_data.n_users)
+    sizes = {"500": [small_data.n_users, 500, small_data.n_users],
+             "500-250-500": [small_data.n_users, 500, 250, 500, small_data.n_users]}
+    pairs = {k: list(zip(s[:-1], s[1:])) for k, s in sizes.items()}
+    weights_only = {k: sum(i * o for i, o in p) for k, p in pairs.items()}
+    no_output_bias = {k: right[k] - small_data.n_users for k in right}
+    with pytest.raises(CheckFailed, match="weight matrices only"):
+        ch03.check_parameter_counts(weights_only, small_data)
+    with pytest.raises(CheckFailed, match="output layer's biases"):
+        ch03.check_parameter_counts(no_output_bias, small_data)
+    encoder_only = {"500": small_data.n_users * 500 + 500, "500-250-500": right["500-250-500"]}
+    with pytest.raises(CheckFailed, match="not the parameter count"):
+        ch03.check_parameter_counts(encoder_only, small_data)
+
+
+def test_parameter_count_check_rejects_wrong_keys_and_types(small_data):
+    right = param_counts(small_data.n_users)
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_parameter_counts({"500": right["500"]}, small_data)
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_parameter_counts(list(right.values()), small_data)
+    with pytest.raises(CheckFailed, match="whole number"):
+        ch03.check_parameter_counts({k: float(v) for k, v in right.items()}, small_data)
+    swapped = {"500": right["500-250-500"], "500-250-500": right["500"]}
+    with pytest.raises(CheckFailed):
+        ch03.check_parameter_counts(swapped, small_data)
