@@ -43,7 +43,7 @@ import pandas as pd
 import torch
 from IPython.display import Code
 
-from autorec_lib import datasets, experiment, objective, splits
+from autorec_lib import datasets, experiment, metrics, objective, splits
 from autorec_lib.config import AutoRecConfig
 from autorec_lib.matrix import DENSE_CACHE_LIMIT, RatingMatrix
 from autorec_lib.torch_backend import AutoRec
@@ -58,10 +58,12 @@ split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1,
 # $r \in \mathbb{R}^d$ to a code $h \in \mathbb{R}^k$ with $k < d$, and a decoder maps the code back.
 # Because the code is small, the network must learn the regularities of its inputs to copy them.
 #
-# AutoRec's idea: feed the autoencoder one **row of the rating matrix** at a time. In
-# item-based AutoRec (I-AutoRec) a row is one movie's ratings by all $m$ users,
-# $r^{(i)} \in \mathbb{R}^m$; in user-based AutoRec (U-AutoRec) it is one user's ratings of all $n$
-# movies. The reconstruction is
+# AutoRec's idea: feed the autoencoder one **row of the rating matrix** at a time, where the
+# matrix is oriented to suit the variant. In item-based AutoRec (I-AutoRec) it is the
+# movie-oriented matrix, `RatingMatrix(..., "item")`, whose rows are movies: the transpose of
+# notebook 01's picture, in which users were rows. A row is then one movie's ratings by all $m$
+# users, $r^{(i)} \in \mathbb{R}^m$. In user-based AutoRec (U-AutoRec, `RatingMatrix(..., "user")`)
+# a row is one user's ratings of all $n$ movies. The reconstruction is
 #
 # $$h(r; \theta) = f\!\left(W \cdot g(V r + \mu) + b\right), \qquad V \in \mathbb{R}^{k\times d},\ \mu \in \mathbb{R}^k,\ W \in \mathbb{R}^{d\times k},\ b \in \mathbb{R}^d,$$
 #
@@ -77,8 +79,9 @@ split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1,
 # zeros, it would spend its capacity learning that almost everything is zero:
 
 # %%
-matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")  # rows = movies
 values, mask = matrix.dense(np.arange(matrix.shape[0]))
+assert matrix.shape == (data.n_items, data.n_users)
 observed_mean, filled_mean = values[mask == 1].mean(), values.mean()
 print(f"{int(mask.sum()):,} of {mask.size:,} entries observed ({mask.mean():.1%})")
 print(f"mean of the observed ratings: {observed_mean:.2f}")
@@ -203,7 +206,8 @@ assert abs(numeric - by_hand["V"][j, k]) < 1e-4 * max(1.0, abs(numeric))
 #   so every weight decays towards zero; the biases are not penalised;
 # * **the optimizer's memory**: Adam, the course's optimizer, moves a parameter by running averages
 #   of its past gradients, so a weight whose current gradient is zero still moves if it had a
-#   gradient in an earlier step.
+#   gradient in an earlier step. (The paper does not use Adam: it trains with resilient
+#   propagation, Rprop, and with L-BFGS.)
 #
 # Plain SGD (no momentum) with $\lambda = 0$ does leave those weights exactly where they were. One
 # step on a batch of 16 movies that user $u$ did not rate, from the same initial weights, three ways:
@@ -239,7 +243,7 @@ for way, (optimizer, lam_step, warm_up) in ways.items():
         step_and_watch(net, opt, rated, lam_step)
     grads, before, moved = step_and_watch(net, opt, unrated, lam_step)
     results[way] = grads, before, moved
-    table[way] = {**{f"max |grad {name}|": float(g.abs().max()) for name, g in grads.items()},
+    table[way] = {**{f"max |grad {name}|": f"{float(g.abs().max()):.4f}" for name, g in grads.items()},
                   **{f"{name} moved": moved[name] for name in grads}}
 assert mask[unrated, u].sum() == 0 and mask[rated, u].sum() == len(rated)
 pd.DataFrame.from_dict(table, orient="index")
@@ -268,8 +272,9 @@ print(f"penalty gradient = λ·B/n·weight = {course_lam:g}·{len(unrated)}/{mat
 #
 # The same model reads either orientation; only the input length changes. Both arrange **the same
 # training ratings**: I-AutoRec as 1,682 movie rows of length 943, U-AutoRec as 943 user rows of
-# length 1,682. The table compares them at the sizes the course trains (chosen on the validation
-# split, `experiment.defaults`): I-AutoRec with a hidden layer of 500, U-AutoRec of 300.
+# length 1,682. The table compares them at the sizes the course trains (`experiment.defaults`):
+# I-AutoRec with a hidden layer of 500, the paper's size, and U-AutoRec with 300, chosen on the
+# validation split by `scripts/tune.py`.
 
 # %%
 orientations, counts = {}, {}
@@ -278,7 +283,6 @@ for name, variant in (("I-AutoRec (rows = movies)", "item"), ("U-AutoRec (rows =
     n_rows, d = oriented.shape
     hidden = experiment.defaults("autorec", variant)["model"]["hidden"]
     cfg = AutoRecConfig(n_inputs=d, hidden=hidden)
-    assert cfg.n_parameters() == 2 * d * hidden + d + hidden  # V, W, then the biases b and mu
     counts[name] = c = oriented.row_counts()
     orientations[name] = {"rows": n_rows, "input length d": d, "training ratings": oriented.nnz,
                           "hidden (trained)": hidden, "parameters": cfg.n_parameters(),
@@ -307,9 +311,11 @@ assert item_row["max"] == 479
 # 944,443 (at an equal hidden size of 500, U-AutoRec would have 1.78 times as many). What differs
 # is how the ratings are spread over the rows.
 #
-# The paper reports I-AutoRec clearly ahead of U-AutoRec on MovieLens 1M and Netflix, and explains
-# it (Sec. 3) this way: *"the number of ratings per item is much more than those per user; high
-# variance in number of user ratings leads to less reliable prediction for user-based methods."*
+# The paper reports I-AutoRec clearly ahead of U-AutoRec on MovieLens 1M and 10M (its Table 1(a):
+# test RMSE 0.831 against 0.874 on ML-1M, 0.782 against 0.867 on ML-10M; U-AutoRec is not reported
+# on Netflix), and explains it (Sec. 3) this way: *"the number of ratings per item is much more
+# than those per user; high variance in number of user ratings leads to less reliable prediction
+# for user-based methods."*
 # The table lets us test both halves on ML-100K's training split:
 #
 # * **Ratings per row.** The first half does not hold here: the average movie has 48.2 training
@@ -326,6 +332,9 @@ assert item_row["max"] == 479
 # them on held-out ratings.
 
 # %%
+paper_table_1a = {"U-AutoRec": {"ML-1M": 0.874, "ML-10M": 0.867},  # test RMSE, the paper's Table 1(a)
+                  "I-AutoRec": {"ML-1M": 0.831, "ML-10M": 0.782}}
+assert all(paper_table_1a["I-AutoRec"][d] < paper_table_1a["U-AutoRec"][d] - 0.04 for d in ("ML-1M", "ML-10M"))
 assert int(np.median(counts["I-AutoRec (rows = movies)"])) == 22
 assert round(AutoRecConfig(n_inputs=data.n_items, hidden=500).n_parameters()
              / AutoRecConfig(n_inputs=data.n_users, hidden=500).n_parameters(), 2) == 1.78
@@ -343,7 +352,7 @@ assert (round(per_movie), round(per_user)) == (270, 166)
 # ## 3.5 Identity activations: a low-rank factorization
 #
 # With $f$ and $g$ both the identity, $h(r) = W(Vr + \mu) + b = (WV) r + (W\mu + b)$: a linear
-# map through a rank-$k$ matrix $WV$. Stacking all rows, the reconstructed matrix minus its
+# map through the matrix $WV$, whose rank is at most $k$. Stacking all rows, the reconstructed matrix minus its
 # constant offset has rank at most $k$, exactly like MF's $P Q^\top$. The difference from MF is
 # where the codes come from: MF looks them up by id as free parameters, AutoRec *computes* the
 # code $V r$ from the ratings themselves. Numerically:
@@ -381,8 +390,8 @@ assert rank <= k
 # "backward costs twice the forward" would give $12nmk$, but it counts a sixth product,
 # $\Delta V$, the gradient with respect to the *input* $R$; the ratings are data, not parameters,
 # so nothing needs it and autograd does not compute it. The element-wise work (sigmoid, mask,
-# residual) is $O(n(m+k))$, smaller by a factor of about $k$. For I-AutoRec on ML-100K with
-# $k=500$:
+# residual) is $O(n(m+k))$, smaller than the products' $O(nmk)$ by a factor of about
+# $mk/(m+k)$: 327 for I-AutoRec on ML-100K ($m = 943$, $k = 500$). For that model:
 
 # %%
 n, m_inputs, k = data.n_items, data.n_users, 500
@@ -390,6 +399,7 @@ cfg = AutoRecConfig(n_inputs=m_inputs, hidden=k)
 flops = cfg.flops_per_epoch(n)
 print(f"10·n·m·k = 10·{n}·{m_inputs}·{k} = {flops / 1e9:.2f} GFLOP per epoch")
 assert flops == 10 * n * m_inputs * k and round(flops / 1e9, 2) == 7.93
+assert round(m_inputs * k / (m_inputs + k)) == 327  # products vs element-wise work
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -401,36 +411,56 @@ start, epochs = time.perf_counter(), 3
 for _ in range(epochs):
     for rows in np.array_split(np.arange(len(full_r)), 7):
         opt.zero_grad()
-        objective.autorec_loss(net(full_r[rows]), full_r[rows], full_m[rows], net.weight_matrices(), 1.0).backward()
+        objective.autorec_loss(net(full_r[rows]), full_r[rows], full_m[rows], net.weight_matrices(), 1.0,
+                               len(rows) / len(full_r)).backward()  # λ = 1, scaled by B/n as in Sec. 3.3
         opt.step()
 seconds = (time.perf_counter() - start) / epochs
 print(f"{seconds:.3f} s per epoch on this CPU: {flops / seconds / 1e9:.0f} GFLOP/s")
 assert seconds < 60
 
 # %% [markdown]
-# An epoch takes seconds, not minutes, on a CPU: the matrix products are small and dense.
+# An epoch takes well under a minute on a CPU: the matrix products are small and dense.
 # (The time above varies from run to run and machine to machine; the stored one was measured on a
-# shared 2-core CPU. The operation count does not vary.) The cost grows with the *dense* size $n\times m$, not with the number of ratings, and so does the memory
-# of a dense copy. Take MovieLens 10M (10,000,054 ratings of 10,681 movies by 71,567 users): as a
-# dense float32 matrix it takes 2.85 GiB, and its mask as much again. That fits in a laptop's
-# memory, but 98.7% of it is zeros, while the ratings alone, stored sparse, take about 80 MB. The
-# library therefore keeps the ratings as a sparse (CSR) matrix and builds the dense values and
-# mask of one mini-batch at a time; only when the matrix has at most `DENSE_CACHE_LIMIT` entries
-# ($2^{26}$, about 67 million) does it keep the whole dense matrix on the device. ML-100K's 1.6
-# million entries are under that limit, ML-10M's 764 million are not. An I-AutoRec epoch with
-# $k = 500$ on ML-10M costs $10\cdot 10{,}681\cdot 71{,}567\cdot 500 \approx 3.8$ TFLOP.
+# shared 2-core CPU. The operation count does not vary.) The cost grows with the *dense* size
+# $n\times m$, not with the number of ratings, and so does the memory of a dense copy.
+#
+# Take MovieLens 10M. Its README counts 71,567 users and 10,681 movies, but those are the ids in
+# use, and some of them have no rating: the 10,000,054 ratings come from 69,878 users and cover
+# 10,677 movies, the sizes in the paper's table and the ones the library's loader would index (it
+# keeps only ids that occur in the ratings). Indexed by every id, the dense float32 matrix takes
+# 2.85 GiB; restricted to the rated users and movies, 2.78 GiB; its mask takes as much again. That
+# fits in a laptop's memory, but 98.7% of it is zeros (either way), while the ratings alone, stored
+# sparse, take about 80 MB. The library therefore keeps the ratings as a sparse (CSR) matrix and
+# builds the dense values and mask of one mini-batch at a time; only when the matrix has at most
+# `DENSE_CACHE_LIMIT` entries ($2^{26}$, about 67 million) does it keep the whole dense matrix on
+# the device. ML-100K's 1.6 million entries are under that limit, ML-10M's 746 million are not.
+# An I-AutoRec epoch with $k = 500$ on ML-10M costs $10\cdot 10{,}677\cdot 69{,}878\cdot 500
+# \approx 3.7$ TFLOP.
 
 # %%
-ml10m_ratings, ml10m_users, ml10m_movies = 10_000_054, 71_567, 10_681  # ML-10M's README
-entries = ml10m_users * ml10m_movies
-dense_gib = entries * 4 / 2**30                                     # float32: 4 bytes an entry
-csr_mb = (ml10m_ratings * (4 + 4) + (ml10m_movies + 1) * 4) / 1e6    # values, int32 columns, row pointers
-print(f"ML-10M dense float32: {dense_gib:.2f} GiB; {1 - ml10m_ratings / entries:.1%} zeros; "
-      f"sparse: {csr_mb:.0f} MB")
-assert round(dense_gib, 2) == 2.85 and round(1 - ml10m_ratings / entries, 3) == 0.987 and round(csr_mb) == 80
+ml10m_ratings = 10_000_054
+ml10m_ids = {"users": 71_567, "movies": 10_681}    # ML-10M's README: every id, rated or not
+ml10m_rated = {"users": 69_878, "movies": 10_677}  # the ids that occur in the ratings (the paper's sizes)
+ml10m_rows = []
+for what, sizes in (("every id (README)", ml10m_ids), ("rated only (paper)", ml10m_rated)):
+    entries = sizes["users"] * sizes["movies"]
+    ml10m_rows.append({"users x movies": what, "entries (millions)": round(entries / 1e6),
+                 "dense float32 (GiB)": round(entries * 4 / 2**30, 2),  # 4 bytes an entry
+                 "zeros": f"{1 - ml10m_ratings / entries:.1%}",
+                 # values, int32 column indices, int32 row pointers (rows = movies)
+                 "sparse CSR (MB)": round((ml10m_ratings * (4 + 4) + (sizes["movies"] + 1) * 4) / 1e6),
+                 "I-AutoRec TFLOP per epoch (k = 500)":
+                     round(AutoRecConfig(n_inputs=sizes["users"], hidden=500).flops_per_epoch(sizes["movies"]) / 1e12, 1)})
+ml10m = pd.DataFrame(ml10m_rows).set_index("users x movies")
+ids_row, rated_row = ml10m.iloc[0], ml10m.iloc[1]
+entries = ml10m_rated["users"] * ml10m_rated["movies"]
+assert (ids_row["dense float32 (GiB)"], rated_row["dense float32 (GiB)"]) == (2.85, 2.78)
+assert (ml10m["zeros"] == "98.7%").all() and (ml10m["sparse CSR (MB)"] == 80).all()
+assert (ids_row["entries (millions)"], rated_row["entries (millions)"]) == (764, 746)
+assert rated_row["I-AutoRec TFLOP per epoch (k = 500)"] == 3.7 and ids_row["I-AutoRec TFLOP per epoch (k = 500)"] == 3.8
 assert DENSE_CACHE_LIMIT == 2**26 and matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT < entries
-assert round(matrix.shape[0] * matrix.shape[1] / 1e6, 1) == 1.6 and round(entries / 1e6) == 764
-assert round(AutoRecConfig(n_inputs=ml10m_users, hidden=500).flops_per_epoch(ml10m_movies) / 1e12, 1) == 3.8
+assert round(matrix.shape[0] * matrix.shape[1] / 1e6, 1) == 1.6
+ml10m
 
 # %% [markdown]
 # ## Summary
@@ -446,22 +476,24 @@ assert round(AutoRecConfig(n_inputs=ml10m_users, hidden=500).flops_per_epoch(ml1
 #   300 hidden units) U-AutoRec has 1.07 times as many parameters. On ML-100K movies have fewer
 #   ratings than users on average, so the paper's explanation of I-AutoRec's lead does not carry
 #   over directly.
-# * With identity activations AutoRec is a rank-$k$ linear reconstruction, like MF with codes
-#   computed from ratings.
+# * With identity activations AutoRec is a linear reconstruction of rank at most $k$, like MF with
+#   codes computed from ratings.
 # * An epoch costs $10\,n\,m\,k$ floating-point operations (7.93 GFLOP for I-AutoRec on ML-100K);
 #   the library keeps ratings sparse and builds dense mini-batches on demand.
 
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise has a cell for your answer and a check below it; run the check to see whether your
+# Each exercise has a cell for each answer and a check below it; run the check to see whether your
 # answer is right.
 #
 # ### Exercise 1: gradients with a sigmoid decoder
 #
-# Make the decoder a sigmoid too, $\hat R = \sigma(H W^\top + b)$ (ratings then have to be scaled
-# into $(0, 1)$ first), keep $g = \sigma$, the mask and the penalty
-# $\frac{\lambda}{2}(\lVert W\rVert_F^2 + \lVert V\rVert_F^2)$ as in Sec. 3.3. Derive the four
+# Make the decoder a sigmoid too, $\hat R = \sigma(H W^\top + b)$, keep $g = \sigma$, the mask and
+# the penalty $\frac{\lambda}{2}(\lVert W\rVert_F^2 + \lVert V\rVert_F^2)$ as in Sec. 3.3. A
+# sigmoid's outputs lie in $(0, 1)$, so the ratings it is trained on must first be mapped into its
+# range: the library's `objective.OutputScale` maps 1 to 5 stars linearly onto $[0, 1]$, 1★ to
+# exactly 0 and 5★ to exactly 1 (values the sigmoid approaches but never reaches). Derive the four
 # gradients by hand and write them as a NumPy function
 # `sigmoid_decoder_gradients(R, M, V, mu, W, b, lam)` returning a dict with keys `"V"`, `"mu"`,
 # `"W"`, `"b"`, with the shapes and conventions of `objective.autorec_gradients_numpy`. The check
@@ -482,33 +514,52 @@ def sigmoid_decoder_gradients(R, M, V, mu, W, b, lam):
             "W": G.T @ H + lam * W, "b": G.sum(axis=0)}
 
 
+# backing the interpretation below: sigma' = out(1 - out) peaks at 1/4 and vanishes at the ends
+grid = np.linspace(0, 1, 101)
+assert (grid * (1 - grid)).max() == 0.25 and (grid * (1 - grid))[[0, -1]].tolist() == [0.0, 0.0]
+
 # %%
 from autorec_lib.exercises import ch03
 
+# the mapping the exercise describes: 1 star -> 0, 3 -> 0.5, 5 -> 1, exactly
+assert objective.OutputScale("sigmoid", data.scale).to_decoder(np.array([1.0, 3.0, 5.0])).tolist() == [0.0, 0.5, 1.0]
 ch03.check_sigmoid_decoder_gradients(sigmoid_decoder_gradients)
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* With $f = \sigma$ the error reaching the decoder's pre-activation is
 # $G = 2E \odot \hat R \odot (1 - \hat R)$ instead of $2E$; every other formula of Sec. 3.3 keeps
 # its shape with $G$ in place of $2E$. The mask still zeroes $G$ at unobserved entries. The extra
-# factor $\hat R(1-\hat R)$ is at most 1/4 and vanishes as a prediction approaches 0 or 1, which is
-# why a sigmoid decoder needs ratings scaled into $(0, 1)$ and learns slowly near the ends of the
-# scale.
+# factor $\hat R(1-\hat R)$ is at most 1/4 and vanishes as a prediction approaches 0 or 1, so the
+# decoder learns slowly wherever its outputs sit near the ends of its range, which is where 1★ and
+# 5★ ratings (mapped to exactly 0 and 1) pull them. The scaling itself is needed because of the
+# sigmoid's output *range*: unscaled ratings of 1 to 5 lie outside $(0, 1)$ and could never be fit.
 
 # %% [markdown]
-# ### Exercise 2: an all-unobserved row contributes only the penalty
+# ### Exercise 2: the gradients from a movie with no training rating
 #
 # Some movies have no training rating at all (Sec. 3.4 counted them). Take the model `model` and
-# λ = `lam` of Sec. 3.3 and one such movie's row of `matrix`. Compute with autograd the gradients of
-# the library's mini-batch loss for a batch of just that row,
-# `objective.autorec_loss(pred, r, m, model.weight_matrices(), lam, fraction)` with
-# `fraction = 1 / matrix.shape[0]` (the library's $B/n$ for $B = 1$), with respect to
-# $V$, $\mu$, $W$ and $b$. Answer `empty_row_grads`, a dict with keys `"V"`, `"mu"`, `"W"`, `"b"`.
+# λ = `lam` of Sec. 3.3, and a batch of just one such movie's row of `matrix`, with the library's
+# mini-batch loss `objective.autorec_loss(..., lam, fraction)`, `fraction = 1 / matrix.shape[0]`
+# (the $B/n$ of Sec. 3.3 for $B = 1$).
 #
-# *Hint:* `matrix.row_counts()` finds the row, `matrix.dense([row])` gives its values and mask, and
-# `torch.autograd.grad(loss, [enc.weight, enc.bias, dec.weight, dec.bias])` returns the four
-# gradients without touching the `.grad` fields. Before running the check, predict from the
-# formulas of Sec. 3.3 what each of the four should be.
+# **First predict**, from the formulas of Sec. 3.3 and without computing anything, what the
+# gradient with respect to each of $V$, $\mu$, $W$ and $b$ is. Answer `prediction`, a dict with
+# keys `"V"`, `"mu"`, `"W"`, `"b"`, each value one of:
+# `"zero"` (exactly zero); `"penalty share"` (λ·fraction times the parameter itself);
+# `"full penalty"` (λ times the parameter); `"data fit"` (a term that depends on the ratings).
+#
+# **Then confirm it**: compute the four gradients with autograd and answer `empty_row_grads`, a
+# dict with the same keys.
+#
+# *Hint:* write down $E$ and $\Delta$ for a row whose mask and input are all zero, and see which
+# factors of each formula vanish. For the penalty, look at how the library's mini-batch loss
+# scales it (the end of Sec. 3.3 has a worked case).
+
+# %% tags=["solution"]
+prediction = {"V": "penalty share", "mu": "zero", "W": "penalty share", "b": "zero"}
+
+# %%
+ch03.check_empty_row_prediction(prediction)
 
 # %% tags=["solution"]
 empty_row = int(np.flatnonzero(matrix.row_counts() == 0)[0])
@@ -518,9 +569,17 @@ empty_loss = objective.autorec_loss(model(r_empty), r_empty, m_empty, model.weig
 enc, dec = model.layers
 empty_row_grads = dict(zip(["V", "mu", "W", "b"],
                            torch.autograd.grad(empty_loss, [enc.weight, enc.bias, dec.weight, dec.bias])))
+# backing the interpretation below
+empty_rows = np.flatnonzero(matrix.row_counts() == 0)
 with torch.no_grad():  # every all-zero input row gets the same reconstruction f(W g(mu) + b)
-    two_empty = torch.from_numpy(matrix.dense(np.flatnonzero(matrix.row_counts() == 0)[:2])[0])
+    two_empty = torch.from_numpy(matrix.dense(empty_rows[:2])[0])
     assert torch.equal(*model(two_empty))
+# ... but the evaluation scores such a movie's held-out ratings with the default rating 3
+pairs = pd.DataFrame({"user": [0, 1], "item": empty_rows[:2]})  # item rows: row index = movie index
+assert not pairs["item"].isin(split.train["item"]).any()
+scored, n_default = metrics.predict_with_default(lambda users, items: np.full(len(users), 4.2), pairs,
+                                                 split.train, data.scale)
+assert scored.tolist() == [metrics.DEFAULT_RATING] * 2 == [3.0, 3.0] and n_default == 2
 
 # %%
 ch03.check_empty_row_gradients(empty_row_grads, model, lam, matrix)
@@ -530,17 +589,20 @@ ch03.check_empty_row_gradients(empty_row_grads, model, lam, matrix)
 # its input, so the data-fit term gives nothing to any parameter: $\mu$ and $b$ get exactly zero,
 # and $V$, $W$ get exactly their share of the penalty, $\frac{\lambda}{n} V$ and
 # $\frac{\lambda}{n} W$. Summed over the $n$ rows of an epoch, these shares make up the full
-# $\lambda V$, $\lambda W$ of the objective. Such a row still gets a prediction: its input is all
-# zero, so its reconstruction is $f(W g(\mu) + b)$, the same for every unrated movie.
+# $\lambda V$, $\lambda W$ of the objective. The network would still output a reconstruction for
+# a movie with no training rating: its input is all zero, so it is $f(W g(\mu) + b)$, the same for
+# every such movie. But the evaluation never uses it: `metrics.evaluate` replaces it by the default
+# rating 3 (notebook 01, Sec. 1.5), as the paper does.
 
 # %% [markdown]
 # ### Exercise 3: the deeper model's parameter count
 #
 # The paper also tries a deeper I-AutoRec with three hidden layers of 500, 250 and 500 units.
-# Count the parameters (weights and biases) of I-AutoRec on ML-100K with hidden layers 500-250-500
-# and with one hidden layer of 500, by hand from the layer sizes, and confirm your counts with
-# `AutoRecConfig(n_inputs=..., hidden=...).n_parameters()`. Answer `param_counts`, a dict
-# `{"500": ..., "500-250-500": ...}` of two ints.
+# Count its parameters yourself, from the layer sizes. Write a function
+# `count_parameters(n_inputs, hidden)` that returns the number of parameters (weights and biases)
+# of AutoRec with input length `n_inputs` and hidden layer sizes `hidden` (a tuple such as
+# `(500, 250, 500)`), and use it for `deep_count`, the count of I-AutoRec on ML-100K with hidden
+# layers 500-250-500 (an int). The check tries your function on other sizes too.
 #
 # *Hint:* write the chain of layer widths from the input to the output. What is the length of an
 # I-AutoRec input row? A layer with $i$ inputs and $o$ outputs has an $o \times i$ weight matrix;
@@ -551,23 +613,25 @@ def count_parameters(n_inputs, hidden):
     sizes = [n_inputs, *hidden, n_inputs]
     return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
 
-param_counts = {name: count_parameters(data.n_users, hidden)
-                for name, hidden in (("500", (500,)), ("500-250-500", (500, 250, 500)))}
-assert param_counts["500"] == AutoRecConfig(n_inputs=data.n_users, hidden=500).n_parameters()
-assert param_counts["500-250-500"] == AutoRecConfig(n_inputs=data.n_users, hidden=(500, 250, 500)).n_parameters()
-assert param_counts == {"500": 944_443, "500-250-500": 1_195_193}  # the numbers quoted below
-assert round(param_counts["500-250-500"] / param_counts["500"], 2) == 1.27
-assert param_counts["500-250-500"] - param_counts["500"] == 250_750
-param_counts
+deep_count = count_parameters(data.n_users, (500, 250, 500))
+# the library agrees; one hidden layer of k units on d inputs: 2dk weights, k + d biases
+for d, hidden in ((data.n_users, (500,)), (data.n_items, (300,)), (data.n_users, (500, 250, 500))):
+    assert count_parameters(d, hidden) == AutoRecConfig(n_inputs=d, hidden=hidden).n_parameters()
+for d, k in ((data.n_users, 500), (data.n_items, 300)):  # the two rows of the table of Sec. 3.4
+    assert count_parameters(d, (k,)) == 2 * d * k + d + k
+one_layer = count_parameters(data.n_users, (500,))
+assert (one_layer, deep_count) == (944_443, 1_195_193)  # the numbers quoted below
+assert round(deep_count / one_layer, 2) == 1.27 and deep_count - one_layer == 250_750
+deep_count
 
 # %%
-ch03.check_parameter_counts(param_counts, data)
+ch03.check_parameter_counts(count_parameters, deep_count, data)
 
 # %% [markdown] tags=["solution"]
-# *What the solution shows.* The deeper model has 1,195,193 parameters against 944,443, 1.27 times
-# as many: the two 943-wide end layers dominate both counts, and the middle 500→250→500 layers add
-# only 250,750. Depth is cheap here; the paper reports a small gain from it on ML-1M, and exercise 4
-# of notebook 06 measures it on ML-100K.
+# *What the solution shows.* The deeper model has 1,195,193 parameters against 944,443 for one
+# hidden layer of 500, 1.27 times as many: the two 943-wide end layers dominate both counts, and
+# the middle 500→250→500 layers add only 250,750. Depth is cheap here; the paper reports a small
+# gain from it on ML-1M, and exercise 4 of notebook 06 measures it on ML-100K.
 
 # %% tags=["results"]
 print(json.dumps({"gradient check": "passed", "GFLOP per I-AutoRec epoch": round(flops / 1e9, 2),

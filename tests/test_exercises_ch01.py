@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from autorec_lib import datasets, splits
 from autorec_lib.exercises import CheckFailed, ch01
@@ -59,9 +60,11 @@ def latest_small_solution(small) -> dict:
 def heavy_vs_light_solution(data) -> dict:
     per_user = data.ratings.groupby("user")["rating"].agg(["size", "mean"])
     heavy = per_user["size"] > per_user["size"].median()
+    p_value = stats.spearmanr(per_user["size"], per_user["mean"]).pvalue
     return {"spearman": per_user["size"].corr(per_user["mean"], method="spearman"),
             "heavy_mean": per_user.loc[heavy, "mean"].mean(),
-            "light_mean": per_user.loc[~heavy, "mean"].mean()}
+            "light_mean": per_user.loc[~heavy, "mean"].mean(),
+            "significant": bool(p_value < 0.05)}
 
 
 def light_users(data):
@@ -163,6 +166,26 @@ def test_heavy_vs_light_rejects_pooled_rating_means(ml100k):
               "heavy_mean": r.loc[r["user"].isin(heavy_users), "rating"].mean(),
               "light_mean": r.loc[~r["user"].isin(heavy_users), "rating"].mean()}
     rejected(ch01.check_heavy_vs_light, pooled, ml100k, "heavy_mean")
+
+
+def test_heavy_vs_light_rejects_a_gap_taken_for_significance(ml100k):
+    answer = heavy_vs_light_solution(ml100k)
+    assert answer["significant"] is False  # p = 0.07 on ML-100K
+    rejected(ch01.check_heavy_vs_light, {**answer, "significant": True}, ml100k, "p-value")
+
+
+def test_heavy_vs_light_rejects_a_p_value_or_a_word_instead_of_a_bool(ml100k):
+    answer = heavy_vs_light_solution(ml100k)
+    for wrong in (0.07, "no", None):
+        rejected(ch01.check_heavy_vs_light, {**answer, "significant": wrong}, ml100k, "True or False")
+    without = {k: v for k, v in answer.items() if k != "significant"}
+    rejected(ch01.check_heavy_vs_light, without, ml100k, "significant")
+
+
+def test_heavy_vs_light_accepts_a_numpy_bool(ml100k, capsys):
+    answer = heavy_vs_light_solution(ml100k)
+    ch01.check_heavy_vs_light({**answer, "significant": np.bool_(answer["significant"])}, ml100k)
+    assert capsys.readouterr().out.startswith("correct:")
 
 
 def test_heavy_vs_light_rejects_the_wrong_data_set(small_latest):

@@ -60,6 +60,18 @@ def test_sigmoid_decoder_check_rejects_a_wrong_derivation(mistake):
         ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, **mistake))
 
 
+def test_sigmoid_decoder_failure_names_the_wrong_gradients_without_giving_the_formula():
+    with pytest.raises(CheckFailed) as failure:
+        ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, derivative=False))
+    message = str(failure.value)
+    assert "V, mu, W, b differ from autograd" in message
+    assert "out*(1-out)" not in message.replace(" ", "") and "(1-out)" not in message.replace(" ", "")
+    with pytest.raises(CheckFailed, match=r"for V, W differ.*penalty"):
+        ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, penalty="none"))
+    with pytest.raises(CheckFailed, match=r"for mu, b differ.*biases"):
+        ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, penalty="all"))
+
+
 def test_sigmoid_decoder_check_rejects_the_identity_decoder_gradients():
     with pytest.raises(CheckFailed, match="differ from autograd"):
         ch03.check_sigmoid_decoder_gradients(objective.autorec_gradients_numpy)
@@ -114,6 +126,40 @@ def empty_row_grads(model, matrix, lam, *, row=None, fraction=None, use_mask=Tru
         loss = ((pred - r) ** 2).sum() + objective.weight_penalty(model.weight_matrices(), lam, fraction)
     enc, dec = model.layers
     return dict(zip(["V", "mu", "W", "b"], torch.autograd.grad(loss, [enc.weight, enc.bias, dec.weight, dec.bias])))
+
+
+RIGHT_PREDICTION = {"V": "penalty share", "mu": "zero", "W": "penalty share", "b": "zero"}
+
+
+def test_empty_row_prediction_check_accepts_the_reference_prediction(capsys):
+    ch03.check_empty_row_prediction(dict(RIGHT_PREDICTION))
+    out = capsys.readouterr().out
+    assert out.startswith("correct:") and "penalty share" not in out
+
+
+@pytest.mark.parametrize("key, wrong, match", [
+    ("V", "full penalty", "whole epoch"),      # the penalty of an epoch, not of a batch of one row
+    ("W", "zero", "penalty does not care"),    # the mask taken to silence the penalty too
+    ("mu", "data fit", "no observed entry"),   # the row still feeds the hidden bias
+    ("b", "penalty share", "penalty covers"),  # biases taken to be penalised
+    ("mu", "full penalty", "penalty covers"),
+    ("W", "data fit", "no observed entry"),
+])
+def test_empty_row_prediction_check_rejects_plausible_wrong_predictions(key, wrong, match):
+    with pytest.raises(CheckFailed, match=match) as failure:
+        ch03.check_empty_row_prediction({**RIGHT_PREDICTION, key: wrong})
+    assert RIGHT_PREDICTION[key] not in str(failure.value)  # the message does not give the right choice away
+
+
+def test_empty_row_prediction_check_rejects_wrong_structure_and_free_text():
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_empty_row_prediction({k: RIGHT_PREDICTION[k] for k in ("V", "W")})
+    with pytest.raises(CheckFailed, match="keys"):
+        ch03.check_empty_row_prediction(list(RIGHT_PREDICTION.values()))
+    with pytest.raises(CheckFailed, match="choose one of"):
+        ch03.check_empty_row_prediction({**RIGHT_PREDICTION, "V": "lambda/n * V"})
+    with pytest.raises(CheckFailed, match="choose one of"):
+        ch03.check_empty_row_prediction({**RIGHT_PREDICTION, "mu": 0})
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -177,51 +223,84 @@ def test_empty_row_check_rejects_another_models_gradients_and_wrong_structure(sm
 # Exercise 3: parameter counts
 # ---------------------------------------------------------------------------------------------
 
-def param_counts(n_inputs):
-    return {"500": AutoRecConfig(n_inputs=n_inputs, hidden=500).n_parameters(),
-            "500-250-500": AutoRecConfig(n_inputs=n_inputs, hidden=(500, 250, 500)).n_parameters()}
+def count_parameters(n_inputs, hidden):
+    """The notebook's reference solution."""
+    sizes = [n_inputs, *hidden, n_inputs]
+    return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+
+
+def weights_only(n_inputs, hidden):
+    sizes = [n_inputs, *hidden, n_inputs]
+    return sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
+
+
+def no_output_bias(n_inputs, hidden):
+    return count_parameters(n_inputs, hidden) - n_inputs
+
+
+def one_layer_formula(n_inputs, hidden):
+    """2dk + d + k with k the first hidden size: the one-layer formula of Sec. 3.4 reused."""
+    return 2 * n_inputs * hidden[0] + n_inputs + hidden[0]
+
+
+def deep(n_inputs, fn=count_parameters):
+    return fn(n_inputs, (500, 250, 500))
 
 
 def test_parameter_count_check_accepts_the_reference_solution(small_data, capsys):
-    ch03.check_parameter_counts(param_counts(small_data.n_users), small_data)
+    ch03.check_parameter_counts(count_parameters, deep(small_data.n_users), small_data)
     assert capsys.readouterr().out.startswith("correct:")
 
 
 def test_parameter_count_check_knows_ml100k(ml100k):
     assert ml100k.n_users == 943
-    ch03.check_parameter_counts({"500": 944_443, "500-250-500": 1_195_193}, ml100k)
+    ch03.check_parameter_counts(count_parameters, 1_195_193, ml100k)
+    for hidden in ((500,), (500, 250, 500)):
+        assert count_parameters(943, hidden) == AutoRecConfig(n_inputs=943, hidden=hidden).n_parameters()
+
+
+def test_parameter_count_check_accepts_the_librarys_count_and_numpy_ints(small_data):
+    library = lambda n, hidden: AutoRecConfig(n_inputs=n, hidden=hidden).n_parameters()
+    ch03.check_parameter_counts(library, np.int64(deep(small_data.n_users)), small_data)
 
 
 def test_parameter_count_check_rejects_the_item_count_as_input_length(small_data):
     assert small_data.n_items != small_data.n_users
-    with pytest.raises(CheckFailed, match="n_inputs = n_users"):
-        ch03.check_parameter_counts(param_counts(small_data.n_items), small_data)
+    with pytest.raises(CheckFailed, match="movies"):
+        ch03.check_parameter_counts(count_parameters, deep(small_data.n_items), small_data)
 
 
-def test_parameter_count_check_rejects_biases_counted_wrong(small_data):
-    right = param_counts(small_data.n_users)
-    sizes = {"500": [small_data.n_users, 500, small_data.n_users],
-             "500-250-500": [small_data.n_users, 500, 250, 500, small_data.n_users]}
-    pairs = {k: list(zip(s[:-1], s[1:])) for k, s in sizes.items()}
-    weights_only = {k: sum(i * o for i, o in p) for k, p in pairs.items()}
-    no_output_bias = {k: right[k] - small_data.n_users for k in right}
-    with pytest.raises(CheckFailed, match="weight matrices only"):
-        ch03.check_parameter_counts(weights_only, small_data)
-    with pytest.raises(CheckFailed, match="output layer's biases"):
-        ch03.check_parameter_counts(no_output_bias, small_data)
-    encoder_only = {"500": small_data.n_users * 500 + 500, "500-250-500": right["500-250-500"]}
-    with pytest.raises(CheckFailed, match="not the parameter count"):
-        ch03.check_parameter_counts(encoder_only, small_data)
+def test_parameter_count_check_rejects_the_one_layer_count_for_the_deep_model(small_data):
+    with pytest.raises(CheckFailed, match="one-hidden-layer"):
+        ch03.check_parameter_counts(count_parameters, count_parameters(small_data.n_users, (500,)), small_data)
 
 
-def test_parameter_count_check_rejects_wrong_keys_and_types(small_data):
-    right = param_counts(small_data.n_users)
-    with pytest.raises(CheckFailed, match="keys"):
-        ch03.check_parameter_counts({"500": right["500"]}, small_data)
-    with pytest.raises(CheckFailed, match="keys"):
-        ch03.check_parameter_counts(list(right.values()), small_data)
+@pytest.mark.parametrize("wrong, match", [
+    (weights_only, "weight matrices only"),
+    (no_output_bias, "output layer's biases"),
+    (one_layer_formula, "one hidden layer only"),
+    (lambda n, hidden: n * hidden[0] + hidden[0], "not the parameter count"),  # the encoder only
+])
+def test_parameter_count_check_rejects_functions_that_count_wrong(small_data, wrong, match):
+    with pytest.raises(CheckFailed, match=match):
+        ch03.check_parameter_counts(wrong, deep(small_data.n_users), small_data)
+
+
+def test_parameter_count_check_rejects_a_right_function_with_a_wrong_deep_count(small_data):
+    for fn, match in ((weights_only, "weight matrices only"), (no_output_bias, "output layer's biases"),
+                      (one_layer_formula, "one-hidden-layer")):
+        with pytest.raises(CheckFailed, match=match):
+            ch03.check_parameter_counts(count_parameters, deep(small_data.n_users, fn), small_data)
+
+
+def test_parameter_count_check_rejects_a_hard_coded_answer_and_wrong_types(small_data):
+    with pytest.raises(CheckFailed, match="not the parameter count|one hidden layer only"):
+        ch03.check_parameter_counts(lambda n, hidden: 944_443, deep(small_data.n_users), small_data)
+    with pytest.raises(CheckFailed, match="function"):
+        ch03.check_parameter_counts(944_443, deep(small_data.n_users), small_data)
     with pytest.raises(CheckFailed, match="whole number"):
-        ch03.check_parameter_counts({k: float(v) for k, v in right.items()}, small_data)
-    swapped = {"500": right["500-250-500"], "500-250-500": right["500"]}
-    with pytest.raises(CheckFailed):
-        ch03.check_parameter_counts(swapped, small_data)
+        ch03.check_parameter_counts(lambda n, h: float(count_parameters(n, h)), deep(small_data.n_users), small_data)
+    with pytest.raises(CheckFailed, match="whole number"):
+        ch03.check_parameter_counts(count_parameters, float(deep(small_data.n_users)), small_data)
+    with pytest.raises(CheckFailed, match="whole number"):
+        ch03.check_parameter_counts(count_parameters, str(deep(small_data.n_users)), small_data)

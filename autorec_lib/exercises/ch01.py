@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import close, fail, number, passed
 from ..datasets import RatingData
@@ -17,6 +18,7 @@ from ..datasets import RatingData
 DENSITY_TOL = 1e-4  # accepts 0.017 for 0.0170, and dividing by all 9,742 listed movies (0.01697)
 MEAN_TOL = 1e-3  # an exact recomputation; only float32 rounding and printed digits differ
 CORR_TOL = 1e-3  # Pearson (-0.138) or a log-count Pearson (-0.082) differ from Spearman (-0.060) by far more
+SIGNIFICANCE = 0.05  # the 5% level of exercise 2
 TEST_FRACTION = 0.1  # the random split of the notebook: 10% of the ratings held out
 
 
@@ -67,10 +69,14 @@ def check_latest_small(answer: dict, small: RatingData) -> None:
 
 
 def check_heavy_vs_light(answer: dict, data: RatingData) -> None:
-    """Exercise 2: Spearman correlation of users' activity and mean rating, and the two groups' means."""
-    keys = ("spearman", "heavy_mean", "light_mean")
+    """Exercise 2: Spearman correlation of users' activity and mean rating, the two groups' means,
+    and whether the correlation is significant at the 5% level (a bool)."""
+    keys = ("spearman", "heavy_mean", "light_mean", "significant")
     _need_dict(answer, keys, "heavy_vs_light")
     _need_data(data, "ml-100k")
+    if not isinstance(answer["significant"], (bool, np.bool_)):
+        fail(f"significant should be True or False, got {type(answer['significant']).__name__} "
+             f"{answer['significant']!r}: compare the p-value with 0.05 and store the outcome")
     table = user_activity(data.ratings)
     rho = table["size"].corr(table["mean"], method="spearman")
     got = number(answer["spearman"], "spearman", -1.0, 1.0)
@@ -89,7 +95,14 @@ def check_heavy_vs_light(answer: dict, data: RatingData) -> None:
             "heavy means more ratings than the median, light means at most the median.")
     close(h, heavy, MEAN_TOL, "heavy_mean", hint)
     close(li, light, MEAN_TOL, "light_mean", hint)
-    passed(f"Spearman {rho:.3f}; heavy raters' mean rating {heavy:.3f}, light raters' {light:.3f}")
+    p_value = stats.spearmanr(table["size"], table["mean"]).pvalue
+    if bool(answer["significant"]) != bool(p_value < SIGNIFICANCE):
+        fail(f"significant = {bool(answer['significant'])} does not match the p-value of the Spearman "
+             "correlation over the users. A correlation or a gap that looks real can be chance: "
+             "test the rank correlation (its null hypothesis is 'no correlation') and compare its "
+             "p-value with 0.05.")
+    passed(f"Spearman {rho:.3f} (p-value {p_value:.2f}); heavy raters' mean rating {heavy:.3f}, "
+           f"light raters' {light:.3f}")
 
 
 def check_holdout(answer: dict, data: RatingData) -> None:

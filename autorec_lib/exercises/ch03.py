@@ -2,7 +2,8 @@
 
 Every check here recomputes the right answer itself (autograd on random data, the penalty's
 share of an all-unobserved row, parameter counts from the layer sizes); none needs a stored
-reference and none reads test ratings.
+reference and none reads test ratings. Failure messages say what is wrong and where to look,
+without handing over the formula.
 """
 from __future__ import annotations
 
@@ -87,16 +88,52 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
         if wrong:
             detail = ", ".join(f"{key} (largest difference {np.abs(answer[key] - expected[key]).max():.3g})"
                                for key in wrong)
-            fail(f"your gradients differ from autograd's for {detail} (batch of {n} rows, {d} inputs, "
-                 f"hidden {k}, lambda {problem['lam']:.3f}). Check, from the top: the factor 2 of the "
-                 "square; the mask on the residual; the decoder's derivative out*(1-out); the penalty "
-                 "lam*W and lam*V on the weights only (none on the biases).")
+            if set(wrong) <= {"V", "W"}:
+                where = ("Only the weight matrices' gradients are off, so the chain rule is right: "
+                         "look at the penalty's contribution.")
+            elif set(wrong) <= {"mu", "b"}:
+                where = "Only the biases' gradients are off: which parameters does the penalty cover?"
+            else:
+                where = ("Follow the chain rule from the loss backwards, one link at a time, and compare "
+                         "each factor with Sec. 3.3: which link changes when the decoder is a sigmoid? "
+                         "Keep the mask on the residual and the factor that comes from the square.")
+            fail(f"your gradients for {', '.join(wrong)} differ from autograd's: {detail} (batch of {n} "
+                 f"rows, {d} inputs, hidden {k}, lambda {problem['lam']:.3f}). {where}")
     passed("your sigmoid-decoder gradients match autograd for V, mu, W and b on two random batches")
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 2: an all-unobserved row contributes only the penalty
+# Exercise 2: the gradients from a movie with no training rating (an all-unobserved row)
 # --------------------------------------------------------------------------------------------
+
+PREDICTION_CHOICES = ("zero", "penalty share", "full penalty", "data fit")
+
+
+def check_empty_row_prediction(prediction) -> None:
+    """Exercise 2, first part: what each gradient is for a batch of one all-unobserved row, one of
+    :data:`PREDICTION_CHOICES` per parameter, predicted from the formulas before computing."""
+    if not isinstance(prediction, dict) or set(prediction) != set(GRADIENT_KEYS):
+        got = sorted(prediction) if isinstance(prediction, dict) else type(prediction).__name__
+        fail(f"prediction should be a dict with exactly the keys {list(GRADIENT_KEYS)}, got {got}")
+    for key in GRADIENT_KEYS:
+        if prediction[key] not in PREDICTION_CHOICES:
+            fail(f"prediction[{key!r}] = {prediction[key]!r}; choose one of {', '.join(map(repr, PREDICTION_CHOICES))}")
+    for key in GRADIENT_KEYS:
+        said, weight = prediction[key], key in ("V", "W")
+        if said == "data fit":
+            fail(f"prediction[{key!r}]: the row has no observed entry, and its input is filled with 0. Write "
+                 f"down E and Delta for it: what is left of the data-fit part of dL/d{key}?")
+        if weight and said == "full penalty":
+            fail(f"prediction[{key!r}]: lam*{key} is the penalty of a whole epoch, but this batch is one "
+                 "row of n. How does the library's mini-batch loss scale the penalty?")
+        if weight and said == "zero":
+            fail(f"prediction[{key!r}]: the penalty does not care which rows are in the batch. Is {key} "
+                 "among the parameters the penalty covers?")
+        if not weight and said != "zero":
+            fail(f"prediction[{key!r}]: is {key} among the parameters the penalty covers? Look at what "
+                 "objective.weight_penalty is given.")
+    passed("that is what the formulas say; now confirm it with autograd")
+
 
 def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
     """Exercise 2: the gradients of the library's mini-batch loss for a batch of one all-unobserved
@@ -128,8 +165,8 @@ def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
                  "and lam to autorec_loss)")
         fail(f"the gradient for {key} is not lam/n_rows*{key} (n_rows = {n_rows}): a batch of one "
              "all-unobserved row, fraction = 1/n_rows, and the model's own weights?")
-    passed(f"an all-unobserved row passes no data gradient: V and W get only their penalty share "
-           f"lam/n_rows = {share:.3g} times themselves, mu and b get exactly zero")
+    passed(f"autograd's gradients for the all-unobserved row (fraction 1/{n_rows}) are what the "
+           "formulas predict, for V, mu, W and b")
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,32 +178,54 @@ def _count(n_inputs: int, hidden: tuple[int, ...]) -> int:
     return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))  # weights, plus one bias per output
 
 
-def check_parameter_counts(answer, data) -> None:
-    """Exercise 3: ``{"500": ..., "500-250-500": ...}``, the parameter counts of I-AutoRec on
-    ``data`` with one hidden layer of 500 and with hidden layers 500-250-500."""
-    keys = {"500": (500,), "500-250-500": (500, 250, 500)}
-    if not isinstance(answer, dict) or set(answer) != set(keys):
-        fail(f"answer with a dict with exactly the keys {list(keys)}, got "
-             f"{sorted(answer) if isinstance(answer, dict) else type(answer).__name__}")
-    for key, hidden in keys.items():
-        value = answer[key]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            fail(f"the count for {key} should be a whole number (int), got {type(value).__name__} {value!r}")
-        expected = _count(data.n_users, hidden)
-        if value == expected:
-            continue
-        sizes = [data.n_users, *hidden, data.n_users]
-        pairs = list(zip(sizes[:-1], sizes[1:]))
-        if value == _count(data.n_items, hidden):
-            fail(f"{key}: {value} counts a model over the {data.n_items} movies. An I-AutoRec row is one "
-                 f"movie's ratings by every user: n_inputs = n_users = {data.n_users}.")
-        if value == sum(i * o for i, o in pairs):
-            fail(f"{key}: {value} counts the weight matrices only; every layer also has one bias per output unit")
-        if value == sum(i * o for i, o in pairs) + sum(hidden):
-            fail(f"{key}: {value} leaves out the output layer's biases b (one per output unit, "
-                 f"{data.n_users} of them)")
-        fail(f"{key}: {value} is not the parameter count of I-AutoRec with hidden {'-'.join(map(str, hidden))} "
-             f"on this data. List the layers n_inputs -> ... -> n_inputs and add i*o + o for each.")
-    ratio = answer["500-250-500"] / answer["500"]
-    passed(f"{answer['500']:,} parameters with one hidden layer of 500, {answer['500-250-500']:,} with "
-           f"500-250-500 ({ratio:.2f} times as many)")
+def _one_layer_only(n_inputs: int, hidden: tuple[int, ...]) -> int:
+    """The count of a model with only the first hidden layer: a formula for one layer reused."""
+    return 2 * n_inputs * hidden[0] + n_inputs + hidden[0]
+
+
+def _diagnose(value, n_inputs: int, hidden: tuple[int, ...], what: str) -> None:
+    """Fail with what a wrong count most likely left out (``what`` names the count)."""
+    sizes = [n_inputs, *hidden, n_inputs]
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    if value == sum(i * o for i, o in pairs):
+        fail(f"{what} = {value} counts the weight matrices only; every layer also has biases")
+    if value == sum(i * o for i, o in pairs) + sum(hidden):
+        fail(f"{what} = {value} leaves out the output layer's biases b")
+    if len(hidden) > 1 and value == _one_layer_only(n_inputs, hidden):
+        fail(f"{what} = {value} counts one hidden layer only; a deeper model has weights and biases "
+             "for every layer of the chain")
+    fail(f"{what} = {value} is not the parameter count of AutoRec with {n_inputs} inputs and hidden "
+         f"layers {'-'.join(map(str, hidden))}. List the layer widths from input to output and count "
+         "each layer's weights and biases.")
+
+
+def _whole(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        fail(f"{what} should be a whole number (int), got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+# (n_inputs, hidden) the learner's function is tried on: ML-100K's two shapes and small ones
+CASES = ((943, (500,)), (943, (500, 250, 500)), (1682, (300,)), (7, (3,)), (11, (4, 2)), (5, (6, 6, 6)))
+
+
+def check_parameter_counts(count_parameters: Callable, deep_count, data) -> None:
+    """Exercise 3: ``count_parameters(n_inputs, hidden)`` counts AutoRec's weights and biases for any
+    chain of hidden sizes, and ``deep_count`` is I-AutoRec's count on ``data`` with 500-250-500."""
+    if not callable(count_parameters):
+        fail(f"pass your function count_parameters itself, got {type(count_parameters).__name__}")
+    for n_inputs, hidden in CASES:
+        value = _whole(count_parameters(n_inputs, hidden), f"count_parameters({n_inputs}, {hidden})")
+        if value != _count(n_inputs, hidden):
+            _diagnose(value, n_inputs, hidden, f"count_parameters({n_inputs}, {hidden})")
+    deep = (500, 250, 500)
+    value = _whole(deep_count, "deep_count")
+    if value != _count(data.n_users, deep):
+        if value == _count(data.n_items, deep):
+            fail(f"deep_count = {value} is a model over the {data.n_items} movies. An I-AutoRec row is one "
+                 "movie's ratings by every user: how long is it?")
+        if value == _count(data.n_users, (500,)):
+            fail(f"deep_count = {value} is the one-hidden-layer model's count; the question is about 500-250-500")
+        _diagnose(value, data.n_users, deep, "deep_count")
+    passed(f"your count_parameters is right on {len(CASES)} layer chains, and I-AutoRec 500-250-500 on "
+           f"this data has {value:,} parameters")
