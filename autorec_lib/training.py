@@ -7,6 +7,7 @@ NumPy copies of its parameters. Everything else here is plain Python and NumPy.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -68,6 +69,39 @@ class History:
         return ax
 
 
+class NotebookLine:
+    """A file for tqdm that redraws one plain-text line in place in a Jupyter output.
+
+    No widget is involved, and the line is finally replaced by a one-line summary, so a notebook
+    stored after running shows that summary, not a bar frozen part-way.
+    """
+
+    encoding = "utf-8"  # tqdm draws its Unicode bar only into files that declare an encoding
+
+    def __init__(self):
+        from IPython.display import display
+
+        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "").strip()
+        if text:
+            self.handle.update({"text/plain": text}, raw=True)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress_file():
+    """Where the progress bar goes: a :class:`NotebookLine` inside a Jupyter kernel, else stderr."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return sys.stderr
+    shell = get_ipython()
+    return NotebookLine() if getattr(shell, "kernel", None) is not None else sys.stderr
+
+
 def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int, patience: int = 10,
         seed: int = 0, progress: bool = True, eval_test: bool = True, desc: str = "train",
         lr_hint: float | None = None) -> History:
@@ -81,7 +115,8 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     rng = np.random.default_rng(seed)
     history = History()
     best_rmse, best_weights = math.inf, None
-    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
+    out = progress_file() if progress else sys.stderr
+    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False, file=out)
     for epoch in bar:
         start = time.perf_counter()
         loss = learner.train_epoch(rng)
@@ -105,6 +140,11 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
             history.stopped_early = True
             break
     bar.close()
+    if isinstance(out, NotebookLine) and history.records:
+        ending = "stopped early" if history.stopped_early else "reached the epoch cap"
+        best = f", best validation RMSE {best_rmse:.4f} at epoch {history.best_epoch}" if split.valid is not None else ""
+        out.write(f"{desc}: {len(history.records)} epochs ({ending}){best}, "
+                  f"{sum(r['seconds'] for r in history.records):.1f} s of training")
     if best_weights is not None:
         learner.set_weights(best_weights)
     return history
