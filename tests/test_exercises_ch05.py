@@ -1,0 +1,358 @@
+"""Notebook 05's exercise checks: the reference solutions pass, the wrong answers a learner would
+plausibly give are rejected. Small synthetic data; every test needs MXNet (``mxnet_backend``)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from autorec_lib import experiment, splits
+from autorec_lib.config import TrainConfig
+from autorec_lib.exercises import CheckFailed, ch05
+from autorec_lib.matrix import RatingMatrix
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture
+def small_split(small_data):
+    return splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: hybridize()
+# --------------------------------------------------------------------------------------------
+
+def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_start=True, epochs=(1, 1),
+                     hybridize_after_training=False, hidden=None, rng_seeds=(0, 0)):
+    """The notebook's solution (timings included), with the knobs a learner could get wrong."""
+    import mxnet as mx
+
+    item = experiment.defaults("autorec", "item")
+    options = {**item["model"], **({"hidden": hidden} if hidden else {})}
+    cfg = TrainConfig(**item["train"])
+    matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+    ctx = mb.pick_context()
+    mx.random.seed(seed)
+    learners, seconds, start = [], [], None
+    for hyb, n_epochs, rng_seed in zip(hybridize, epochs, rng_seeds):
+        model = mb.AutoRec(data.n_users, **options)
+        model.initialize(ctx=ctx)
+        if start is None or not same_start:
+            start = mb.get_weights(model)
+        mb.set_weights(model, start)
+        if hyb and not hybridize_after_training:
+            model.hybridize()
+        learner = mb.AutoRecLearner(model, matrix, cfg, ctx)
+        learner.reconstruct(np.arange(4))
+        rng = np.random.default_rng(rng_seed)
+        t0 = time.perf_counter()
+        for _ in range(n_epochs):
+            learner.train_epoch(rng)
+        seconds.append(time.perf_counter() - t0)
+        if hyb and hybridize_after_training:
+            model.hybridize()
+        learners.append(learner)
+    times = {"hybridized": seconds[0], "imperative": seconds[1]}
+    return learners[0], learners[1], times, seconds[1] / seconds[0]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hybridize_reference_solution_passes(mxnet_backend, small_data, small_split, seed, capsys):
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, seed))
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_hybridize_accepts_the_best_of_several_epochs(mxnet_backend, small_data, small_split):
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(3, 3)))
+
+
+def test_hybridize_rejects_two_hybridized_models(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, hybridize=(True, True))
+    with pytest.raises(CheckFailed, match="`imperative` is hybridized too"):
+        ch05.check_hybridize(*answer)
+
+
+def test_hybridize_rejects_swapped_learners(mxnet_backend, small_data, small_split):
+    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    with pytest.raises(CheckFailed, match="not hybridized"):
+        ch05.check_hybridize(imperative, hybridized, seconds, speedup)
+
+
+def test_hybridize_rejects_hybridize_called_after_training(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, hybridize_after_training=True)
+    with pytest.raises(CheckFailed, match="no compiled graph"):
+        ch05.check_hybridize(*answer)
+
+
+def test_hybridize_rejects_models_started_from_different_weights(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, same_start=False)
+    with pytest.raises(CheckFailed, match="weights differ"):
+        ch05.check_hybridize(*answer)
+
+
+@pytest.mark.realdata
+def test_hybridize_rejects_learners_fed_different_batch_orders(mxnet_backend, ml100k):
+    # the small data fits in one batch, so the order of batches matters only on the real data
+    split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    answer = hybridize_answer(mxnet_backend, ml100k, split, rng_seeds=(0, 1))
+    with pytest.raises(CheckFailed, match="weights differ"):
+        ch05.check_hybridize(*answer)
+
+
+def test_hybridize_rejects_unequal_or_no_training(mxnet_backend, small_data, small_split):
+    with pytest.raises(CheckFailed, match="same number of epochs"):
+        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(2, 1)))
+    with pytest.raises(CheckFailed, match="0 optimizer steps"):
+        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(0, 0)))
+
+
+def test_hybridize_rejects_a_model_other_than_the_course_defaults(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, hidden=100)
+    with pytest.raises(CheckFailed, match="I-AutoRec defaults"):
+        ch05.check_hybridize(*answer)
+
+
+def test_hybridize_rejects_the_inverted_ratio(mxnet_backend, small_data, small_split):
+    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    seconds = {"hybridized": 0.5, "imperative": 0.6}  # fixed, so that the ratio is not 1
+    with pytest.raises(CheckFailed, match="the other way round"):
+        ch05.check_hybridize(hybridized, imperative, seconds, 0.5 / 0.6)
+    ch05.check_hybridize(hybridized, imperative, seconds, 0.6 / 0.5)
+
+
+@pytest.mark.parametrize("seconds", [{"hybridized": 0.0, "imperative": 0.5},
+                                     {"hybridized": -0.4, "imperative": 0.5},
+                                     {"hybridized": "0.4 s", "imperative": 0.5},
+                                     {"imperative": 0.5}, [0.4, 0.5]])
+def test_hybridize_rejects_times_that_are_not_positive_seconds(mxnet_backend, small_data, small_split, seconds):
+    hybridized, imperative, _, _ = hybridize_answer(mxnet_backend, small_data, small_split)
+    with pytest.raises(CheckFailed):
+        ch05.check_hybridize(hybridized, imperative, seconds, 1.25)
+
+
+def test_hybridize_rejects_something_other_than_learners(mxnet_backend, small_data, small_split):
+    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    with pytest.raises(CheckFailed, match="mb.AutoRecLearner"):
+        ch05.check_hybridize(hybridized.model, imperative, seconds, speedup)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: U-AutoRec in both frameworks, on the validation split
+# --------------------------------------------------------------------------------------------
+
+def user_results(data, split, seed=0, epochs=3, frameworks=("torch", "mxnet"), variant="user", changes=None):
+    """The notebook's solution at a few epochs: both frameworks from the same PyTorch-drawn weights."""
+    import torch
+
+    from autorec_lib import torch_backend as tb
+
+    course = experiment.defaults("autorec", variant)
+    _, config = experiment.model_config("autorec", variant, data, course["model"])
+    torch.manual_seed(seed)
+    initial = tb.get_weights(tb.AutoRec(**config))
+    # Start the output bias at a typical rating: at the course's learning rate a few epochs would
+    # otherwise leave every prediction below 1, clipped to the same RMSE in both frameworks.
+    initial["b1"] = np.full_like(initial["b1"], 3.5)
+    out = {}
+    for key, fw in zip(("torch", "mxnet"), frameworks):
+        cfg = TrainConfig(**{**course["train"], "epochs": epochs, **(changes or {}).get(key, {})})
+        out[key] = experiment.train(data, split, "autorec", variant, framework=fw, train_config=cfg,
+                                    init_weights=initial, progress=False, eval_test=False)
+    return out
+
+
+def valid_gap(results) -> float:
+    return abs(results["mxnet"].scores["valid"].rmse - results["torch"].scores["valid"].rmse)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_user_autorec_reference_solution_passes(mxnet_backend, small_data, seed, capsys):
+    split = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
+    results = user_results(small_data, split, seed)
+    ch05.check_user_autorec(results, small_data, split, valid_gap(results))
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_user_autorec_rejects_the_gap_measured_on_the_test_split(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split)
+    test_gap = abs(results["mxnet"].test_rmse - results["torch"].test_rmse)
+    assert abs(test_gap - valid_gap(results)) > 1e-4  # the two gaps differ here
+    with pytest.raises(CheckFailed, match="never the test split"):
+        ch05.check_user_autorec(results, small_data, small_split, test_gap)
+
+
+def test_user_autorec_rejects_a_signed_difference(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split)
+    gap = valid_gap(results)
+    assert gap > 1e-6
+    with pytest.raises(CheckFailed, match="absolute"):
+        ch05.check_user_autorec(results, small_data, small_split, -gap)
+
+
+def test_user_autorec_rejects_item_based_runs(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split, variant="item")
+    with pytest.raises(CheckFailed, match="train U-AutoRec"):
+        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+
+
+def test_user_autorec_rejects_two_pytorch_runs(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split, frameworks=("torch", "torch"))
+    with pytest.raises(CheckFailed, match="framework='torch'"):
+        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+
+
+def test_user_autorec_rejects_frameworks_trained_for_different_epochs(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split, changes={"mxnet": {"epochs": 4}})
+    with pytest.raises(CheckFailed, match="trained differently"):
+        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+
+
+def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split, changes={"torch": {"lr": 1e-3}, "mxnet": {"lr": 1e-3}})
+    with pytest.raises(CheckFailed, match="changes the course's training options lr"):
+        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+
+
+def test_user_autorec_rejects_runs_from_another_split(mxnet_backend, small_data, small_split):
+    results = user_results(small_data, small_split)
+    other = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=5)
+    with pytest.raises(CheckFailed, match="not trained on this split"):
+        ch05.check_user_autorec(results, small_data, other, valid_gap(results))
+
+
+def test_user_autorec_rejects_a_bare_number_or_list(mxnet_backend, small_data, small_split):
+    with pytest.raises(CheckFailed, match="'torch' and 'mxnet'"):
+        ch05.check_user_autorec([0.95, 0.96], small_data, small_split, 0.01)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: MXNet Rprop against torch.optim.Rprop
+# --------------------------------------------------------------------------------------------
+
+def rprop_grads(seed: int, steps: int = 4, size: int = 6) -> tuple[np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    initial = rng.normal(size=size).astype(np.float32)
+    return initial, [rng.normal(size=size).astype(np.float32) for _ in range(steps)]
+
+
+def rprop_answer(initial, grads, lr=0.1, torch_lr=None, mx_grads=None, record="after"):
+    """The notebook's solution, with the knobs a learner could get wrong."""
+    import mxnet as mx
+    import torch
+    from mxnet import autograd, gluon, nd
+
+    from autorec_lib import mxnet_backend as mb
+
+    w_mx = gluon.Parameter("w", shape=initial.shape)
+    w_mx.initialize(ctx=mx.cpu())
+    w_mx.set_data(nd.array(initial))
+    mx_opt = mb.Rprop([w_mx], lr)
+    w_t = torch.nn.Parameter(torch.tensor(initial))
+    t_opt = torch.optim.Rprop([w_t], lr=torch_lr or lr)
+    after_mx, after_t = [], []
+    for g, g_mx in zip(grads, mx_grads or grads):
+        before_mx, before_t = w_mx.data().asnumpy().copy(), w_t.detach().numpy().copy()
+        with autograd.record():
+            loss = (w_mx.data() * nd.array(g_mx)).sum()
+        loss.backward()
+        mx_opt.step()
+        t_opt.zero_grad()
+        (w_t * torch.from_numpy(g)).sum().backward()
+        t_opt.step()
+        if record == "after":
+            after_mx.append(w_mx.data().asnumpy().copy())
+            after_t.append(w_t.detach().numpy().copy())
+        elif record == "before":
+            after_mx.append(before_mx)
+            after_t.append(before_t)
+        else:  # no copy: every entry is the same live tensor
+            after_mx.append(w_mx.data().asnumpy().copy())
+            after_t.append(w_t.detach().numpy())
+    return {"lr": lr, "initial": initial, "grads": list(grads), "mxnet": after_mx, "torch": after_t,
+            "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_t))}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rprop_reference_solution_passes(mxnet_backend, seed, capsys):
+    initial, grads = rprop_grads(seed)
+    grow, flip = ch05._rule_events(grads)
+    assert grow and flip  # the random gradients exercise both rules
+    ch05.check_rprop(rprop_answer(initial, grads))
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rprop_accepts_the_notebooks_hand_picked_gradients(mxnet_backend):
+    grads = [np.array(g, dtype=np.float32) for g in
+             ([1.0, -2.0, 0.5, 0.0], [0.5, 1.0, 0.4, -1.0], [0.3, 3.0, -0.2, -0.5], [0.2, -1.0, 0.1, -0.5])]
+    ch05.check_rprop(rprop_answer(np.array([0.5, -0.2, 0.1, 0.3], dtype=np.float32), grads))
+
+
+def test_rprop_rejects_different_learning_rates(mxnet_backend):
+    initial, grads = rprop_grads(0)
+    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs"):
+        ch05.check_rprop(rprop_answer(initial, grads, lr=0.1, torch_lr=0.01))
+
+
+def test_rprop_rejects_a_single_step(mxnet_backend):
+    initial, grads = rprop_grads(0, steps=1)
+    with pytest.raises(CheckFailed, match="at least 3"):
+        ch05.check_rprop(rprop_answer(initial, grads))
+
+
+def test_rprop_rejects_gradients_that_never_change_sign(mxnet_backend):
+    initial, grads = rprop_grads(0)
+    with pytest.raises(CheckFailed, match="sign-change rule"):
+        ch05.check_rprop(rprop_answer(initial, [np.abs(g) for g in grads]))
+
+
+def test_rprop_rejects_gradients_that_always_change_sign(mxnet_backend):
+    initial, grads = rprop_grads(0)
+    alternating = [np.abs(grads[0]) * (-1) ** k for k in range(4)]
+    with pytest.raises(CheckFailed, match="growth rule"):
+        ch05.check_rprop(rprop_answer(initial, alternating))
+
+
+def test_rprop_rejects_optimizers_fed_different_gradients(mxnet_backend):
+    initial, grads = rprop_grads(1)
+    shifted = [grads[0]] + grads[:-1]  # MXNet one step behind
+    with pytest.raises(CheckFailed, match=r"answer\['mxnet'\] after step 2 differs"):
+        ch05.check_rprop(rprop_answer(initial, grads, mx_grads=shifted))
+
+
+def test_rprop_rejects_weights_recorded_before_each_step(mxnet_backend):
+    initial, grads = rprop_grads(2)
+    with pytest.raises(CheckFailed, match="after each step"):
+        ch05.check_rprop(rprop_answer(initial, grads, record="before"))
+
+
+def test_rprop_rejects_weights_recorded_without_a_copy(mxnet_backend):
+    initial, grads = rprop_grads(2)
+    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs"):
+        ch05.check_rprop(rprop_answer(initial, grads, record="live"))
+
+
+def test_rprop_rejects_the_initial_weights_listed_as_a_step(mxnet_backend):
+    initial, grads = rprop_grads(0)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"] = [initial] + answer["mxnet"]
+    with pytest.raises(CheckFailed, match="leave out the initial weights"):
+        ch05.check_rprop(answer)
+
+
+@pytest.mark.parametrize("max_diff", [1.0, -1e-3, "0"])
+def test_rprop_rejects_a_wrong_max_diff(mxnet_backend, max_diff):
+    initial, grads = rprop_grads(0)
+    answer = rprop_answer(initial, grads)
+    answer["max_diff"] = max_diff
+    with pytest.raises(CheckFailed, match="max_diff"):
+        ch05.check_rprop(answer)
+
+
+def test_rprop_rejects_missing_keys(mxnet_backend):
+    initial, grads = rprop_grads(0)
+    answer = rprop_answer(initial, grads)
+    del answer["initial"]
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ch05.check_rprop(answer)
