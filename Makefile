@@ -45,10 +45,9 @@ bench: setup
 student: setup
 	$(PY) scripts/make_student.py
 
-# Re-record the exercise references by running the solution notebook (the one source).
+# Re-record the exercises' stored reference answers (notebook 06's study: about 20 minutes on 2 cores).
 reference: setup
-	rm -f autorec_lib/exercise_reference.json
-	AUTOREC_RECORD_REFERENCE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --output-dir build/reference notebooks/06_exercises.ipynb
+	$(PY) scripts/record_references.py
 
 # After editing a notebook's .py twin: regenerate the .ipynb, execute it, and re-derive the student copy.
 sync: setup
