@@ -2,6 +2,7 @@
 plausibly give are rejected. Small synthetic data; every test needs MXNet (``mxnet_backend``)."""
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -24,9 +25,13 @@ def small_split(small_data):
 # Exercise 1: hybridize()
 # --------------------------------------------------------------------------------------------
 
+PREDICTION = "within a factor of 2"  # the reference solution's
+
+
 def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_start=True, epochs=(1, 1),
-                     hybridize_after_training=False, hidden=None, rng_seeds=(0, 0)):
-    """The notebook's solution (timings included), with the knobs a learner could get wrong."""
+                     hybridize_after_training=False, hidden=None, rng_seeds=(0, 0), imperative_off=False):
+    """The notebook's solution (timings included), with the knobs a learner could get wrong.
+    ``imperative_off``: the imperative model comes from mb.build_model, hybridization then turned off."""
     import mxnet as mx
 
     item = experiment.defaults("autorec", "item")
@@ -37,8 +42,12 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
     mx.random.seed(seed)
     learners, seconds, start = [], [], None
     for hyb, n_epochs, rng_seed in zip(hybridize, epochs, rng_seeds):
-        model = mb.AutoRec(data.n_users, **options)
-        model.initialize(ctx=ctx)
+        if imperative_off and not hyb:
+            model = mb.build_model("autorec", {"n_inputs": data.n_users, **options})
+            model.hybridize(active=False)
+        else:
+            model = mb.AutoRec(data.n_users, **options)
+            model.initialize(ctx=ctx)
         if start is None or not same_start:
             start = mb.get_weights(model)
         mb.set_weights(model, start)
@@ -55,7 +64,7 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
             model.hybridize()
         learners.append(learner)
     times = {"hybridized": seconds[0], "imperative": seconds[1]}
-    return learners[0], learners[1], times, seconds[1] / seconds[0]
+    return learners[0], learners[1], times, seconds[1] / seconds[0], PREDICTION
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -68,6 +77,27 @@ def test_hybridize_accepts_the_best_of_several_epochs(mxnet_backend, small_data,
     ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(3, 3)))
 
 
+def test_hybridize_accepts_a_built_model_with_hybridization_turned_off(mxnet_backend, small_data, small_split):
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, imperative_off=True))
+
+
+@pytest.mark.parametrize("prediction", ["faster", "within a factor of two", 1.5, None, ch05.PREDICTIONS])
+def test_hybridize_rejects_a_prediction_that_is_not_one_of_the_choices(mxnet_backend, small_data, small_split,
+                                                                        prediction):
+    hybridized, imperative, seconds, speedup, _ = hybridize_answer(mxnet_backend, small_data, small_split)
+    with pytest.raises(CheckFailed, match="choose one of"):
+        ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction)
+
+
+def test_hybridize_reports_a_prediction_the_measurement_does_not_bear_out(mxnet_backend, small_data,
+                                                                          small_split, capsys):
+    hybridized, imperative, _, _, _ = hybridize_answer(mxnet_backend, small_data, small_split)
+    seconds = {"hybridized": 0.5, "imperative": 0.6}  # fixed: a speed-up of 1.2
+    ch05.check_hybridize(hybridized, imperative, seconds, 1.2, "hybridized at least 2x faster")
+    out = capsys.readouterr().out
+    assert out.startswith("correct:") and "within a factor of 2, you predicted" in out
+
+
 def test_hybridize_rejects_two_hybridized_models(mxnet_backend, small_data, small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, hybridize=(True, True))
     with pytest.raises(CheckFailed, match="`imperative` is hybridized too"):
@@ -75,9 +105,10 @@ def test_hybridize_rejects_two_hybridized_models(mxnet_backend, small_data, smal
 
 
 def test_hybridize_rejects_swapped_learners(mxnet_backend, small_data, small_split):
-    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data,
+                                                                            small_split)
     with pytest.raises(CheckFailed, match="not hybridized"):
-        ch05.check_hybridize(imperative, hybridized, seconds, speedup)
+        ch05.check_hybridize(imperative, hybridized, seconds, speedup, prediction)
 
 
 def test_hybridize_rejects_hybridize_called_after_training(mxnet_backend, small_data, small_split):
@@ -115,11 +146,11 @@ def test_hybridize_rejects_a_model_other_than_the_course_defaults(mxnet_backend,
 
 
 def test_hybridize_rejects_the_inverted_ratio(mxnet_backend, small_data, small_split):
-    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    hybridized, imperative, _, _, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
     seconds = {"hybridized": 0.5, "imperative": 0.6}  # fixed, so that the ratio is not 1
     with pytest.raises(CheckFailed, match="the other way round"):
-        ch05.check_hybridize(hybridized, imperative, seconds, 0.5 / 0.6)
-    ch05.check_hybridize(hybridized, imperative, seconds, 0.6 / 0.5)
+        ch05.check_hybridize(hybridized, imperative, seconds, 0.5 / 0.6, prediction)
+    ch05.check_hybridize(hybridized, imperative, seconds, 0.6 / 0.5, prediction)
 
 
 @pytest.mark.parametrize("seconds", [{"hybridized": 0.0, "imperative": 0.5},
@@ -127,23 +158,26 @@ def test_hybridize_rejects_the_inverted_ratio(mxnet_backend, small_data, small_s
                                      {"hybridized": "0.4 s", "imperative": 0.5},
                                      {"imperative": 0.5}, [0.4, 0.5]])
 def test_hybridize_rejects_times_that_are_not_positive_seconds(mxnet_backend, small_data, small_split, seconds):
-    hybridized, imperative, _, _ = hybridize_answer(mxnet_backend, small_data, small_split)
+    hybridized, imperative, _, _, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
     with pytest.raises(CheckFailed):
-        ch05.check_hybridize(hybridized, imperative, seconds, 1.25)
+        ch05.check_hybridize(hybridized, imperative, seconds, 1.25, prediction)
 
 
 def test_hybridize_rejects_something_other_than_learners(mxnet_backend, small_data, small_split):
-    hybridized, imperative, seconds, speedup = hybridize_answer(mxnet_backend, small_data, small_split)
+    hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data,
+                                                                            small_split)
     with pytest.raises(CheckFailed, match="mb.AutoRecLearner"):
-        ch05.check_hybridize(hybridized.model, imperative, seconds, speedup)
+        ch05.check_hybridize(hybridized.model, imperative, seconds, speedup, prediction)
 
 
 # --------------------------------------------------------------------------------------------
 # Exercise 2: U-AutoRec in both frameworks, on the validation split
 # --------------------------------------------------------------------------------------------
 
-def user_results(data, split, seed=0, epochs=3, frameworks=("torch", "mxnet"), variant="user", changes=None):
-    """The notebook's solution at a few epochs: both frameworks from the same PyTorch-drawn weights."""
+def user_results(data, split, seed=0, epochs=ch05.U_EPOCHS, frameworks=("torch", "mxnet"), variant="user",
+                 changes=None, init_for=("torch", "mxnet")):
+    """The notebook's solution: both frameworks from the same PyTorch-drawn weights, which are
+    returned too. ``init_for``: the runs given those weights (the others draw their own)."""
     import torch
 
     from autorec_lib import torch_backend as tb
@@ -152,15 +186,16 @@ def user_results(data, split, seed=0, epochs=3, frameworks=("torch", "mxnet"), v
     _, config = experiment.model_config("autorec", variant, data, course["model"])
     torch.manual_seed(seed)
     initial = tb.get_weights(tb.AutoRec(**config))
-    # Start the output bias at a typical rating: at the course's learning rate a few epochs would
-    # otherwise leave every prediction below 1, clipped to the same RMSE in both frameworks.
+    # Start the output bias at a typical rating, so that the small data's short runs do not leave
+    # every prediction below 1, clipped to the same RMSE in both frameworks.
     initial["b1"] = np.full_like(initial["b1"], 3.5)
     out = {}
     for key, fw in zip(("torch", "mxnet"), frameworks):
         cfg = TrainConfig(**{**course["train"], "epochs": epochs, **(changes or {}).get(key, {})})
         out[key] = experiment.train(data, split, "autorec", variant, framework=fw, train_config=cfg,
-                                    init_weights=initial, progress=False, eval_test=False)
-    return out
+                                    init_weights=initial if key in init_for else None, progress=False,
+                                    eval_test=False)
+    return out, initial
 
 
 def valid_gap(results) -> float:
@@ -170,61 +205,105 @@ def valid_gap(results) -> float:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_user_autorec_reference_solution_passes(mxnet_backend, small_data, seed, capsys):
     split = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
-    results = user_results(small_data, split, seed)
-    ch05.check_user_autorec(results, small_data, split, valid_gap(results))
+    results, initial = user_results(small_data, split, seed)
+    ch05.check_user_autorec(results, initial, valid_gap(results), small_data, split)
     assert capsys.readouterr().out.startswith("correct:")
 
 
 def test_user_autorec_rejects_the_gap_measured_on_the_test_split(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split)
+    results, initial = user_results(small_data, small_split)
     test_gap = abs(results["mxnet"].test_rmse - results["torch"].test_rmse)
     assert abs(test_gap - valid_gap(results)) > 1e-4  # the two gaps differ here
     with pytest.raises(CheckFailed, match="never the test split"):
-        ch05.check_user_autorec(results, small_data, small_split, test_gap)
+        ch05.check_user_autorec(results, initial, test_gap, small_data, small_split)
 
 
 def test_user_autorec_rejects_a_signed_difference(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split)
+    results, initial = user_results(small_data, small_split)
     gap = valid_gap(results)
     assert gap > 1e-6
     with pytest.raises(CheckFailed, match="absolute"):
-        ch05.check_user_autorec(results, small_data, small_split, -gap)
+        ch05.check_user_autorec(results, initial, -gap, small_data, small_split)
 
 
 def test_user_autorec_rejects_item_based_runs(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split, variant="item")
+    results, initial = user_results(small_data, small_split, variant="item")
     with pytest.raises(CheckFailed, match="train U-AutoRec"):
-        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
 def test_user_autorec_rejects_two_pytorch_runs(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split, frameworks=("torch", "torch"))
+    results, initial = user_results(small_data, small_split, frameworks=("torch", "torch"))
     with pytest.raises(CheckFailed, match="framework='torch'"):
-        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
+@pytest.mark.parametrize("cap", [3, 100, 300])
+def test_user_autorec_rejects_a_cap_other_than_U_EPOCHS(mxnet_backend, small_data, small_split, cap):
+    results, initial = user_results(small_data, small_split, epochs=cap)
+    with pytest.raises(CheckFailed, match=f"allowed {cap} epochs; cap both runs at U_EPOCHS = 60"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
 def test_user_autorec_rejects_frameworks_trained_for_different_epochs(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split, changes={"mxnet": {"epochs": 4}})
-    with pytest.raises(CheckFailed, match="trained differently"):
-        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+    results, initial = user_results(small_data, small_split, changes={"mxnet": {"epochs": 80}})
+    with pytest.raises(CheckFailed, match="allowed 80 epochs"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
 def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split, changes={"torch": {"lr": 1e-3}, "mxnet": {"lr": 1e-3}})
+    lower = {"lr": 1e-3}
+    results, initial = user_results(small_data, small_split, changes={"torch": lower, "mxnet": lower})
     with pytest.raises(CheckFailed, match="changes the course's training options lr"):
-        ch05.check_user_autorec(results, small_data, small_split, valid_gap(results))
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
 def test_user_autorec_rejects_runs_from_another_split(mxnet_backend, small_data, small_split):
-    results = user_results(small_data, small_split)
+    results, initial = user_results(small_data, small_split)
     other = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=5)
     with pytest.raises(CheckFailed, match="not trained on this split"):
-        ch05.check_user_autorec(results, small_data, other, valid_gap(results))
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, other)
+
+
+def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights(mxnet_backend, small_data, small_split):
+    results, initial = user_results(small_data, small_split, init_for=("torch",))
+    with pytest.raises(CheckFailed, match=r"results\['mxnet'\] did not start from `initial`"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights_on_real_data(mxnet_backend, ml100k):
+    # on the small data the solution's raised output bias alone gives the missing weights away;
+    # on ML-100K the check must tell MXNet's own draw from PyTorch's by the first epoch's loss
+    split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    results, initial = user_results(ml100k, split, epochs=2, init_for=("torch",))
+    for result in results.values():  # train briefly, but present the runs as capped at U_EPOCHS
+        result.train_config = dataclasses.replace(result.train_config, epochs=ch05.U_EPOCHS)
+    with pytest.raises(CheckFailed, match=r"results\['mxnet'\] did not start from `initial`"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), ml100k, split)
+
+
+def test_user_autorec_rejects_initial_weights_other_than_those_used(mxnet_backend, small_data, small_split):
+    results, _ = user_results(small_data, small_split)
+    _, other = user_results(small_data, small_split, seed=1, epochs=1, init_for=())
+    with pytest.raises(CheckFailed, match=r"results\['torch'\] did not start from `initial`"):
+        ch05.check_user_autorec(results, other, valid_gap(results), small_data, small_split)
+
+
+def test_user_autorec_rejects_initial_weights_of_the_wrong_form(mxnet_backend, small_data, small_split):
+    results, initial = user_results(small_data, small_split)
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ch05.check_user_autorec(results, [initial["W0"], initial["W1"]], valid_gap(results), small_data,
+                                small_split)
+    transposed = {**initial, "W0": initial["W0"].T}
+    with pytest.raises(CheckFailed, match=r"initial\['W0'\] has shape"):
+        ch05.check_user_autorec(results, transposed, valid_gap(results), small_data, small_split)
 
 
 def test_user_autorec_rejects_a_bare_number_or_list(mxnet_backend, small_data, small_split):
     with pytest.raises(CheckFailed, match="'torch' and 'mxnet'"):
-        ch05.check_user_autorec([0.95, 0.96], small_data, small_split, 0.01)
+        ch05.check_user_autorec([0.95, 0.96], {}, 0.01, small_data, small_split)
 
 
 # --------------------------------------------------------------------------------------------
