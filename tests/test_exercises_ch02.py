@@ -87,6 +87,12 @@ def test_factor_sweep_accepts_string_keys_and_a_series(factors, data):
     ch02.check_factor_sweep({str(k): r for k, r in runs.items()}, pd.Series(table), gain, data, split)
 
 
+def test_factor_sweep_reports_gain_with_the_learners_sign(factors, data, capsys):
+    split, runs, table, gain = factors
+    ch02.check_factor_sweep(runs, table, gain, data, split)
+    assert f"= {gain:+.4f}" in capsys.readouterr().out
+
+
 def test_factor_sweep_rejects_swapped_table_labels(factors, data):
     split, runs, table, gain = factors
     swapped = {**table, 4: table[16], 16: table[4]}

@@ -6,8 +6,13 @@ the model and the configuration it was built and trained with (the course defaul
 one setting the exercise changes), and that its validation score is the one the check recomputes
 from the learner's own model on the split it was given. The learner's numbers must then equal
 what the check computes from those runs (exactly, up to float rounding). Nothing is compared with
-a stored reference, so no tolerance depends on a seed; and no check reads test ratings
-(``split.test`` is never touched).
+a stored reference, so no tolerance depends on a seed.
+
+No check reads a test rating (``split.test`` is never touched), and nothing is chosen by a test
+score. The exercises pass ``eval_test=False``, which only drops the per-epoch test curve:
+``experiment.train`` still scores the test part once at the end, in ``result.scores["test"]``. A
+check looks at that stored number for one purpose only: when a learner's answer equals it, the
+failure message can say that the test RMSE was used where the validation RMSE was asked for.
 """
 from __future__ import annotations
 
@@ -118,8 +123,8 @@ def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, s
     if abs(g - expected) > 2 * EXACT:
         hint = " (the other way round: 4 factors minus 128)" if abs(g + expected) <= 2 * EXACT else ""
         fail(f"gain = {g:.4f}, but validation RMSE at 4 factors minus at 128 is {expected:.4f}{hint}")
-    passed(f"three biased-MF runs with the course defaults; 128 factors instead of 4 change validation "
-           f"RMSE by {-expected:+.4f}")
+    passed(f"three biased-MF runs with the course defaults; gain = validation RMSE at 4 factors minus at 128 "
+           f"= {expected:+.4f}")
 
 
 def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, split: Split) -> None:
@@ -198,5 +203,5 @@ def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_na
         other = {f"the {j!r} split": v for j, v in valid.items() if j != name}
         _score(rows[name]["valid RMSE"], runs[name], valid[name], f"table[{name!r}]['valid RMSE']", other)
     _choice(higher, SPLITS, valid, "higher", "your table")
-    passed(f"validation RMSE {valid['u1']:.4f} on u1 ({len(split_by_name['u1'].train)} training ratings) vs "
-           f"{valid['random']:.4f} on the random split ({len(split_by_name['random'].train)})")
+    passed(f"validation RMSE {valid['u1']:.4f} on u1 ({len(split_by_name['u1'].train):,} training ratings) vs "
+           f"{valid['random']:.4f} on the random split ({len(split_by_name['random'].train):,})")
