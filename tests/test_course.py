@@ -98,6 +98,7 @@ def test_every_notebook_has_checked_exercises_and_a_learners_copy_without_answer
 def test_stored_outputs_hold_no_progress_bar_frames_widgets_or_machine_paths(notebook):
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.read(notebook, as_version=4)
+    assert "widgets" not in nb.metadata, f"{notebook.name} stores stale widget state in its metadata"
     for k, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))

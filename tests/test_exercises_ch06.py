@@ -114,6 +114,36 @@ def test_a_run_trained_on_another_split_is_refused(small, hidden_runs):
         ch06.check_hidden_sweep(_table(hidden_runs), hidden_runs, other)
 
 
+def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(small, hidden_runs):
+    data, split = small
+    other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=1)
+    assert len(other.train) == len(split.train)
+    runs = {**hidden_runs, 300: ch06.run(data, other, hidden=300, lam=ch06.chosen_lambda("hidden", 300))}
+    with pytest.raises(CheckFailed, match="300: .* not on the exercise's training ratings"):
+        ch06.check_hidden_sweep(_table(runs), runs, split)
+
+
+def test_a_run_scored_with_validation_and_test_swapped_is_refused(small, hidden_runs):
+    data, split = small
+    swapped = splits.Split(train=split.train, valid=split.test, test=split.valid)
+    runs = {**hidden_runs, 300: ch06.run(data, swapped, hidden=300, lam=ch06.chosen_lambda("hidden", 300))}
+    with pytest.raises(CheckFailed, match="300: the run's validation RMSE .* is not its RMSE on this exercise's"):
+        ch06.check_hidden_sweep(_table(runs), runs, split)
+
+
+@pytest.mark.realdata
+def test_a_linear_run_worse_than_the_mean_is_refused_even_within_the_wide_tolerance(ml100k):
+    split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    pair = ("identity", "identity")
+    entry = reference("ch06")["activations"][ch06.key(pair)]
+    assert entry["mean"] + ch06.tolerance(entry) > ch06.global_mean_rmse(split)  # the window reaches past the mean
+    weak = ch06.run(ml100k, split, encoder="identity", decoder="identity", lam=ch06.chosen_lambda("activations", pair))
+    table = {pair: ch06.global_mean_rmse(split) + 0.01}
+    with pytest.raises(CheckFailed):
+        ch06._check_table("activations", table, {pair: weak}, [pair], split, lambda p: (
+            ch06.chosen_lambda("activations", p), {"hidden": (500,), "encoder": p[0], "decoder": p[1], "dropout": 0.0}))
+
+
 def test_missing_extra_and_wrongly_typed_answers_are_refused(small, hidden_runs):
     split = small[1]
     partial = {k: v for k, v in hidden_runs.items() if k != 500}
@@ -148,12 +178,12 @@ def test_activation_pairs_with_swapped_encoder_and_decoder_are_refused(small):
 def test_deep_model_of_the_wrong_size_or_orientation_is_refused(small):
     data, split = small
     with pytest.raises(CheckFailed, match="weight shapes"):
-        ch06.check_deep_model(AutoRec(data.n_items, ch06.DEEP_HIDDEN), data.n_users, None, split)
+        ch06.check_deep_model(AutoRec(data.n_items, ch06.DEEP_HIDDEN), data, None, split)
     with pytest.raises(CheckFailed, match="weight shapes"):
-        ch06.check_deep_model(AutoRec(data.n_users, (500,)), data.n_users, None, split)
+        ch06.check_deep_model(AutoRec(data.n_users, (500,)), data, None, split)
     shallow = ch06.run(data, split, lam=ch06.chosen_lambda("deep", "deep"))
     with pytest.raises(CheckFailed, match=r"deep: the model was built with hidden=\(500,\)"):
-        ch06.check_deep_model(AutoRec(data.n_users, ch06.DEEP_HIDDEN), data.n_users, shallow, split)
+        ch06.check_deep_model(AutoRec(data.n_users, ch06.DEEP_HIDDEN), data, shallow, split)
 
 
 def test_best_choice_must_be_the_lowest_validation_rmse():
