@@ -153,7 +153,7 @@ def test_rprop_check_rejects_scores_that_are_not_the_runs_own(setup, models):
     data, split = setup
     adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
     borrowed = dataclasses.replace(rprop, scores=models[1]["Rprop"].scores)
-    with pytest.raises(CheckFailed, match="not what its model scores"):
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
         ch04.check_rprop(borrowed, optimizer_table(adam, borrowed), adam, split, data)
 
 

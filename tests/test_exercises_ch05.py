@@ -261,7 +261,7 @@ def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data
 def test_user_autorec_rejects_runs_from_another_split(mxnet_backend, small_data, small_split):
     results, initial = user_results(small_data, small_split)
     other = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=5)
-    with pytest.raises(CheckFailed, match="not trained on this split"):
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
         ch05.check_user_autorec(results, initial, valid_gap(results), small_data, other)
 
 

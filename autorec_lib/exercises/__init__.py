@@ -49,6 +49,30 @@ def close(value, expected: float, tol: float, what: str, hint: str = "") -> floa
     return x
 
 
+RESCORE_TOL = 1e-6  # the same code on the same float32 predictions: equal up to rounding
+
+
+def valid_rmse(result, split, scale: tuple[float, float], what: str) -> float:
+    """A trained run's validation RMSE, once its model is shown to score exactly that on ``split.valid``.
+
+    Refuses a run trained or scored on another split (or with validation and test swapped). Reads
+    ``split.train`` (to know which users and movies are unseen) and ``split.valid``, never ``split.test``.
+    """
+    if getattr(split, "valid", None) is None:
+        fail("pass the Split the runs were trained on (made by splits.make_split, with a validation part)")
+    stored = result.scores.get("valid")
+    if stored is None:
+        fail(f"{what} has no validation score: train it on a split with a validation part")
+    from ..metrics import evaluate
+
+    again = evaluate(result.learner.predict, split.valid, split.train, scale).rmse
+    if abs(stored.rmse - again) > RESCORE_TOL:
+        name = f"the {split.name!r} split" if getattr(split, "name", "") else "the split"
+        fail(f"{what} was not trained and scored on {name} you passed: its validation RMSE is "
+             f"{stored.rmse:.4f}, but its model scores {again:.4f} on that split's validation part")
+    return stored.rmse
+
+
 def reference(chapter: str) -> dict:
     """The stored reference answers of one chapter (written by ``make reference``)."""
     path = REFERENCE_DIR / f"{chapter}.json"

@@ -21,7 +21,7 @@ import math
 from .. import experiment, metrics
 from ..datasets import RatingData
 from ..splits import Split
-from . import fail, number, passed
+from . import fail, number, passed, valid_rmse
 
 MODEL = "biased-mf"
 FACTORS = (4, 16, 128)  # Exercise 1
@@ -54,18 +54,6 @@ def _run(result, what: str, n_factors: int | None = None, lam: float | None = No
     if not result.history.records or result.history.best_epoch is None:
         fail(f"{what} has no training history: train it with experiment.train")
     return result
-
-
-def _valid_rmse(result, data: RatingData, split: Split, what: str) -> float:
-    """The run's validation RMSE, recomputed from its model on ``split`` (train and validation parts only)."""
-    if not isinstance(split, Split) or split.valid is None:
-        fail("pass the Split the runs were trained on (made by splits.make_split, with a validation part)")
-    stored = result.scores.get("valid")
-    mine = metrics.evaluate(result.learner.predict, split.valid, split.train, data.scale).rmse
-    if stored is None or abs(stored.rmse - mine) > EXACT:
-        fail(f"{what} was not trained and scored on the {split.name!r} split you passed: its validation RMSE "
-             f"is {mine:.4f} there, but the run reports {getattr(stored, 'rmse', float('nan')):.4f}")
-    return mine
 
 
 def _score(value, result, expected: float, what: str, others: dict | None = None) -> float:
@@ -114,7 +102,7 @@ def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, s
     """
     runs = _keyed(runs, FACTORS, int, "runs")
     table = _keyed(table, FACTORS, int, "the table")
-    valid = {k: _valid_rmse(_run(runs[k], f"runs[{k}]", n_factors=k), data, split, f"runs[{k}]") for k in FACTORS}
+    valid = {k: valid_rmse(_run(runs[k], f"runs[{k}]", n_factors=k), split, data.scale, f"runs[{k}]") for k in FACTORS}
     for k in FACTORS:
         others = {f"n_factors={j}": v for j, v in valid.items() if j != k}
         _score(table[k], runs[k], valid[k], f"table[{k}]", others)
@@ -145,7 +133,7 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
             fail(f"{what} was trained with lam={result.train_config.lam:g}, not {key:g}: set it through "
                  f"TrainConfig(**{{**experiment.defaults({MODEL!r})['train'], 'lam': ...}})")
         _run(result, what, lam=key)
-        valid = _valid_rmse(result, data, split, what)
+        valid = valid_rmse(result, split, data.scale, what)
         train = metrics.evaluate(result.learner.predict, split.train, split.train, data.scale).rmse
         expected[key] = valid - train
         g = number(gaps[key], f"gaps[{key:g}]", -10.0, 10.0)
@@ -189,7 +177,7 @@ def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_na
             fail(f"split_by_name[{name!r}] should be splits.make_split(data, {name!r}, ...), got "
                  f"{getattr(split, 'name', type(split).__name__)!r}")
     rows = _table_rows(table, "the table")
-    valid = {name: _valid_rmse(_run(runs[name], f"runs[{name!r}]"), data, split_by_name[name], f"runs[{name!r}]")
+    valid = {name: valid_rmse(_run(runs[name], f"runs[{name!r}]"), split_by_name[name], data.scale, f"runs[{name!r}]")
              for name in SPLITS}
     for name in SPLITS:
         split = split_by_name[name]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import fail, number, passed
+from . import fail, number, passed, valid_rmse
 from ..experiment import defaults
 from ..metrics import evaluate, top_n
 
@@ -32,18 +32,6 @@ def _result(value, what: str):
         if not hasattr(value, attr):
             fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
     return value
-
-
-def _valid_rmse(result, split, data, what: str) -> float:
-    """The Result's own validation RMSE, after checking that its model really scores it."""
-    if "valid" not in result.scores:
-        fail(f"{what} has no validation score: train it on a split with a validation part")
-    stored = result.scores["valid"].rmse
-    again = evaluate(result.learner.predict, split.valid, split.train, data.scale).rmse
-    if abs(stored - again) > RMSE_TOL:
-        fail(f"{what}'s stored validation RMSE {stored:.4f} is not what its model scores now "
-             f"({again:.4f}): was it trained on this split, or was its model changed afterwards?")
-    return stored
 
 
 def _is_i_autorec(result, what: str) -> None:
@@ -97,7 +85,7 @@ def _check_rprop_run(rprop, split, data) -> None:
         fail("rprop has no training history: train it with experiment.train")
     if not (history.stopped_early or len(history.records) == cfg.epochs):
         fail(f"rprop ran {len(history.records)} epochs, neither to early stopping nor to its budget of {cfg.epochs}")
-    _valid_rmse(rprop, split, data, "rprop")
+    valid_rmse(rprop, split, data.scale, "rprop")
 
 
 def _check_adam_run(adam, split, data) -> None:
@@ -107,7 +95,7 @@ def _check_adam_run(adam, split, data) -> None:
         fail(f"the Adam result was trained with optimizer {cfg.optimizer!r}: pass results['I-AutoRec']")
     if not math.isclose(cfg.lam, RPROP["lam"]) or cfg.patience != RPROP["patience"]:
         fail("the Adam result was not trained with the course's λ and patience: pass results['I-AutoRec']")
-    _valid_rmse(adam, split, data, "the Adam result")
+    valid_rmse(adam, split, data.scale, "the Adam result")
 
 
 def _row_values(result) -> dict[str, float]:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import fail, number, passed
+from . import fail, number, passed, valid_rmse
 
 # Exercise 1. The hybridized and the imperative model, trained for the same epoch from the same
 # weights on the same batches, do the same arithmetic: on ML-100K on the course's CPU their weights
@@ -180,7 +180,6 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     ``initial`` (never scoring the test split) to confirm where it started."""
     from ..config import AutoRecConfig, TrainConfig
     from ..experiment import Result, defaults, train
-    from ..metrics import evaluate
 
     if not isinstance(results, dict) or set(results) != {"torch", "mxnet"}:
         keys = sorted(results) if isinstance(results, dict) else type(results).__name__
@@ -208,12 +207,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
             fail(f"results[{fw!r}] was allowed {result.train_config.epochs} epochs; cap both runs at "
                  f"U_EPOCHS = {U_EPOCHS}, as the exercise asks")
 
-    valid = {}
-    for fw, result in results.items():
-        valid[fw] = evaluate(result.learner.predict, split.valid, split.train, data.scale).rmse
-        if abs(valid[fw] - result.scores["valid"].rmse) > RMSE_TOL:
-            fail(f"results[{fw!r}] was not trained on this split (its validation RMSE is "
-                 f"{result.scores['valid'].rmse:.4f} there, {valid[fw]:.4f} here)")
+    valid = {fw: valid_rmse(result, split, data.scale, f"results[{fw!r}]") for fw, result in results.items()}
 
     initial = _initial_weights(initial, config)
     no_test = dataclasses.replace(split, test=None)  # the replay never scores the test split

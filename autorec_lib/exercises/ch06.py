@@ -19,10 +19,9 @@ from ..config import TrainConfig
 from ..datasets import RatingData
 from ..experiment import Result, defaults, train
 from ..matrix import RatingMatrix
-from ..metrics import evaluate
 from ..objective import OutputScale
 from ..splits import Split
-from . import CheckFailed, close, fail, number, passed, reference
+from . import CheckFailed, close, fail, number, passed, reference, valid_rmse
 
 LR = 3e-3            # three times the course default, so that each run takes seconds
 MAX_EPOCHS = 300     # a safety net: early stopping (PATIENCE epochs without a better validation RMSE) ends every run
@@ -176,11 +175,7 @@ def _check_table(name: str, table, runs, keys: list, split: Split, settings) -> 
             hint = (" It is the run's TEST RMSE: choose with the validation split only."
                     if test is not None and math.isclose(reported, test.rmse, abs_tol=1e-6) else "")
             fail(f"{key(k)}: you report {reported:.4f}, but that run's validation RMSE is {valid:.4f}.{hint}")
-        scale = tuple(reference("ch06")["settings"]["scale"])
-        recomputed = evaluate(runs[k].learner.predict, split.valid, split.train, scale).rmse
-        if not math.isclose(recomputed, valid, abs_tol=1e-5):
-            fail(f"{key(k)}: the run's validation RMSE {valid:.4f} is not its RMSE on this exercise's "
-                 f"validation split ({recomputed:.4f}): was it scored on another part of the data?")
+        valid_rmse(runs[k], split, tuple(reference("ch06")["settings"]["scale"]), key(k))
     stored, baseline = reference("ch06")[name], global_mean_rmse(split)
     for k in keys:
         entry = stored[key(k)]
