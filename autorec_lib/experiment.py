@@ -108,12 +108,14 @@ def train(data: RatingData, split: Split, model: str = "autorec", variant: str =
           eval_test: bool = True, init_weights: dict | None = None, **model_options) -> Result:
     """Train ``model`` on ``split.train``, pick the best epoch on ``split.valid``, score on ``split.test``.
 
-    Unset options take the course defaults (:func:`defaults`); ``train_config`` replaces the
-    default training options as a whole. ``init_weights`` (NumPy arrays under the library's names,
+    Unset options take the course defaults (:func:`defaults`); a keyword naming a training field
+    (``lr=5e-4``, ``epochs=20``) changes that field only. ``init_weights`` (NumPy arrays under the library's names,
     e.g. from another framework's model) replace the random initialisation.
     """
     chosen = defaults(model, variant)
-    cfg = train_config or TrainConfig(**chosen["train"])
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    train_options = {k: model_options.pop(k) for k in list(model_options) if k in train_fields}
+    cfg = dataclasses.replace(train_config or TrainConfig(**chosen["train"]), **train_options)
     kind, config = model_config(model, variant, data, {**chosen["model"], **model_options})
     fw = backend(framework)
     fw.seed_everything(cfg.seed)
