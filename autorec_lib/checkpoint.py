@@ -1,28 +1,37 @@
-"""Checkpoints: weights as NumPy arrays plus the configuration that built them, in one ``.npz``.
+"""Checkpoints: one ``.npz`` with the weights, the resolved configuration and the data a model needs.
 
 The format is framework-neutral, so a PyTorch checkpoint loads into the MXNet model and back.
-Writes are atomic: a temporary file beside the target is renamed over it once complete.
+Writes are atomic: a temporary file beside the target is renamed over it once complete. Reading
+refuses, with the file's name and the problem, anything that is not a complete checkpoint of this
+format.
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 META_KEY = "__meta__"
+FORMAT, VERSION = "autorec_lib checkpoint", 2
 
 
-def save_checkpoint(path: str | os.PathLike, weights: dict[str, np.ndarray], meta: dict) -> Path:
-    """Write ``weights`` and the JSON-serialisable ``meta`` (kind, configs) to ``path``."""
+class CheckpointError(ValueError):
+    """A file is not a checkpoint, is truncated or corrupted, or does not match its configuration."""
+
+
+def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """Write ``arrays`` and the JSON-serialisable ``meta`` to ``path`` (atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".npz", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **weights)
+            meta = {"format": FORMAT, "version": VERSION, **meta}
+            np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **arrays)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -31,16 +40,30 @@ def save_checkpoint(path: str | os.PathLike, weights: dict[str, np.ndarray], met
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """Read a checkpoint written by :func:`save_checkpoint`: ``(meta, weights)``."""
+    """Read a checkpoint written by :func:`save_checkpoint`: ``(meta, arrays)``."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    with np.load(path, allow_pickle=False) as archive:
-        if META_KEY not in archive:
-            raise ValueError(f"{path} is not an autorec_lib checkpoint (no {META_KEY} entry)")
-        meta = json.loads(str(archive[META_KEY]))
-        weights = {k: archive[k] for k in archive.files if k != META_KEY}
-    return meta, weights
+        raise CheckpointError(f"no checkpoint at {path}: the file does not exist")
+    with open(path, "rb") as f:
+        is_zip = f.read(4) == b"PK\x03\x04"
+    if not is_zip:
+        raise CheckpointError(f"{path} is not an autorec_lib checkpoint (not a .npz archive); "
+                              "pass a file written by Result.save or `python -m autorec_lib train`")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if META_KEY not in archive.files:
+                raise CheckpointError(f"{path} is a .npz archive but not an autorec_lib checkpoint (no {META_KEY})")
+            meta = json.loads(str(archive[META_KEY]))
+            arrays = {k: archive[k] for k in archive.files if k != META_KEY}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, json.JSONDecodeError) as err:
+        if isinstance(err, CheckpointError):
+            raise
+        raise CheckpointError(f"{path} is truncated or corrupted ({err}); save the model again") from err
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise CheckpointError(f"{path} was written by another version of autorec_lib (format "
+                              f"{meta.get('format')!r} version {meta.get('version')!r}, expected {VERSION}); "
+                              "retrain and save it with this version")
+    return meta, arrays
 
 
 def checked_weights(shapes: dict[str, tuple], weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1,8 +1,10 @@
-"""Command line: ``python -m autorec_lib train [options]``.
+"""Command line: ``python -m autorec_lib train | recommend | evaluate``.
 
-With no options it trains I-AutoRec in PyTorch on ML-100K's 90/10 random split (10% of training
-held out for validation) with the course's hyperparameters, prints ``test RMSE: 0.xxxx``, and
-writes a JSON result and a learning-curve PNG.
+``train`` with no options trains I-AutoRec in PyTorch on ML-100K's 90/10 random split (10% of
+training held out for validation) with the course's hyperparameters, prints the resolved
+configuration and ``test RMSE: 0.xxxx``, and writes a JSON result, a learning-curve PNG and a
+checkpoint. ``recommend --checkpoint PATH --user ID`` lists a MovieLens user's top movies from a
+checkpoint alone; ``evaluate --checkpoint PATH`` rescores it on its split's held-out parts.
 """
 from __future__ import annotations
 
@@ -13,9 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import ACTIVATIONS, OPTIMIZERS, TrainConfig
+from .checkpoint import CheckpointError
+from .config import ACTIVATIONS, MODELS, OPTIMIZERS, RunConfig, course_config
 from .datasets import DATASETS, DataError
 from .splits import CANONICAL
+
+# CLI flag -> RunConfig field, for the flags that change one field of the run
+FIELDS = {"hidden": "hidden", "factors": "n_factors", "encoder_activation": "encoder",
+          "decoder_activation": "decoder", "dropout": "dropout", "lam": "lam", "lr": "lr",
+          "batch_size": "batch_size", "optimizer": "optimizer", "epochs": "epochs", "patience": "patience",
+          "seed": "seed", "device": "device"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train and evaluate a model",
                        description="Train a model; unset options take the course defaults.")
-    t.add_argument("--model", choices=["autorec", "mf", "biased-mf"], default="autorec")
+    t.add_argument("--model", choices=MODELS, default="autorec")
     t.add_argument("--variant", choices=["item", "user"], default="item", help="I-AutoRec or U-AutoRec")
     t.add_argument("--framework", choices=["torch", "mxnet"], default="torch")
     t.add_argument("--dataset", choices=list(DATASETS), default="ml-100k")
@@ -42,44 +51,52 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=OPTIMIZERS)
     t.add_argument("--epochs", type=int)
     t.add_argument("--patience", type=int)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--out", default="runs", help="folder for the JSON result, the PNG and the checkpoint")
     t.add_argument("--no-progress", action="store_true")
+
+    r = sub.add_parser("recommend", help="top movies for a user, from a checkpoint")
+    r.add_argument("--checkpoint", required=True, help="a .npz written by `train` or Result.save")
+    r.add_argument("--user", type=int, required=True, help="MovieLens user id (as in the data files)")
+    r.add_argument("-n", type=int, default=10, help="how many movies")
+
+    e = sub.add_parser("evaluate", help="rescore a checkpoint on its split's validation and test parts")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--data-path", help="folder holding the data set's files (else $AUTOREC_DATA, cache, download)")
     return p
 
 
-def _options(args, chosen: dict) -> tuple[TrainConfig, dict]:
-    train = {**chosen["train"], "seed": args.seed, "device": args.device}
-    for key in ("lam", "lr", "batch_size", "optimizer", "epochs", "patience"):
-        if getattr(args, key) is not None:
-            train[key] = getattr(args, key)
-    model = dict(chosen["model"])
-    flags = {"hidden": args.hidden, "encoder": args.encoder_activation, "decoder": args.decoder_activation,
-             "dropout": args.dropout, "n_factors": args.factors}
-    for key, value in flags.items():
-        if value is not None:
-            if key not in model:
-                raise ValueError(f"--{key.replace('_', '-')} does not apply to --model {args.model}")
-            model[key] = tuple(value) if key == "hidden" else value
-    return TrainConfig(**train), model
+def run_config(args) -> RunConfig:
+    """The course's defaults for ``--model``/``--variant``, changed only where a flag was given."""
+    config = course_config(args.model, args.variant, args.framework)
+    changes = {field: getattr(args, flag) for flag, field in FIELDS.items() if getattr(args, flag) is not None}
+    for flag, field in (("hidden", "hidden"), ("factors", "n_factors"), ("encoder_activation", "encoder"),
+                        ("decoder_activation", "decoder"), ("dropout", "dropout")):
+        if field in changes and not hasattr(config.net, field):
+            raise ValueError(f"--{flag.replace('_', '-')} does not apply to --model {args.model}")
+    return config.replace(**changes)
 
 
 def _write_json(path: Path, payload: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def train_command(args) -> int:
     from . import datasets, experiment, splits
 
-    cfg, model_options = _options(args, experiment.defaults(args.model, args.variant))
+    config = run_config(args)
+    print("configuration: " + json.dumps(config.as_dict()))
     data = datasets.load(args.dataset, args.data_path)
     split = splits.make_split(data, args.split, args.test_fraction, args.valid_fraction, args.seed)
-    result = experiment.train(data, split, args.model, args.variant, args.framework, cfg,
-                              progress=not args.no_progress, **model_options)
+    result = experiment.train(data, split, config=config, progress=not args.no_progress)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.model}-{args.variant}-{args.framework}-{args.dataset}-{args.split}-seed{args.seed}"
@@ -102,10 +119,37 @@ def train_command(args) -> int:
     return 0
 
 
+def recommend_command(args) -> int:
+    from .model import load
+
+    model = load(args.checkpoint)
+    table = model.recommend(args.user, args.n)
+    print(f"top {len(table)} movies for user {args.user} ({model.config.label}, {model.dataset}):")
+    for rank, row in enumerate(table.itertuples(index=False), 1):
+        print(f"{rank:>3}. {row.title}  (item {row.item_id}, predicted {row.score:.2f})")
+    return 0
+
+
+def evaluate_command(args) -> int:
+    from . import datasets
+    from .model import load
+
+    model = load(args.checkpoint)
+    data = datasets.load(model.dataset, args.data_path)
+    for part, scores in model.evaluate(data).items():
+        print(f"{part} RMSE: {scores.rmse:.4f}  MAE: {scores.mae:.4f}  ({scores.n} ratings, "
+              f"{scores.n_default} given the default rating)")
+    return 0
+
+
+COMMANDS = {"train": train_command, "recommend": recommend_command, "evaluate": evaluate_command}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return train_command(args)
-    except (ValueError, DataError, ImportError, RuntimeError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        return COMMANDS[args.command](args)
+    except (ValueError, KeyError, DataError, CheckpointError, ImportError, RuntimeError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {message}", file=sys.stderr)
         return 2

@@ -60,6 +60,13 @@ class RatingMatrix:
         for start in range(0, n, batch_size):
             yield np.sort(order[start:start + batch_size])
 
+    def dense_if_small(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The whole matrix as dense ``(values, mask)`` when it has at most ``DENSE_CACHE_LIMIT``
+        entries (learners then keep it on the device and index batches from it), else ``None``."""
+        if self.shape[0] * self.shape[1] > DENSE_CACHE_LIMIT:
+            return None
+        return self.dense(np.arange(self.shape[0]))
+
     def row_counts(self) -> np.ndarray:
         """Observed entries per row."""
         return np.diff(self.csr.indptr)

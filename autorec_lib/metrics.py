@@ -72,13 +72,18 @@ def top_n(scores: np.ndarray, exclude: np.ndarray, n: int = 10) -> np.ndarray:
 
 def recommend(predict: Predictor, user: int, train: pd.DataFrame, n_items: int,
               titles: np.ndarray | None = None, item_ids: np.ndarray | None = None,
-              n: int = 10) -> pd.DataFrame:
-    """Top-``n`` items for ``user`` (an index) that the user has not rated in ``train``."""
+              n: int = 10, scale: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Top-``n`` items for ``user`` (an index) that the user has not rated in ``train``.
+
+    Items are ranked by the model's raw scores; the scores shown are clipped to ``scale`` when
+    given, since a person reads them as ratings.
+    """
     items = np.arange(n_items)
     scores = predict(np.full(n_items, user), items)
     rated = train.loc[train["user"] == user, "item"].to_numpy()
     best = top_n(scores, rated, n)
-    frame = pd.DataFrame({"item": best, "score": np.asarray(scores)[best]})
+    shown = np.asarray(scores)[best]
+    frame = pd.DataFrame({"item": best, "score": np.clip(shown, *scale) if scale else shown})
     if item_ids is not None:
         frame.insert(1, "item_id", item_ids[best])
     if titles is not None:

@@ -1,26 +1,22 @@
 """AutoRec and matrix factorization in MXNet Gluon (hybridized), mirroring :mod:`torch_backend`.
 
-MXNet 1.9.1 is the last release (the project is retired) and needs NumPy < 1.24. Importing this
-module without MXNet raises one ImportError that names the install extra.
+MXNet 1.9.1 is the last release (the project is retired) and needs NumPy < 1.24. Load it with
+``backends.get("mxnet")``, which names the install extra when MXNet is missing.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 
-try:
-    import mxnet as mx
-    from mxnet import autograd, gluon, nd
-except ImportError as err:  # pragma: no cover - exercised where MXNet is absent
-    from .experiment import MXNET_MISSING
-
-    raise ImportError(MXNET_MISSING) from err
+import mxnet as mx  # without MXNet, backends.get("mxnet") turns this ImportError into one clear message
+from mxnet import autograd, gluon, nd
 
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
-from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
+from .matrix import RatingMatrix, gather_predictions
 from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
 
 
@@ -181,11 +177,9 @@ class AutoRecLearner(_MXLearner):
         self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, ctx
         self.output = OutputScale(model.config.decoder, scale)
         self.trainer = make_trainer(model, cfg)
-        self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
-        self._dense = None
-        if matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT:
-            values, mask = matrix.dense(np.arange(matrix.shape[0]))
-            self._dense = (nd.array(values, ctx=ctx), nd.array(mask, ctx=ctx))
+        self.batch_size = cfg.batch_for(matrix.shape[0])
+        dense = matrix.dense_if_small()
+        self._dense = None if dense is None else tuple(nd.array(a, ctx=ctx) for a in dense)
 
     def _rows(self, rows: np.ndarray):
         if self._dense is not None:
@@ -224,7 +218,7 @@ class MFLearner(_MXLearner):
         self.ratings = train["rating"].to_numpy(np.float32)
         model.mu.set_data(nd.array([self.ratings.mean()], ctx=ctx))
         self.trainer = make_trainer(model, cfg)
-        self.batch_size = len(train) if cfg.optimizer == "rprop" else cfg.batch_size
+        self.batch_size = cfg.batch_for(len(train))
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         order = rng.permutation(len(self.ratings))
@@ -252,24 +246,20 @@ def seed_everything(seed: int) -> None:
     mx.random.seed(seed)
 
 
-def build_model(kind: str, config: dict, ctx=None):
-    """A hybridized, initialised Gluon model from its kind and config dict."""
-    if kind == "autorec":
-        model = AutoRec(**config)
-    elif kind == "mf":
-        model = MF(**config)
-    else:
-        raise ValueError(f"unknown model kind {kind!r}")
+def build_model(config: AutoRecConfig | MFConfig, ctx=None):
+    """A hybridized, initialised Gluon model built from its (bound) config object."""
+    model = AutoRec(**asdict(config)) if isinstance(config, AutoRecConfig) else MF(**asdict(config))
     model.initialize(ctx=ctx or pick_context())
     model.hybridize()
     return model
 
 
-def build_learner(kind: str, model, matrix: RatingMatrix, train: pd.DataFrame, cfg: TrainConfig,
+def build_learner(model, matrix: RatingMatrix | None, train: pd.DataFrame, cfg: TrainConfig,
                   scale: tuple[float, float] | None = None):
+    """AutoRec trains on ``matrix``'s rows, MF on ``train``'s ratings, on ``cfg.device``'s context."""
     ctx = pick_context(cfg.device)
     model.collect_params().reset_ctx(ctx)
-    if kind == "autorec":
+    if isinstance(model, AutoRec):
         return AutoRecLearner(model, matrix, cfg, ctx, scale)
     return MFLearner(model, train, cfg, ctx)
 

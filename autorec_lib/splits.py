@@ -19,6 +19,7 @@ class Split:
     test: pd.DataFrame
     valid: pd.DataFrame | None = None
     name: str = ""
+    spec: dict | None = None  # make_split's arguments, to rebuild it exactly; None when built by hand
 
     def sizes(self) -> dict[str, int]:
         parts = {"train": self.train, "valid": self.valid, "test": self.test}
@@ -85,4 +86,5 @@ def make_split(data: RatingData, split: str = "random", test_fraction: float = 0
     valid = None
     if valid_fraction:
         train, valid = random_split(train, valid_fraction, seed + 1)
-    return Split(train, test, valid, split)
+    spec = {"split": split, "test_fraction": test_fraction, "valid_fraction": valid_fraction, "seed": seed}
+    return Split(train, test, valid, split, spec)

@@ -1,6 +1,8 @@
 """AutoRec and matrix factorization in PyTorch, with their learners for :func:`training.fit`."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import torch
@@ -8,7 +10,7 @@ from torch import nn
 
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
-from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
+from .matrix import RatingMatrix, gather_predictions
 from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
@@ -141,11 +143,9 @@ class AutoRecLearner(_TorchLearner):
         self.model, self.matrix, self.cfg, self.device = model.to(device), matrix, cfg, device
         self.output = OutputScale(model.config.decoder, scale)
         self.optimizer = make_optimizer(model.parameters(), cfg)
-        self.batch_size = matrix.shape[0] if cfg.optimizer == "rprop" else cfg.batch_size
-        self._dense = None
-        if matrix.shape[0] * matrix.shape[1] <= DENSE_CACHE_LIMIT:
-            values, mask = matrix.dense(np.arange(matrix.shape[0]))
-            self._dense = (torch.from_numpy(values).to(device), torch.from_numpy(mask).to(device))
+        self.batch_size = cfg.batch_for(matrix.shape[0])
+        dense = matrix.dense_if_small()
+        self._dense = None if dense is None else tuple(torch.from_numpy(a).to(device) for a in dense)
 
     def _rows(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         if self._dense is not None:
@@ -186,7 +186,7 @@ class MFLearner(_TorchLearner):
         with torch.no_grad():
             model.mu.fill_(float(train["rating"].mean()))
         self.optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
-        self.batch_size = len(train) if cfg.optimizer == "rprop" else cfg.batch_size
+        self.batch_size = cfg.batch_for(len(train))
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         self.model.train()
@@ -212,19 +212,18 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_model(kind: str, config: dict) -> nn.Module:
-    """A model from its kind (``autorec`` or ``mf``) and config dict (as stored in checkpoints)."""
-    if kind == "autorec":
-        return AutoRec(**config)
-    if kind == "mf":
-        return MF(**config)
-    raise ValueError(f"unknown model kind {kind!r}")
+def build_model(config: AutoRecConfig | MFConfig) -> nn.Module:
+    """A model built from its (bound) config object."""
+    if isinstance(config, AutoRecConfig):
+        return AutoRec(**asdict(config))
+    return MF(**asdict(config))
 
 
-def build_learner(kind: str, model: nn.Module, matrix: RatingMatrix, train: pd.DataFrame,
-                  cfg: TrainConfig, scale: tuple[float, float] | None = None):
+def build_learner(model: nn.Module, matrix: RatingMatrix | None, train: pd.DataFrame, cfg: TrainConfig,
+                  scale: tuple[float, float] | None = None):
+    """AutoRec trains on ``matrix``'s rows, MF on ``train``'s ratings, on ``cfg.device``."""
     device = pick_device(cfg.device)
-    if kind == "autorec":
+    if isinstance(model, AutoRec):
         return AutoRecLearner(model, matrix, cfg, device, scale)
     return MFLearner(model, train, cfg, device)
 

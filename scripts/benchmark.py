@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from autorec_lib import datasets, experiment, splits
-from autorec_lib.config import AutoRecConfig, TrainConfig
+from autorec_lib.config import TrainConfig
 
 MODELS = [("I-AutoRec", "autorec", "item"), ("U-AutoRec", "autorec", "user"),
           ("biased MF", "biased-mf", "item"), ("MF", "mf", "item")]
@@ -73,8 +73,8 @@ def row(label: str, framework: str, result, peak: float) -> dict:
            "valid_rmse": result.scores["valid"].rmse if "valid" in result.scores else float("nan"),
            "best_epoch": result.history.best_epoch, "s_per_epoch": spe,
            "s_to_0.90": time_to_target(result.history), "train_s": result.seconds}
-    if result.model == "autorec":
-        flops = AutoRecConfig(**result.model_config).flops_per_epoch(result.learner.matrix.shape[0])
+    if result.config.is_autorec:
+        flops = result.config.net.flops_per_epoch(result.learner.matrix.shape[0])
         out["gflops"] = flops / spe / 1e9
         out["pct_of_matmul"] = 100 * out["gflops"] / peak
     return out
@@ -86,8 +86,7 @@ def accuracy(data, frameworks, seeds, device, peaks) -> pd.DataFrame:
         for fw in frameworks:
             for seed in seeds:
                 split = splits.make_split(data, "random", 0.1, 0.1, seed=seed)
-                cfg = TrainConfig(**{**experiment.defaults(model, variant)["train"], "seed": seed, "device": device})
-                result = experiment.train(data, split, model, variant, fw, cfg, progress=False)
+                result = experiment.train(data, split, model, variant, fw, progress=False, seed=seed, device=device)
                 rows.append({**row(label, fw, result, peaks[fw]), "seed": seed})
                 print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)
@@ -98,8 +97,7 @@ def canonical(data, frameworks, device, peaks) -> pd.DataFrame:
     split = splits.make_split(data, "u1", valid_fraction=0.1, seed=0)
     for label, model, variant in MODELS[:3]:
         for fw in frameworks:
-            cfg = TrainConfig(**{**experiment.defaults(model, variant)["train"], "device": device})
-            result = experiment.train(data, split, model, variant, fw, cfg, progress=False)
+            result = experiment.train(data, split, model, variant, fw, progress=False, device=device)
             rows.append(row(label, fw, result, peaks[fw]))
             print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)
@@ -117,8 +115,8 @@ def d2l_setup(data, frameworks, device, peaks) -> pd.DataFrame:
     split = splits.make_split(data, "random", 0.1, None, seed=0)
     rows = []
     for fw in frameworks:
-        cfg = TrainConfig(epochs=25, lr=0.002, lam=lam, batch_size=256, patience=25, device=device)
-        result = experiment.train(data, split, "autorec", "item", fw, cfg, progress=False, hidden=500, dropout=0.05)
+        result = experiment.train(data, split, "autorec", "item", fw, progress=False, epochs=25, lr=0.002, lam=lam,
+                                  batch_size=256, patience=25, device=device, hidden=500, dropout=0.05)
         rows.append(row("I-AutoRec (d2l setup)", fw, result, peaks[fw]))
         print(json.dumps(rows[-1]), flush=True)
     return pd.DataFrame(rows)

@@ -28,7 +28,6 @@ from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn
 
 from autorec_lib import datasets, experiment, splits
-from autorec_lib.config import TrainConfig
 from autorec_lib.metrics import rmse
 
 HIDDEN, EPOCHS, LR, WD, DROPOUT, BATCH = 500, 25, 0.002, 1e-5, 0.05, 256
@@ -102,10 +101,9 @@ def main() -> None:
     split = splits.Split(data.index_ratings(train_raw), data.index_ratings(test_raw), None, "d2l-random")
     lam = 2 * data.n_users * data.n_items * WD
     for fw in ("torch", "mxnet"):
-        cfg = TrainConfig(epochs=EPOCHS, lr=LR, lam=lam, batch_size=BATCH, patience=EPOCHS)
         start = time.perf_counter()
-        result = experiment.train(data, split, "autorec", "item", fw, cfg, progress=False, eval_test=True,
-                                  hidden=HIDDEN, dropout=DROPOUT)
+        result = experiment.train(data, split, "autorec", "item", fw, progress=False, eval_test=True, epochs=EPOCHS,
+                                  lr=LR, lam=lam, batch_size=BATCH, patience=EPOCHS, hidden=HIDDEN, dropout=DROPOUT)
         seconds = time.perf_counter() - start
         # d2l's metric for comparison: raw reconstructions, no clipping, no default rating
         raw = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())

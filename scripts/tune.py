@@ -12,7 +12,6 @@ import json
 import sys
 
 from autorec_lib import datasets, experiment, splits
-from autorec_lib.config import TrainConfig
 
 # Second round; the first round (lam 0.3..30, lr 1e-3/3e-3, batch 32/128 for I-AutoRec; lam
 # 0.02..0.2 for biased MF) pointed towards larger batches, lower learning rates and larger lambda.
@@ -31,7 +30,6 @@ GRIDS = {
     "biased-mf": {"lam": [0.2, 0.3, 0.5], "lr": [5e-3], "n_factors": [64, 128]},
     "mf": {"lam": [0.2, 0.5, 1.0], "lr": [5e-3], "n_factors": [64]},
 }
-TRAIN_KEYS = {"lam", "lr", "batch_size", "epochs", "patience"}
 
 
 def main(names: list[str], seeds: tuple[int, ...] = (0,)) -> None:
@@ -43,18 +41,14 @@ def main(names: list[str], seeds: tuple[int, ...] = (0,)) -> None:
         tunings.append(splits.Split(split.train, split.valid, split.valid, "random"))
     for name in names:
         model, variant = ("autorec", name.split("-")[1]) if name.startswith("autorec") else (name, "item")
-        base = experiment.defaults(model, variant)
         grid = GRIDS[name]
         rows = []
         for values in itertools.product(*grid.values()):
             point = dict(zip(grid, values))
-            opts = {k: v for k, v in point.items() if k not in TRAIN_KEYS}
             scores, epochs = [], []
             for seed, tuning in zip(seeds, tunings):
-                cfg = TrainConfig(**{**base["train"], **{k: v for k, v in point.items() if k in TRAIN_KEYS},
-                                     "seed": seed})
-                res = experiment.train(data, tuning, model, variant, train_config=cfg,
-                                       progress=False, eval_test=False, **opts)
+                res = experiment.train(data, tuning, model, variant, progress=False, eval_test=False, seed=seed,
+                                       **point)
                 scores.append(res.scores["valid"].rmse)
                 epochs.append(res.history.best_epoch)
             rows.append({**point, "valid_rmse": sum(scores) / len(scores), "best_epoch": epochs})

@@ -16,7 +16,7 @@ def test_cli_trains_end_to_end_and_writes_json_png_and_checkpoint(small_ml100k, 
     stem = "autorec-item-torch-ml-100k-random-seed0"
     result = json.loads((out / f"{stem}.json").read_text())
     assert result["test_rmse"] == pytest.approx(float(last.split(": ")[1]), abs=5e-5)
-    assert len(result["history"]) == 3 and result["model_config"]["hidden"] == [16]
+    assert len(result["history"]) == 3 and result["config"]["net"]["hidden"] == [16]
     assert (out / f"{stem}.png").stat().st_size > 1000 and (out / f"{stem}.npz").exists()
 
 

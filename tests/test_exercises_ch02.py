@@ -14,12 +14,11 @@ import pytest
 pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
-from autorec_lib.config import TrainConfig  # noqa: E402
 from autorec_lib.exercises import CheckFailed, ch02  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
 
 SEEDS = (0, 1, 2)
-LAM = experiment.defaults("biased-mf")["train"]["lam"]
+LAM = experiment.defaults("biased-mf").train.lam
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,9 +50,7 @@ def make_split(data, seed: int = 0) -> splits.Split:
 
 def train(data, split, seed: int = 0, model: str = "biased-mf", **changes):
     """A run as the notebook's solutions make it: course defaults but for ``changes``."""
-    train_keys = {k: changes.pop(k) for k in list(changes) if k in TrainConfig.__dataclass_fields__}
-    cfg = TrainConfig(**{**experiment.defaults(model)["train"], "seed": seed, **train_keys})
-    return experiment.train(data, split, model, train_config=cfg, progress=False, eval_test=False, **changes)
+    return experiment.train(data, split, model, seed=seed, progress=False, eval_test=False, **changes)
 
 
 def valid(result) -> float:

@@ -40,7 +40,7 @@ def setup(tmp_path_factory):
 
 
 def train_config(model: str, variant: str = "item", seed: int = 0, **changes) -> TrainConfig:
-    return TrainConfig(**{**experiment.defaults(model, variant)["train"], "seed": seed, **changes})
+    return experiment.defaults(model, variant).replace(seed=seed, **changes).train
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +51,9 @@ def models(setup):
     for seed in SEEDS:
         out[seed] = {
             "I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False,
-                                          train_config=train_config("autorec", seed=seed)),
+                                          **train_config("autorec", seed=seed).as_dict()),
             "biased MF": experiment.train(data, split, "biased-mf", progress=False,
-                                          train_config=train_config("biased-mf", seed=seed)),
+                                          **train_config("biased-mf", seed=seed).as_dict()),
             "Rprop": rprop_solution(data, split, seed),
         }
     return out
@@ -65,7 +65,7 @@ def models(setup):
 
 def rprop_solution(data, split, seed=0, **changes):
     cfg = TrainConfig(**{**ch04.RPROP, "seed": seed, **changes})
-    return experiment.train(data, split, "autorec", "item", train_config=cfg, eval_test=False, progress=False)
+    return experiment.train(data, split, "autorec", "item", **cfg.as_dict(), eval_test=False, progress=False)
 
 
 def optimizer_table(adam, rprop) -> pd.DataFrame:
@@ -78,9 +78,7 @@ def optimizer_table(adam, rprop) -> pd.DataFrame:
 def few_ratings_solution(result, data, split):
     counts = np.bincount(split.train["user"], minlength=data.n_users)
     user = int(counts.argmin())
-    recs = result.recommend(user, data, split.train, n=10)
-    recs["score"] = np.clip(recs["score"], *data.scale)
-    return user, recs
+    return user, result.recommend(user, n=10)  # scores clipped to the rating scale
 
 
 def overlap_solution(recs, result, data, clip=False) -> int:
@@ -130,11 +128,11 @@ def test_rprop_check_rejects_a_different_lambda_and_a_budget_cut_short(setup, mo
 def test_rprop_check_rejects_another_model_size_and_u_autorec(setup, models):
     data, split = setup
     adam = models[0]["I-AutoRec"]
-    small = experiment.train(data, split, "autorec", "item", train_config=TrainConfig(**ch04.RPROP),
+    small = experiment.train(data, split, "autorec", "item", **TrainConfig(**ch04.RPROP).as_dict(),
                              eval_test=False, progress=False, hidden=20)
     with pytest.raises(CheckFailed, match="change only the optimizer"):
         ch04.check_rprop(small, optimizer_table(adam, small), adam, split, data)
-    user = experiment.train(data, split, "autorec", "user", train_config=TrainConfig(**ch04.RPROP),
+    user = experiment.train(data, split, "autorec", "user", **TrainConfig(**ch04.RPROP).as_dict(),
                             eval_test=False, progress=False)
     with pytest.raises(CheckFailed, match="I-AutoRec"):
         ch04.check_rprop(user, optimizer_table(adam, user), adam, split, data)
@@ -239,15 +237,14 @@ def stub(setup):
     learner = StubLearner(table)
     result = SimpleNamespace(model="autorec", variant="item", model_config={}, train_config=None, history=None,
                              scores={}, learner=learner)
-    result.recommend = lambda user, data, train, n=10: metrics.recommend(
-        learner.predict, user, train, data.n_items, data.titles, data.item_ids, n)
+    result.recommend = lambda user, n=10: metrics.recommend(
+        learner.predict, user, split.train, data.n_items, data.titles, data.item_ids, n, data.scale)
     return result, data, split
 
 
 def _recs(result, user, data, split, clip=True, n=10, train=None):
-    recs = result.recommend(user, data, split.train if train is None else train, n=n)
-    if clip:
-        recs["score"] = np.clip(recs["score"], *data.scale)
+    recs = metrics.recommend(result.learner.predict, user, split.train if train is None else train, data.n_items,
+                             data.titles, data.item_ids, n, data.scale if clip else None)
     return recs
 
 
@@ -324,7 +321,7 @@ def test_overlap_check_rejects_other_users_overlaps_and_a_fraction(setup, models
     with pytest.raises(CheckFailed, match="an int"):
         ch04.check_overlap(right / 10, recs, result, data)
     everyone = set(ch04.everyones_top(result, data, clip=False))
-    others = {len(everyone & set(result.recommend(u, data, split.train, n=10)["item"])) for u in range(data.n_users)}
+    others = {len(everyone & set(result.recommend(u, n=10)["item"])) for u in range(data.n_users)}
     wrong = (others | {right + 1, right - 1}) - {-1, right, overlap_solution(recs, result, data, clip=True)}
     assert len(wrong) >= 2  # other users' overlaps, and off by one
     for value in wrong:

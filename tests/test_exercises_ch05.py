@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from autorec_lib import experiment, splits
-from autorec_lib.config import TrainConfig
 from autorec_lib.exercises import CheckFailed, ch05
 from autorec_lib.matrix import RatingMatrix
 
@@ -35,15 +34,16 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
     import mxnet as mx
 
     item = experiment.defaults("autorec", "item")
-    options = {**item["model"], **({"hidden": hidden} if hidden else {})}
-    cfg = TrainConfig(**item["train"])
+    net = item.replace(**({"hidden": hidden} if hidden else {})).net
+    options = {k: getattr(net, k) for k in ("hidden", "encoder", "decoder", "dropout")}
+    cfg = item.train
     matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
     ctx = mb.pick_context()
     mx.random.seed(seed)
     learners, seconds, start = [], [], None
     for hyb, n_epochs, rng_seed in zip(hybridize, epochs, rng_seeds):
         if imperative_off and not hyb:
-            model = mb.build_model("autorec", {"n_inputs": data.n_users, **options})
+            model = mb.build_model(dataclasses.replace(net, n_inputs=data.n_users))
             model.hybridize(active=False)
         else:
             model = mb.AutoRec(data.n_users, **options)
@@ -183,16 +183,15 @@ def user_results(data, split, seed=0, epochs=ch05.U_EPOCHS, frameworks=("torch",
     from autorec_lib import torch_backend as tb
 
     course = experiment.defaults("autorec", variant)
-    _, config = experiment.model_config("autorec", variant, data, course["model"])
     torch.manual_seed(seed)
-    initial = tb.get_weights(tb.AutoRec(**config))
+    initial = tb.get_weights(tb.build_model(course.bind(data.n_users, data.n_items).net))
     # Start the output bias at a typical rating, so that the small data's short runs do not leave
     # every prediction below 1, clipped to the same RMSE in both frameworks.
     initial["b1"] = np.full_like(initial["b1"], 3.5)
     out = {}
     for key, fw in zip(("torch", "mxnet"), frameworks):
-        cfg = TrainConfig(**{**course["train"], "epochs": epochs, **(changes or {}).get(key, {})})
-        out[key] = experiment.train(data, split, "autorec", variant, framework=fw, train_config=cfg,
+        cfg = course.replace(**{"epochs": epochs, **(changes or {}).get(key, {})})
+        out[key] = experiment.train(data, split, config=cfg.replace(framework=fw),
                                     init_weights=initial if key in init_for else None, progress=False,
                                     eval_test=False)
     return out, initial
@@ -279,7 +278,7 @@ def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights_on_real_d
     split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
     results, initial = user_results(ml100k, split, epochs=2, init_for=("torch",))
     for result in results.values():  # train briefly, but present the runs as capped at U_EPOCHS
-        result.train_config = dataclasses.replace(result.train_config, epochs=ch05.U_EPOCHS)
+        result.config = result.config.replace(epochs=ch05.U_EPOCHS)
     with pytest.raises(CheckFailed, match=r"results\['mxnet'\] did not start from `initial`"):
         ch05.check_user_autorec(results, initial, valid_gap(results), ml100k, split)
 

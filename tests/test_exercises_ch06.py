@@ -92,7 +92,7 @@ def test_a_run_that_never_stopped_early_is_refused(small, hidden_runs):
 def test_an_untrained_or_briefly_trained_model_is_refused(small, hidden_runs):
     data, split = small
     short = experiment.train(data, split, "autorec", "item", progress=False, hidden=100,
-                             train_config=TrainConfig(epochs=2, lr=ch06.LR, lam=ch06.chosen_lambda("hidden", 100)))
+                             **TrainConfig(epochs=2, lr=ch06.LR, lam=ch06.chosen_lambda("hidden", 100)).as_dict())
     runs = {**hidden_runs, 100: short}
     with pytest.raises(CheckFailed, match="100: trained with"):
         ch06.check_hidden_sweep(_table(runs), runs, split)
@@ -100,8 +100,7 @@ def test_an_untrained_or_briefly_trained_model_is_refused(small, hidden_runs):
 
 @pytest.mark.parametrize("field, value", [("lr", 1e-3), ("lam", 1.0), ("batch_size", 64), ("patience", 3)])
 def test_other_training_settings_are_refused(small, hidden_runs, field, value):
-    changed = dataclasses.replace(hidden_runs[100], train_config=dataclasses.replace(
-        hidden_runs[100].train_config, **{field: value}))
+    changed = dataclasses.replace(hidden_runs[100], config=hidden_runs[100].config.replace(**{field: value}))
     runs = {**hidden_runs, 100: changed}
     with pytest.raises(CheckFailed, match=f"100: trained with {field}="):
         ch06.check_hidden_sweep(_table(runs), runs, small[1])

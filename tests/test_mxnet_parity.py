@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from autorec_lib import experiment, splits
-from autorec_lib.config import ACTIVATIONS, TrainConfig
+from autorec_lib import backends, experiment, splits
+from autorec_lib.config import ACTIVATIONS, AutoRecConfig, MFConfig, TrainConfig
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 from autorec_lib.torch_backend import AutoRec as TorchAutoRec
@@ -21,7 +21,7 @@ from autorec_lib.torch_backend import set_weights as torch_set
 def _pair(mxb, **kwargs):
     torch.manual_seed(0)
     t = TorchAutoRec(**kwargs)
-    m = mxb.build_model("autorec", kwargs)
+    m = mxb.build_model(AutoRecConfig(**kwargs))
     mxb.set_weights(m, torch_weights(t))
     return t, m
 
@@ -81,7 +81,7 @@ def test_mf_predictions_match(mxnet_backend):
     with torch.no_grad():
         t.mu.fill_(3.5)
         t.bu.weight.normal_()
-    m = mxnet_backend.build_model("mf", {"n_users": 20, "n_items": 30, "n_factors": 8})
+    m = mxnet_backend.build_model(MFConfig(20, 30, 8))
     mxnet_backend.set_weights(m, torch_weights(t))
     u, i = np.arange(20), np.arange(20) + 5
     with torch.no_grad():
@@ -92,10 +92,10 @@ def test_mf_predictions_match(mxnet_backend):
 @pytest.mark.mxnet
 def test_checkpoints_cross_frameworks(mxnet_backend, small_data, tmp_path):
     split = splits.make_split(small_data)
-    result = experiment.train(small_data, split, framework="mxnet", train_config=TrainConfig(epochs=2),
+    result = experiment.train(small_data, split, framework="mxnet", **TrainConfig(epochs=2).as_dict(),
                               progress=False, hidden=8)
     net, meta = experiment.load_model(result.save(tmp_path / "mx.npz"), framework="torch")
-    assert meta["framework"] == "mxnet" and isinstance(net, TorchAutoRec)
+    assert meta["config"]["framework"] == "mxnet" and isinstance(net, TorchAutoRec)
     torch_set(net, result.learner.get_weights())
 
 
@@ -105,7 +105,7 @@ def test_bounded_decoder_learners_map_outputs_back_alike(mxnet_backend, small_da
     matrix = RatingMatrix(split.train, small_data.n_users, small_data.n_items, "item")
     torch.manual_seed(0)
     t = TorchAutoRec(small_data.n_users, 6, "sigmoid", "sigmoid")
-    m = mxnet_backend.build_model("autorec", dataclasses.asdict(t.config))
+    m = mxnet_backend.build_model(t.config)
     mxnet_backend.set_weights(m, torch_weights(t))
     cfg = TrainConfig()
     rows = np.arange(matrix.shape[0])
@@ -120,7 +120,7 @@ def test_rprop_and_sgd_run_in_mxnet(mxnet_backend, small_data):
     split = splits.make_split(small_data)
     for optimizer in ("rprop", "sgd"):
         cfg = TrainConfig(epochs=3, lr=1e-3, optimizer=optimizer)
-        result = experiment.train(small_data, split, framework="mxnet", train_config=cfg, progress=False, hidden=8)
+        result = experiment.train(small_data, split, framework="mxnet", **cfg.as_dict(), progress=False, hidden=8)
         assert np.isfinite(result.test_rmse)
 
 
@@ -129,7 +129,7 @@ def test_rprop_and_sgd_run_in_mxnet(mxnet_backend, small_data):
 def test_both_mf_baselines_train_in_mxnet(mxnet_backend, small_data, model):
     split = splits.make_split(small_data)
     result = experiment.train(small_data, split, model, framework="mxnet",
-                              train_config=TrainConfig(epochs=2, batch_size=64), progress=False)
+                              **TrainConfig(epochs=2, batch_size=64).as_dict(), progress=False)
     assert np.isfinite(result.test_rmse)
     if model == "mf":
         assert not result.learner.get_weights()["bu"].any()  # unbiased MF never trains its biases
@@ -149,10 +149,9 @@ def test_mxnet_context_is_never_an_empty_list(mxnet_backend):
 def test_same_config_training_on_ml100k_ends_within_0_01_rmse(mxnet_backend, ml100k, variant):
     """Course defaults, same split, same initial weights and batch order (dropout masks differ)."""
     split = splits.make_split(ml100k, "random", 0.1, 0.1, seed=0)
-    kind, config = experiment.model_config("autorec", variant, ml100k,
-                                           experiment.defaults("autorec", variant)["model"])
+    config = experiment.defaults("autorec", variant).bind(ml100k.n_users, ml100k.n_items)
     torch.manual_seed(0)
-    init = torch_weights(TorchAutoRec(**config))
+    init = torch_weights(TorchAutoRec(**dataclasses.asdict(config.net)))
     scores = {fw: experiment.train(ml100k, split, "autorec", variant, fw, progress=False,
                                    init_weights=init).test_rmse for fw in ("torch", "mxnet")}
     assert abs(scores["torch"] - scores["mxnet"]) < 0.01, scores
@@ -163,7 +162,7 @@ def test_without_mxnet_the_rest_imports_and_mxnet_entry_points_name_the_extra(mo
     monkeypatch.delitem(sys.modules, "autorec_lib.mxnet_backend", raising=False)
     for name in ("datasets", "splits", "matrix", "metrics", "training", "experiment", "cli", "exercises", "exercises.ch06"):
         importlib.import_module(f"autorec_lib.{name}")
-    with pytest.raises(ImportError, match=r"pip install -e '\.\[mxnet\]'"):
-        experiment.backend("mxnet")
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[torch,mxnet\]'"):
+        backends.get("mxnet")
     with pytest.raises(ImportError, match="numpy==1.23.5"):
-        importlib.import_module("autorec_lib.mxnet_backend")
+        experiment.train(None, None, framework="mxnet")

@@ -113,7 +113,7 @@ def test_bad_training_hyperparameters_are_refused_by_name(kwargs, message):
 
 def test_unknown_variant_is_refused_by_name(small_data):
     split = splits.make_split(small_data)
-    with pytest.raises(ValueError, match="unknown variant 'both'"):
+    with pytest.raises(ValueError, match="unknown AutoRec variant 'both'"):
         experiment.train(small_data, split, "autorec", "both", progress=False)
 
 
@@ -140,7 +140,7 @@ def test_training_on_low_rank_ratings_beats_the_global_mean_clearly(low_rank, mo
     else:
         cfg = TrainConfig(epochs=150, lr=1e-2, lam=0.1, batch_size=128, patience=20)
     opts = {"hidden": 20} if model == "autorec" else {"n_factors": 4}
-    result = experiment.train(data, split, model, variant, train_config=cfg, progress=False, **opts)
+    result = experiment.train(data, split, model, variant, **cfg.as_dict(), progress=False, **opts)
     baseline = rmse(np.full(len(split.test), split.train["rating"].mean()), split.test["rating"])
     assert result.test_rmse < 0.6 * baseline, (result.test_rmse, baseline)
 
@@ -164,7 +164,7 @@ def test_a_bounded_decoder_learns_ratings_on_the_1_to_5_scale(low_rank, decoder)
     """Without the mapping a sigmoid decoder can only predict 1 (the clipped (0, 1)): RMSE of predicting 1."""
     data, split = low_rank
     cfg = TrainConfig(epochs=150, lr=3e-3, lam=1.0 / 16, batch_size=16, patience=20)
-    result = experiment.train(data, split, train_config=cfg, progress=False, hidden=20, decoder=decoder)
+    result = experiment.train(data, split, **cfg.as_dict(), progress=False, hidden=20, decoder=decoder)
     truth = split.test["rating"].to_numpy()
     assert result.test_rmse < 0.6 * rmse(np.full(len(truth), truth.mean()), truth)
     preds = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())
@@ -174,7 +174,7 @@ def test_a_bounded_decoder_learns_ratings_on_the_1_to_5_scale(low_rank, decoder)
 def test_same_seed_gives_identical_numbers_on_cpu(low_rank):
     data, split = low_rank
     cfg = TrainConfig(epochs=4, batch_size=16, device="cpu", seed=7)
-    runs = [experiment.train(data, split, train_config=cfg, progress=False, hidden=8, dropout=0.1)
+    runs = [experiment.train(data, split, **cfg.as_dict(), progress=False, hidden=8, dropout=0.1)
             for _ in range(2)]
     assert runs[0].history.records[-1]["train_loss"] == runs[1].history.records[-1]["train_loss"]
     assert runs[0].test_rmse == runs[1].test_rmse
@@ -183,7 +183,7 @@ def test_same_seed_gives_identical_numbers_on_cpu(low_rank):
 def test_best_validation_epoch_is_restored_and_patience_stops_early(low_rank):
     data, split = low_rank
     cfg = TrainConfig(epochs=200, lr=3e-2, lam=0.0, batch_size=8, patience=3)  # overfits fast
-    result = experiment.train(data, split, train_config=cfg, progress=False, hidden=50)
+    result = experiment.train(data, split, **cfg.as_dict(), progress=False, hidden=50)
     frame = result.history.frame()
     assert result.history.stopped_early and len(frame) == result.history.best_epoch + 3
     assert frame["valid_rmse"].idxmin() == result.history.best_epoch
@@ -194,13 +194,13 @@ def test_divergence_stops_with_a_clear_message(low_rank):
     data, split = low_rank
     cfg = TrainConfig(epochs=5, lr=1e6, optimizer="sgd", batch_size=16)
     with pytest.raises(TrainingDiverged, match="loss became (nan|inf).*Lower the learning rate"):
-        experiment.train(data, split, train_config=cfg, progress=False, hidden=8, encoder="relu")
+        experiment.train(data, split, **cfg.as_dict(), progress=False, hidden=8, encoder="relu")
 
 
 def test_rprop_trains_full_batch(low_rank):
     data, split = low_rank
     cfg = TrainConfig(epochs=100, lr=1e-3, optimizer="rprop", lam=1.0)
-    result = experiment.train(data, split, train_config=cfg, progress=False, hidden=20)
+    result = experiment.train(data, split, **cfg.as_dict(), progress=False, hidden=20)
     assert result.learner.batch_size == data.n_items and result.test_rmse < 0.5
 
 
@@ -208,11 +208,11 @@ def test_rprop_trains_full_batch(low_rank):
 def test_checkpoint_round_trip_restores_predictions_and_config(low_rank, tmp_path, model):
     data, split = low_rank
     opts = {"hidden": (6, 4, 6)} if model == "autorec" else {}
-    result = experiment.train(data, split, model, train_config=TrainConfig(epochs=2, batch_size=16),
+    result = experiment.train(data, split, model, **TrainConfig(epochs=2, batch_size=16).as_dict(),
                               progress=False, **opts)
     path = result.save(tmp_path / "ckpt" / "model.npz")
     net, meta = experiment.load_model(path)
-    assert dataclasses.asdict(net.config) == result.model_config and meta["train_config"]["epochs"] == 2
+    assert dataclasses.asdict(net.config) == result.model_config and meta["config"]["train"]["epochs"] == 2
     users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
     if model == "autorec":
         learner = AutoRecLearner(net, result.learner.matrix, result.train_config, torch.device("cpu"))
@@ -234,8 +234,8 @@ def test_loading_weights_of_the_wrong_shape_names_the_weight():
 
 def test_top_n_recommendations_have_titles_and_skip_rated_items(low_rank):
     data, split = low_rank
-    result = experiment.train(data, split, train_config=TrainConfig(epochs=2), progress=False, hidden=8)
-    table = result.recommend(0, data, split.train, n=5)
+    result = experiment.train(data, split, **TrainConfig(epochs=2).as_dict(), progress=False, hidden=8)
+    table = result.recommend(0, n=5)
     rated = set(split.train.loc[split.train["user"] == 0, "item"])
     assert len(table) == 5 and not rated & set(table["item"]) and table["title"].str.startswith("Movie").all()
     assert table["score"].is_monotonic_decreasing

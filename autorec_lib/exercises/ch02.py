@@ -29,7 +29,7 @@ SPLITS = ("random", "u1")  # Exercise 3
 EXACT = 1e-6  # recomputed RMSEs agree to float32 rounding; any real mistake is far larger
 
 
-def _defaults() -> dict:
+def _defaults():
     return experiment.defaults(MODEL)
 
 
@@ -39,11 +39,12 @@ def _run(result, what: str, n_factors: int | None = None, lam: float | None = No
         fail(f"{what} should be the Result that experiment.train(...) returns, got {type(result).__name__}")
     if result.model != MODEL or not result.model_config.get("biased", False):
         fail(f"{what} is a {result.model!r} model; train {MODEL!r}: experiment.train(data, split, {MODEL!r}, ...)")
-    want_factors = _defaults()["model"]["n_factors"] if n_factors is None else n_factors
+    want_factors = _defaults().net.n_factors if n_factors is None else n_factors
     if result.model_config.get("n_factors") != want_factors:
         fail(f"{what} was built with n_factors={result.model_config.get('n_factors')}, expected {want_factors}. "
              "Are two labels swapped?")
-    train = {**_defaults()["train"], **({} if lam is None else {"lam": lam})}
+    train = {**_defaults().train.as_dict(), **({} if lam is None else {"lam": lam})}
+    train = {k: v for k, v in train.items() if k not in ("seed", "device", "optimizer")}
     got = result.train_config.as_dict()
     wrong = {k: got[k] for k, v in train.items() if not math.isclose(float(got[k]), float(v), abs_tol=1e-12)}
     if got["optimizer"] != "adam":
@@ -121,7 +122,7 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
     ``runs`` maps λ (the default and 0.0) to its Result, ``gaps`` maps λ to that run's validation
     RMSE minus its RMSE on the training ratings, and ``wider`` is the λ with the wider gap.
     """
-    lam = float(_defaults()["train"]["lam"])
+    lam = float(_defaults().train.lam)
     keys = (0.0, lam)
     runs = _keyed(runs, keys, float, "runs")
     gaps = _keyed(gaps, keys, float, "gaps")
@@ -131,7 +132,7 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
         result = runs[key]
         if isinstance(result, experiment.Result) and result.train_config.lam != key:
             fail(f"{what} was trained with lam={result.train_config.lam:g}, not {key:g}: set it through "
-                 f"TrainConfig(**{{**experiment.defaults({MODEL!r})['train'], 'lam': ...}})")
+                 f"experiment.train(data, split, {MODEL!r}, lam=...)")
         _run(result, what, lam=key)
         valid = valid_rmse(result, split, data.scale, what)
         train = metrics.evaluate(result.learner.predict, split.train, split.train, data.scale).rmse

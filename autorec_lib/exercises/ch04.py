@@ -63,10 +63,10 @@ def _check_rprop_run(rprop, split, data) -> None:
     _is_i_autorec(rprop, "rprop")
     cfg = rprop.train_config
     if cfg.optimizer != "rprop":
-        fail(f"rprop was trained with optimizer {cfg.optimizer!r}: pass a TrainConfig with optimizer='rprop'")
-    model = defaults("autorec", "item")["model"]
-    got = {k: rprop.model_config.get(k) for k in model}
-    want = dict(model)
+        fail(f"rprop was trained with optimizer {cfg.optimizer!r}: pass optimizer='rprop' to experiment.train")
+    model = defaults("autorec", "item").net
+    want = {k: getattr(model, k) for k in ("hidden", "encoder", "decoder", "dropout")}
+    got = {k: rprop.model_config.get(k) for k in want}
     got["hidden"], want["hidden"] = tuple(np.atleast_1d(got["hidden"])), tuple(np.atleast_1d(want["hidden"]))
     if got != want:
         fail(f"rprop's model is {got}, not the course's I-AutoRec {want}: change only the optimizer")

@@ -81,7 +81,6 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
     trained for the same epochs from the same weights; ``seconds`` maps ``"hybridized"`` and
     ``"imperative"`` to the learner's time for one epoch, ``speedup`` is imperative / hybridized,
     and ``prediction`` (one of :data:`PREDICTIONS`) what the learner expected before timing."""
-    from ..config import AutoRecConfig, TrainConfig
     from ..experiment import defaults
 
     if prediction not in PREDICTIONS:
@@ -97,13 +96,13 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
         if learner.matrix.variant != "item":
             fail(f"the {name} learner trains on a {learner.matrix.variant}-based matrix; time I-AutoRec "
                  "(RatingMatrix(..., variant='item'))")
-        expected = AutoRecConfig(learner.matrix.shape[1], **course["model"])
+        expected = dataclasses.replace(course.net, n_inputs=learner.matrix.shape[1])
         if learner.model.config != expected:
             fail(f"the {name} model is {learner.model.config}; build both with the I-AutoRec defaults "
                  f"({expected})")
-        if learner.cfg != TrainConfig(**course["train"]):
-            fail(f"the {name} learner trains with {learner.cfg}; use TrainConfig(**experiment.defaults("
-                 "'autorec', 'item')['train']) for both")
+        if learner.cfg != course.train:
+            fail(f"the {name} learner trains with {learner.cfg}; use experiment.defaults('autorec', 'item').train "
+                 "for both")
     if hybridized.matrix.shape != imperative.matrix.shape or hybridized.matrix.nnz != imperative.matrix.nnz:
         fail("the two learners train on different matrices; give both the same RatingMatrix")
 
@@ -178,15 +177,15 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     weights ``initial``; ``gap`` is |validation RMSE of MXNet − validation RMSE of PyTorch|,
     recomputed here from the trained models. Each framework's first epoch is replayed from
     ``initial`` (never scoring the test split) to confirm where it started."""
-    from ..config import AutoRecConfig, TrainConfig
+    from ..config import TrainConfig
     from ..experiment import Result, defaults, train
 
     if not isinstance(results, dict) or set(results) != {"torch", "mxnet"}:
         keys = sorted(results) if isinstance(results, dict) else type(results).__name__
         fail(f"results should be a dict with exactly the keys 'torch' and 'mxnet', got {keys}")
     course = defaults("autorec", "user")
-    config = AutoRecConfig(data.n_items, **course["model"])
-    course_train = TrainConfig(**course["train"])
+    config = dataclasses.replace(course.net, n_inputs=data.n_items)
+    course_train = course.train
     for fw, result in results.items():
         if not isinstance(result, Result):
             fail(f"results[{fw!r}] should be what experiment.train returns, got {type(result).__name__}")
@@ -197,7 +196,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
                  "experiment.train(..., 'autorec', 'user', ...)")
         if result.model_config != dataclasses.asdict(config):
             fail(f"results[{fw!r}] was built with {result.model_config}; use the course's U-AutoRec "
-                 f"model options {course['model']}")
+                 f"model options {course.net}")
         changed = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs"
                    and getattr(result.train_config, f.name) != getattr(course_train, f.name)]
         if changed:
@@ -211,10 +210,9 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
 
     initial = _initial_weights(initial, config)
     no_test = dataclasses.replace(split, test=None)  # the replay never scores the test split
-    first_epoch = dataclasses.replace(results["torch"].train_config, epochs=1)
     for fw, result in results.items():
-        replay = train(data, no_test, "autorec", "user", framework=fw, train_config=first_epoch,
-                       init_weights=initial, progress=False, eval_test=False)
+        replay = train(data, no_test, config=result.config.replace(epochs=1), init_weights=initial,
+                       progress=False, eval_test=False)
         theirs, again = result.history.records[0]["train_loss"], replay.history.records[0]["train_loss"]
         if abs(theirs - again) > REPLAY_RTOL * abs(again):
             fail(f"results[{fw!r}] did not start from `initial`: its first epoch's training loss is "

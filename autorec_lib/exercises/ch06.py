@@ -10,6 +10,7 @@ reference numbers, the tolerances and the λ chosen for each activation pair.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -65,19 +66,18 @@ def lambda_for(lam: float, decoder: str, scale: tuple[float, float]) -> float:
 
 def train_config(seed: int = 0, lam: float | None = None) -> TrainConfig:
     """The course's I-AutoRec training options with the exercise settings."""
-    options = {**defaults("autorec", "item")["train"], "epochs": MAX_EPOCHS, "lr": LR,
-               "patience": PATIENCE, "seed": seed}
+    changes = {"epochs": MAX_EPOCHS, "lr": LR, "patience": PATIENCE, "seed": seed}
     if lam is not None:
-        options["lam"] = lam
-    return TrainConfig(**options)
+        changes["lam"] = lam
+    return defaults("autorec", "item").replace(**changes).train
 
 
 def run(data: RatingData, split: Split, seed: int = 0, lam: float | None = None, **model_options) -> Result:
     """Train I-AutoRec with the exercise settings until early stopping; ``lam`` in rating units."""
-    decoder = model_options.get("decoder", defaults("autorec", "item")["model"]["decoder"])
+    decoder = model_options.get("decoder", defaults("autorec", "item").net.decoder)
     lam = None if lam is None else lambda_for(lam, decoder, data.scale)
-    return train(data, split, "autorec", "item", train_config=train_config(seed, lam),
-                 progress=False, eval_test=False, **model_options)
+    options = {**dataclasses.asdict(train_config(seed, lam)), **model_options}
+    return train(data, split, "autorec", "item", progress=False, eval_test=False, **options)
 
 
 def chosen_lambda(group: str, k) -> float:
