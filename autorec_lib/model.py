@@ -8,7 +8,6 @@ the same ones).
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,22 +19,15 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig
 from .matrix import RatingMatrix
 from .metrics import Evaluation, recommend
+from .ratings import ratings_digest
 
 WEIGHT = "weight/"
 
 
-def ratings_digest(user_ids: np.ndarray, item_ids: np.ndarray, ratings: np.ndarray) -> str:
-    """SHA-256 of (MovieLens user id, item id, rating) triples, independent of their order."""
-    triples = np.rec.fromarrays([np.asarray(user_ids, np.int64), np.asarray(item_ids, np.int64),
-                                 np.asarray(ratings, np.float32)], names="u,i,r")
-    triples.sort(order=["u", "i"])
-    return hashlib.sha256(triples.tobytes()).hexdigest()
-
-
-def split_spec(split) -> dict | None:
-    """How to rebuild ``split`` with ``splits.make_split``, or None when it was built by hand."""
-    spec = getattr(split, "spec", None)
-    return dict(spec) if spec else None
+def id_digest(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> str:
+    """:func:`ratings_digest` of ``frame``'s ratings under their MovieLens ids (not this data's indices)."""
+    return ratings_digest(pd.DataFrame({"user": user_ids[frame["user"]], "item": item_ids[frame["item"]],
+                                        "rating": frame["rating"]}))
 
 
 @dataclass
@@ -58,12 +50,12 @@ class TrainedModel:
     def from_learner(cls, learner, config: RunConfig, data, split) -> "TrainedModel":
         train = split.train[["user", "item", "rating"]].reset_index(drop=True)
         return cls(config, learner.model, learner, train, np.asarray(data.user_ids), np.asarray(data.item_ids),
-                   np.asarray(data.titles, dtype=str), tuple(data.scale), data.name, split_spec(split))
+                   np.asarray(data.titles, dtype=str), tuple(data.scale), data.name,
+                   split.spec.to_dict() if split.spec else None)
 
     @property
     def digest(self) -> str:
-        return ratings_digest(self.user_ids[self.train["user"]], self.item_ids[self.train["item"]],
-                              self.train["rating"])
+        return id_digest(self.train, self.user_ids, self.item_ids)
 
     def save(self, path: str | Path) -> Path:
         """Write the checkpoint (atomically)."""
@@ -104,17 +96,16 @@ class TrainedModel:
         Refuses when the split was built by hand or the data set here does not rebuild the same
         training ratings (checked by their digest).
         """
-        from . import datasets, splits
+        from . import datasets
+        from .splits import SplitSpec
         from .training import evaluate_learner
 
         if not self.split:
             raise ValueError("this model's split was not made by splits.make_split, so it cannot be rebuilt; "
                              "score it with metrics.evaluate on your own held-out ratings")
         data = data if data is not None else datasets.load(self.dataset)
-        rebuilt = splits.make_split(data, **self.split)
-        got = ratings_digest(data.user_ids[rebuilt.train["user"]], data.item_ids[rebuilt.train["item"]],
-                             rebuilt.train["rating"])
-        if got != self.meta.get("train_digest", self.digest):
+        rebuilt = SplitSpec.from_dict(self.split).make(data)
+        if id_digest(rebuilt.train, data.user_ids, data.item_ids) != self.meta.get("train_digest", self.digest):
             raise ValueError(f"the {self.dataset} data here does not rebuild the training ratings this model was "
                              f"trained on (split {self.split}); it may be another version of the data set")
         return evaluate_learner(self.learner, rebuilt, self.scale)

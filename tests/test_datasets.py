@@ -1,70 +1,16 @@
-import hashlib
-import io
+"""Finding and loading data sets: the search order, incomplete folders, the registry, the real files.
+Parsers are tested in test_parsing.py, downloads in test_download.py."""
 import urllib.error
-import zipfile
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from autorec_lib import datasets
-from autorec_lib.datasets import DataError, parse_ratings
+from autorec_lib.datasets import DataError
 from conftest import write_ml100k
 
 
-# ---------------------------------------------------------------- parsing the three formats
-
-def test_parses_tab_separated_u_data(tmp_path):
-    path = tmp_path / "u.data"
-    path.write_text("1\t10\t3\t100\n2\t10\t5\t101\n")
-    frame = parse_ratings(path, "\t")
-    assert frame["rating"].tolist() == [3.0, 5.0]
-    assert frame["user_id"].tolist() == [1, 2]
-
-
-def test_parses_ratings_csv_with_header_and_half_stars(tmp_path):
-    path = tmp_path / "ratings.csv"
-    path.write_text("userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,3,0.5,964981247\n")
-    frame = parse_ratings(path, ",", header=True, scale=(0.5, 5.0))
-    assert frame["rating"].tolist() == [4.5, 0.5]
-
-
-def test_parses_double_colon_ratings_dat(tmp_path):
-    path = tmp_path / "ratings.dat"
-    path.write_text("1::1193::5::978300760\n1::661::3::978302109\n")
-    frame = parse_ratings(path, "::")
-    assert frame["item_id"].tolist() == [1193, 661]
-
-
-@pytest.mark.parametrize("content, line, words", [
-    ("1\t2\t3\t4\n1\t2\t3\n", 2, "expected 4 fields"),
-    ("1\t2\t3\t4\n1\t2\t3\t4\t5\n", 2, "expected 4 fields"),
-    ("1\t2\t3\t4\n1\tx\t3\t4\n", 2, "item_id 'x' is not a number"),
-    ("1\t2\t3\t4\n1\t2\tfive\t4\n", 2, "rating 'five' is not a number"),
-    ("1\t2\t3\t4\n1\t2\t3\t4\n1\t2\t7\t4\n", 3, "rating 7 is outside the scale 1..5"),
-])
-def test_malformed_ratings_name_file_and_line(tmp_path, content, line, words):
-    path = tmp_path / "u.data"
-    path.write_text(content)
-    with pytest.raises(DataError) as err:
-        parse_ratings(path, "\t")
-    assert f"{path}, line {line}" in str(err.value)
-    assert words in str(err.value)
-
-
-def test_malformed_csv_counts_the_header_line(tmp_path):
-    path = tmp_path / "ratings.csv"
-    path.write_text("userId,movieId,rating,timestamp\n1,1,4.5,9\n1,1,9.5,9\n")
-    with pytest.raises(DataError, match=r"line 3: rating 9.5 is outside"):
-        parse_ratings(path, ",", header=True, scale=(0.5, 5.0))
-
-
-def test_empty_ratings_file_is_refused(tmp_path):
-    path = tmp_path / "u.data"
-    path.write_text("")
-    with pytest.raises(DataError, match="no ratings"):
-        parse_ratings(path, "\t")
-
+# ---------------------------------------------------------------- loading
 
 def test_load_gives_contiguous_indices_id_maps_and_titles(small_ml100k):
     data = datasets.load("ml-100k", small_ml100k)
@@ -99,15 +45,15 @@ def test_data_root_variable_is_used_before_the_cache(tmp_path, monkeypatch):
     assert datasets.locate("ml-100k") == tmp_path / "cache" / "ml-100k"
 
 
-def _offline(url, dest):
-    raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-
 def test_offline_with_nothing_local_names_the_variable_and_url(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
     monkeypatch.setenv(datasets.CACHE_ENV, str(tmp_path / "cache"))
+
+    def offline(url, dest):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
     with pytest.raises(DataError) as err:
-        datasets.load("ml-100k", fetcher=_offline)
+        datasets.load("ml-100k", fetcher=offline)
     message = str(err.value)
     assert datasets.DATA_ENV in message and "https://files.grouplens.org/datasets/movielens/ml-100k.zip" in message
     assert list((tmp_path / "cache").iterdir()) == []
@@ -116,87 +62,89 @@ def test_offline_with_nothing_local_names_the_variable_and_url(tmp_path, monkeyp
 def test_no_download_flag_gives_the_same_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
     monkeypatch.setenv(datasets.CACHE_ENV, str(tmp_path / "cache"))
-    with pytest.raises(DataError, match="AUTOREC_DATA is not set"):
+    with pytest.raises(DataError, match="AUTOREC_DATA is not set.*To work offline"):
         datasets.locate("ml-100k", download=False)
 
 
-# ---------------------------------------------------------------- downloading
-
-def _zip_of(folder) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in folder.iterdir():
-            zf.write(f, f"ml-100k/{f.name}")
-    return buf.getvalue()
+def test_a_data_root_without_the_data_set_falls_through_to_the_cache(tmp_path, monkeypatch):
+    (tmp_path / "root").mkdir()
+    write_ml100k(tmp_path / "cache" / "ml-100k")
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "root"))
+    monkeypatch.setenv(datasets.CACHE_ENV, str(tmp_path / "cache"))
+    assert datasets.locate("ml-100k", download=False) == tmp_path / "cache" / "ml-100k"
 
 
-@pytest.fixture
-def served(tmp_path, monkeypatch):
-    """A fake GroupLens: ml-100k.zip as a local file URL, the registry pointed at it."""
-    payload = _zip_of(write_ml100k(tmp_path / "src" / "ml-100k"))
-    archive = tmp_path / "server" / "ml-100k.zip"
-    archive.parent.mkdir()
-    archive.write_bytes(payload)
-    info = replace(datasets.DATASETS["ml-100k"], url=archive.as_uri(), md5=hashlib.md5(payload).hexdigest())
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", info)
+# ---------------------------------------------------------------- incomplete folders: reported, never downloaded
+
+def _no_download(url, dest):
+    raise AssertionError(f"an incomplete local folder must not trigger a download of {url}")
+
+
+@pytest.mark.parametrize("missing", ["u.item", "u.data"])
+def test_incomplete_local_data_folder_is_reported_not_downloaded(tmp_path, monkeypatch, missing):
+    folder = write_ml100k(tmp_path / "root" / "ml-100k")
+    (folder / missing).unlink()
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "root"))
+    monkeypatch.setenv(datasets.CACHE_ENV, str(tmp_path / "cache"))
+    with pytest.raises(DataError) as err:
+        datasets.load("ml-100k", fetcher=_no_download)
+    message = str(err.value)
+    assert f"{folder} ($AUTOREC_DATA/ml-100k) does not hold ml-100k: it is incomplete, lacking {missing}." in message
+    assert "ml-100k.zip" in message and not (tmp_path / "cache").exists()
+
+
+def test_incomplete_cache_folder_is_reported_not_downloaded_again(tmp_path, monkeypatch):
+    folder = write_ml100k(tmp_path / "cache" / "ml-100k")
+    (folder / "u.item").unlink()
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
     monkeypatch.setenv(datasets.CACHE_ENV, str(tmp_path / "cache"))
-    return archive
+    with pytest.raises(DataError, match=r"\(the cache\) does not hold ml-100k: it is incomplete, lacking "
+                                        "u.item.*remove the folder to download it again"):
+        datasets.load("ml-100k", fetcher=_no_download)
 
 
-def _cache_entries(tmp_path):
-    return sorted(p.name for p in (tmp_path / "cache").iterdir())
+def test_explicit_path_that_is_not_a_folder(tmp_path):
+    with pytest.raises(DataError, match="does not exist; pass the folder that contains u.data, u.item"):
+        datasets.locate("ml-100k", tmp_path / "nowhere")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match="is not a folder"):
+        datasets.locate("ml-100k", tmp_path / "file")
 
 
-def test_download_from_a_url_verifies_unpacks_and_loads(served, tmp_path):
-    data = datasets.load("ml-100k")
-    assert data.path == tmp_path / "cache" / "ml-100k"
-    assert _cache_entries(tmp_path) == ["ml-100k"]  # no zip or temporary folder left behind
-    assert len(data.ratings) > 0
+def test_ratings_for_a_movie_the_movie_file_does_not_list_are_refused(tmp_path):
+    folder = write_ml100k(tmp_path / "ml-100k")
+    with open(folder / "u.data", "a") as f:
+        f.write("10\t999\t3\t1\n")
+    n_lines = len((folder / "u.data").read_text().splitlines())
+    with pytest.raises(DataError, match=rf"u.data, line {n_lines}: user 10 rates movie 999, which .*u.item "
+                                        r"does not list \(1 such ratings\)"):
+        datasets.load("ml-100k", folder)
 
 
-def test_checksum_mismatch_removes_everything_and_says_what_to_do(served, tmp_path, monkeypatch):
-    bad = replace(datasets.DATASETS["ml-100k"], md5="0" * 32)
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", bad)
-    with pytest.raises(DataError, match="checksum mismatch.*try again"):
-        datasets.load("ml-100k")
-    assert _cache_entries(tmp_path) == []
+def test_the_data_type_is_built_complete_and_frozen(small_data):
+    import dataclasses
+
+    assert len(small_data.ratings) > 0 and len(small_data.titles) == small_data.n_items
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small_data.ratings = small_data.ratings.head(0)
 
 
-def test_broken_zip_is_removed_and_reported(served, tmp_path, monkeypatch):
-    served.write_bytes(b"PK\x03\x04 this is not really a zip archive")
-    fixed = replace(datasets.DATASETS["ml-100k"], md5=hashlib.md5(served.read_bytes()).hexdigest())
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", fixed)
-    with pytest.raises(DataError, match="not a valid zip"):
-        datasets.load("ml-100k")
-    assert _cache_entries(tmp_path) == []
-
-
-def test_interrupted_download_leaves_nothing_that_later_loads(served, tmp_path):
-    def dies_halfway(url, dest):
-        dest.write_bytes(served.read_bytes()[:100])
-        raise ConnectionResetError("connection reset by peer")
-
-    with pytest.raises(DataError, match="could not download"):
-        datasets.load("ml-100k", fetcher=dies_halfway)
-    assert _cache_entries(tmp_path) == []
-    with pytest.raises(DataError):
-        datasets.locate("ml-100k", download=False)
-    assert len(datasets.load("ml-100k").ratings) > 0  # a later, complete download works
-
-
-def test_checksum_can_come_from_the_published_md5_file(served, tmp_path, monkeypatch):
-    md5 = hashlib.md5(served.read_bytes()).hexdigest()
-    (tmp_path / "server" / "ml-100k.zip.md5").write_text(f"MD5 (ml-100k.zip) = {md5}\n")
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], md5=None))
-    assert datasets.load("ml-100k").n_users > 0
-
+# ---------------------------------------------------------------- the registry
 
 def test_registry_has_official_urls_and_pinned_checksums():
     assert datasets.DATASETS["ml-100k"].md5 == "0e33842e24a9c977be4e0107933c0723"
     assert datasets.DATASETS["ml-1m"].md5 == "c4d9eecfca2ab87c1945afe126590906"
     for info in datasets.DATASETS.values():
         assert info.url == f"https://files.grouplens.org/datasets/movielens/{info.name}.zip"
+
+
+def test_registry_holds_the_format_facts():
+    ml100k, latest = datasets.DATASETS["ml-100k"], datasets.DATASETS["ml-latest-small"]
+    assert (ml100k.ratings.scale, ml100k.ratings.step) == ((1.0, 5.0), 1.0)
+    assert (latest.ratings.scale, latest.ratings.step) == ((0.5, 5.0), 0.5)
+    assert ml100k.split_files("ua") == ("ua.base", "ua.test")
+    with pytest.raises(DataError, match="ml-latest-small has no published split 'u1' \\(it ships none\\)"):
+        latest.split_files("u1")
 
 
 # ---------------------------------------------------------------- the real data
@@ -213,3 +161,12 @@ def test_real_ml_latest_small_loads(ml100k):
     data = datasets.load("ml-latest-small", ml100k.path.parent / "ml-latest-small")
     assert (data.n_users, len(data.ratings)) == (610, 100_836)
     assert data.ratings["rating"].min() == 0.5
+
+
+@pytest.mark.realdata
+def test_real_data_sets_load_unchanged_by_the_strict_parsers(ml100k):
+    """Every rating of both real data sets passes the checks: no duplicate pair, every movie titled."""
+    assert ml100k.ratings.duplicated(["user", "item"]).sum() == 0
+    assert (ml100k.titles != "").all()
+    assert datasets.ratings_digest(ml100k.ratings) == (
+        "cae1b978c57ffba24ff21a0c1f0e749ea8cb5ae8bfad8baf0080f77a11ccc44b")

@@ -6,8 +6,9 @@ the data, against an ordering that must hold, or against a stored reference with
 measured from the seed-to-seed spread. It prints one line starting with ``correct:``, or raises
 :class:`CheckFailed` saying what is wrong and where to look. No check reads test ratings.
 
-Stored references live in ``reference/<chapter>.json`` beside this file; only
-``scripts/record_references.py`` (``make reference``) writes them, never a check at run time.
+Stored references live in ``reference/<chapter>.json`` beside this file, as data: the package only
+reads them. ``scripts/record_references.py`` (``make reference``) writes them into the source tree,
+never into an installed package and never at run time.
 """
 from __future__ import annotations
 
@@ -79,13 +80,3 @@ def reference(chapter: str) -> dict:
     if not path.exists():
         fail(f"no reference answers stored for {chapter} ({path}); run `make reference`")
     return json.loads(path.read_text())
-
-
-def write_reference(chapter: str, values: dict) -> Path:
-    """Store a chapter's reference answers atomically (for ``scripts/record_references.py`` only)."""
-    REFERENCE_DIR.mkdir(exist_ok=True)
-    path = REFERENCE_DIR / f"{chapter}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
-    return path
