@@ -55,5 +55,26 @@ sync: setup
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
 	$(PY) scripts/make_student.py
 
+# --- site (issue 13): the course website, built from the stored notebook outputs (no execution) ---
+# `make setup` also installs the `site` extra and MathJax (npm, for maths without a CDN); `make test`
+# runs tests/test_site.py (inside test-main), which builds the site and reads it in Chromium.
+.PHONY: site test-site
+setup: $(VENV)/.site-installed docs/node_modules/mathjax/package.json
+
+$(VENV)/.site-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[site]"
+	touch $@
+
+docs/node_modules/mathjax/package.json: docs/package-lock.json
+	cd docs && npm ci --no-audit --no-fund
+	touch $@
+
+site: setup
+	$(PY) scripts/build_site.py --out build/site
+
+test-site: setup
+	$(PY) -m pytest -q tests/test_site.py -p no:cacheprovider
+# --- end site ---
+
 clean:
 	rm -rf build runs $(VENV) $(VENV_NP2)
