@@ -1,4 +1,4 @@
-"""Framework-neutral evaluation: RMSE/MAE over held-out ratings, and top-N recommendations."""
+"""Framework-neutral evaluation: RMSE/MAE over held-out ratings, top-N recommendations, and top-k ranking metrics."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -75,17 +75,170 @@ def recommend(predict: Predictor, user: int, train: pd.DataFrame, n_items: int,
               n: int = 10, scale: tuple[float, float] | None = None) -> pd.DataFrame:
     """Top-``n`` items for ``user`` (an index) that the user has not rated in ``train``.
 
-    Items are ranked by the model's raw scores; the scores shown are clipped to ``scale`` when
-    given, since a person reads them as ratings.
+    Ranked by the raw scores; with ``scale`` the scores shown are clipped to the rating scale.
     """
     items = np.arange(n_items)
     scores = predict(np.full(n_items, user), items)
     rated = train.loc[train["user"] == user, "item"].to_numpy()
     best = top_n(scores, rated, n)
     shown = np.asarray(scores)[best]
-    frame = pd.DataFrame({"item": best, "score": np.clip(shown, *scale) if scale else shown})
+    frame = pd.DataFrame({"item": best, "score": shown if scale is None else np.clip(shown, *scale)})
     if item_ids is not None:
         frame.insert(1, "item_id", item_ids[best])
     if titles is not None:
         frame.insert(len(frame.columns) - 1, "title", titles[best])
     return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Top-k ranking: candidates, per-user metrics, and what a whole set of lists covers
+# --------------------------------------------------------------------------------------------
+
+RELEVANT_FROM = 4.0  # a held-out rating of 4 or 5 marks a movie the user liked
+
+
+def score_matrix(predict: Predictor, n_users: int, n_items: int, chunk: int = 128) -> np.ndarray:
+    """Raw predictions for every (user, item) pair, shape ``(n_users, n_items)``, ``chunk`` users at a time."""
+    out = np.empty((n_users, n_items), dtype=np.float64)
+    items = np.arange(n_items)
+    for start in range(0, n_users, chunk):
+        users = np.arange(start, min(start + chunk, n_users))
+        pairs_u, pairs_i = np.repeat(users, n_items), np.tile(items, len(users))
+        out[users] = np.asarray(predict(pairs_u, pairs_i), np.float64).reshape(len(users), n_items)
+    return out
+
+
+def rated_mask(ratings: pd.DataFrame | list[pd.DataFrame], n_users: int, n_items: int) -> np.ndarray:
+    """Boolean ``(n_users, n_items)``: True where the user rated the item in any of ``ratings``."""
+    frames = ratings if isinstance(ratings, (list, tuple)) else [ratings]
+    mask = np.zeros((n_users, n_items), dtype=bool)
+    for frame in frames:
+        mask[frame["user"].to_numpy(), frame["item"].to_numpy()] = True
+    return mask
+
+
+def top_k(scores: np.ndarray, exclude: np.ndarray, k: int = 10) -> np.ndarray:
+    """Each user's ``k`` best candidates, best first: shape ``(n_users, k)``.
+
+    ``scores`` is ``(n_users, n_items)``; every item where ``exclude`` is False is a candidate, the
+    excluded ones (already rated) never appear. Ties go to the lower item index. A user with fewer
+    than ``k`` candidates gets ``-1`` in the empty places.
+    """
+    scores = np.where(exclude, -np.inf, np.asarray(scores, np.float64))
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    ranked = order.astype(np.int64)
+    ranked[np.take_along_axis(exclude, order, axis=1)] = -1
+    return ranked
+
+
+def top_k_candidates(predict: Predictor, train: pd.DataFrame, n_users: int, n_items: int, k: int = 10,
+                     also_exclude: pd.DataFrame | list[pd.DataFrame] | None = None) -> np.ndarray:
+    """Every user's top ``k`` by ``predict``'s raw scores among the items they did not rate in ``train``.
+
+    ``also_exclude``: further rated pairs to leave out (the validation ratings, when scoring test).
+    """
+    frames = [train] + ([] if also_exclude is None else
+                        list(also_exclude) if isinstance(also_exclude, (list, tuple)) else [also_exclude])
+    return top_k(score_matrix(predict, n_users, n_items), rated_mask(frames, n_users, n_items), k)
+
+
+def relevant_items(held_out: pd.DataFrame, threshold: float = RELEVANT_FROM) -> dict[int, np.ndarray]:
+    """Each user's held-out items rated at least ``threshold`` (users with none are absent)."""
+    liked = held_out[held_out["rating"] >= threshold]
+    return {int(u): items.to_numpy() for u, items in liked.groupby("user")["item"]}
+
+
+def _items(relevant) -> np.ndarray:
+    """The distinct relevant items, from a set, list or array."""
+    return np.unique(np.asarray(list(relevant), dtype=np.int64))
+
+
+def _hits(recommended, relevant, k: int) -> np.ndarray:
+    """1.0 where the i-th of the first ``k`` recommendations is relevant, else 0.0."""
+    return np.isin(np.asarray(recommended)[:k], _items(relevant)).astype(np.float64)
+
+
+def precision_at_k(recommended, relevant, k: int = 10) -> float:
+    """Share of the first ``k`` recommendations that are relevant (out of ``k``)."""
+    return float(_hits(recommended, relevant, k).sum() / k)
+
+
+def recall_at_k(recommended, relevant, k: int = 10) -> float:
+    """Share of the relevant items found among the first ``k`` recommendations."""
+    n_relevant = len(_items(relevant))
+    return float(_hits(recommended, relevant, k).sum() / n_relevant) if n_relevant else 0.0
+
+
+def hit_at_k(recommended, relevant, k: int = 10) -> float:
+    """1.0 if any of the first ``k`` recommendations is relevant, else 0.0."""
+    return float(_hits(recommended, relevant, k).any())
+
+
+def ndcg_at_k(recommended, relevant, k: int = 10) -> float:
+    """Binary-relevance NDCG: ``DCG = sum_i rel_i / log2(i + 1)`` over ranks ``i = 1..k``, divided by
+    the DCG of an ideal list (all relevant items first: ``min(k, |relevant|)`` of them)."""
+    hits = _hits(recommended, relevant, k)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = discounts[:min(k, len(_items(relevant)))].sum()
+    return float((hits * discounts[:len(hits)]).sum() / ideal) if ideal else 0.0
+
+
+@dataclass
+class RankingEvaluation:
+    """Mean per-user top-k metrics over the ``n_users`` users with a relevant held-out item;
+    ``n_skipped`` held-out users had none and are left out."""
+
+    k: int
+    precision: float
+    recall: float
+    hit_rate: float
+    ndcg: float
+    n_users: int
+    n_skipped: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def evaluate_ranking(ranked: np.ndarray, held_out: pd.DataFrame, k: int = 10,
+                     threshold: float = RELEVANT_FROM) -> RankingEvaluation:
+    """Precision, recall, hit rate and NDCG at ``k`` of the lists ``ranked`` (row ``u``: user ``u``'s
+    recommendations, best first), averaged over the users with a held-out rating >= ``threshold``."""
+    relevant = relevant_items(held_out, threshold)
+    users = sorted(relevant)
+    per_user = np.array([[f(ranked[u], relevant[u], k) for f in (precision_at_k, recall_at_k, hit_at_k, ndcg_at_k)]
+                         for u in users]).reshape(-1, 4)
+    means = per_user.mean(axis=0) if users else np.full(4, np.nan)
+    n_skipped = int(held_out["user"].nunique()) - len(users)
+    return RankingEvaluation(k, *map(float, means), len(users), n_skipped)
+
+
+def catalogue_coverage(ranked: np.ndarray, n_items: int) -> float:
+    """Share of the catalogue's ``n_items`` that appear in at least one user's list."""
+    shown = np.unique(ranked[ranked >= 0])
+    return float(len(shown) / n_items)
+
+
+def item_popularity(train: pd.DataFrame, n_items: int) -> np.ndarray:
+    """Training ratings per item (0 for an item with none)."""
+    return np.bincount(train["item"].to_numpy(), minlength=n_items)
+
+
+def popularity_percentile(ranked: np.ndarray, train: pd.DataFrame, n_items: int) -> float:
+    """Mean popularity percentile (0-100) of the recommended items: for each, the share of the
+    catalogue with fewer training ratings than it has."""
+    counts = item_popularity(train, n_items)
+    percentile = 100.0 * np.searchsorted(np.sort(counts), counts, side="left") / n_items
+    return float(percentile[ranked[ranked >= 0]].mean())
+
+
+def most_rated(train: pd.DataFrame, n_items: int, n_top: int = 100) -> np.ndarray:
+    """The ``n_top`` items with the most training ratings (ties to the lower index)."""
+    counts = item_popularity(train, n_items)
+    return np.argsort(-counts, kind="stable")[:n_top]
+
+
+def top_popular_share(ranked: np.ndarray, train: pd.DataFrame, n_items: int, n_top: int = 100) -> float:
+    """Share of all recommendation slots filled by one of the ``n_top`` most-rated items."""
+    shown = ranked[ranked >= 0]
+    return float(np.isin(shown, most_rated(train, n_items, n_top)).mean())

@@ -1,0 +1,282 @@
+"""The checks of notebook 07's exercises: the reference solutions pass, plausible wrong answers fail.
+
+Everything trains on small synthetic data in ML-100K's format (60 users, 80 movies), in seconds.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("torch")
+
+from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
+from autorec_lib.exercises import CheckFailed, ch07  # noqa: E402
+from conftest import write_ml100k  # noqa: E402
+
+K = 10
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """Synthetic data, a split with many validation ratings per user, I-AutoRec and U-AutoRec."""
+    folder = write_ml100k(tmp_path_factory.mktemp("ch07") / "ml-100k", n_users=60, n_items=80, density=0.6, seed=2)
+    data = datasets.load("ml-100k", folder)
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.4, seed=0)
+    results = {"I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False, eval_test=False,
+                                             epochs=20),
+               "U-AutoRec": experiment.train(data, split, "autorec", "user", progress=False, eval_test=False,
+                                             epochs=20)}
+    return data, split, results
+
+
+@pytest.fixture(scope="module")
+def lists(setup):
+    """The notebook's `scores` and `valid_lists` (Sec. 7.2), for four recommenders."""
+    data, split, results = setup
+    popularity = metrics.item_popularity(split.train, data.n_items).astype(float)
+    scores = {name: metrics.score_matrix(r.learner.predict, data.n_users, data.n_items) for name, r in results.items()}
+    scores["biased MF"] = scores["U-AutoRec"][:, ::-1].copy()  # any other scorer will do here
+    scores["most popular"] = np.tile(popularity, (data.n_users, 1))
+    seen = metrics.rated_mask(split.train, data.n_users, data.n_items)
+    return scores, {name: metrics.top_k(s, seen, K) for name, s in scores.items()}, seen
+
+
+# --------------------------------------------------------------------------------------------
+# The reference solutions (the notebook's solution cells)
+# --------------------------------------------------------------------------------------------
+
+def ndcg_solution(user, valid_lists, split) -> float:
+    listed = valid_lists["I-AutoRec"][user]
+    liked = split.valid[(split.valid["user"] == user) & (split.valid["rating"] >= 4)]["item"].to_numpy()
+    rel = np.isin(listed, liked).astype(float)
+    discount = 1 / np.log2(np.arange(1, K + 1) + 1)
+    return (rel * discount).sum() / discount[:min(K, len(liked))].sum()
+
+
+def by_k_solution(scores, seen, split, exclude=True) -> dict:
+    out = {}
+    for name in ("I-AutoRec", "most popular"):
+        rows = {}
+        for k in ch07.BY_K:
+            lists = metrics.top_k(scores[name], seen if exclude else np.zeros_like(seen), k)
+            ranking = metrics.evaluate_ranking(lists, split.valid, k)
+            rows[k] = {"precision": ranking.precision, "recall": ranking.recall, "ndcg": ranking.ndcg}
+        out[name] = pd.DataFrame(rows).T.rename_axis("k")
+    return out
+
+
+def reciprocal_rank(recommended, relevant, k=10):
+    hits = np.flatnonzero(np.isin(np.asarray(recommended)[:k], list(relevant)))
+    return 1.0 / (hits[0] + 1) if len(hits) else 0.0
+
+
+def mrr_solution(valid_lists, split, rr=reciprocal_rank, users=None) -> dict:
+    relevant = metrics.relevant_items(split.valid)
+    users = list(relevant) if users is None else users
+    return {name: float(np.mean([rr(lists[u], relevant.get(u, ()), K) for u in users]))
+            for name, lists in valid_lists.items()}
+
+
+def most_relevant_user(split) -> int:
+    relevant = metrics.relevant_items(split.valid)
+    return max(relevant, key=lambda u: (len(relevant[u]), -u))
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: NDCG by hand
+# --------------------------------------------------------------------------------------------
+
+def test_ndcg_solution_passes_for_several_users(setup, lists, capsys):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    for user in list(metrics.relevant_items(split.valid))[:5] + [most_relevant_user(split)]:
+        ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, split)
+        assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_the_test_user_has_more_relevant_movies_than_places_and_some_hits(setup, lists):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    user = most_relevant_user(split)
+    assert len(metrics.relevant_items(split.valid)[user]) > K
+    assert 0 < ndcg_solution(user, valid_lists, split) < 1
+
+
+@pytest.mark.parametrize("slip, message", [
+    ("dcg", "IDCG"), ("ideal over all relevant", "min"), ("discount from place 2", "place 1 has discount 1"),
+    ("graded", "binary"), ("only 5s", "not only 5s"), ("3 or more", "not 3 or more")])
+def slip_value(slip: str, user: int, valid_lists, split) -> float:
+    """NDCG@10 as a learner who made ``slip`` would compute it."""
+    listed = valid_lists["I-AutoRec"][user]
+    mine = split.valid[split.valid["user"] == user]
+    liked = mine.loc[mine["rating"] >= 4, "item"].to_numpy()
+    rel = np.isin(listed, liked).astype(float)
+    place = np.arange(1, K + 1)
+    discount = 1 / np.log2(place + 1)
+    if slip == "dcg":
+        return (rel * discount).sum()
+    if slip == "ideal over all relevant":
+        return (rel * discount).sum() / (1 / np.log2(np.arange(1, len(liked) + 1) + 1)).sum()
+    if slip == "discount from place 2":
+        shifted = 1 / np.log2(place + 2)
+        return (rel * shifted).sum() / shifted[:min(K, len(liked))].sum()
+    if slip == "graded":
+        gains = mine.set_index("item")["rating"].reindex(listed).fillna(0).to_numpy()
+        ideal = np.sort(mine["rating"].to_numpy())[::-1][:K]
+        return (gains * discount).sum() / (ideal * discount[:len(ideal)]).sum()
+    threshold = 5 if slip == "only 5s" else 3
+    return metrics.ndcg_at_k(listed, mine.loc[mine["rating"] >= threshold, "item"], K)
+
+
+@pytest.mark.parametrize("slip, message", [
+    ("dcg", "IDCG"), ("ideal over all relevant", "min"), ("discount from place 2", "place 1 has discount 1"),
+    ("graded", "binary"), ("only 5s", "not only 5s"), ("3 or more", "not 3 or more")])
+def test_ndcg_check_names_each_plausible_slip(setup, lists, slip, message):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    first = most_relevant_user(split)
+    users = [first] + [u for u in metrics.relevant_items(split.valid) if u != first]
+    # the first user (most relevant first) for whom the slip changes the number
+    user = next(u for u in users if abs(slip_value(slip, u, valid_lists, split)
+                                        - ndcg_solution(u, valid_lists, split)) > 1e-6)
+    with pytest.raises(CheckFailed, match=message):
+        ch07.check_ndcg_by_hand(slip_value(slip, user, valid_lists, split), user, valid_lists, split)
+
+
+def test_ndcg_check_rejects_a_non_number_a_user_without_relevant_movies_and_lists_with_rated_movies(setup, lists):
+    data, split, _ = setup
+    scores, valid_lists, _ = lists
+    user = most_relevant_user(split)
+    with pytest.raises(CheckFailed, match="number"):
+        ch07.check_ndcg_by_hand("0.5", user, valid_lists, split)
+    nobody = sorted(set(range(data.n_users)) - set(metrics.relevant_items(split.valid)))
+    if nobody:
+        with pytest.raises(CheckFailed, match="no validation rating of 4"):
+            ch07.check_ndcg_by_hand(0.0, nobody[0], valid_lists, split)
+    unfiltered = {"I-AutoRec": metrics.top_k(scores["I-AutoRec"], np.zeros_like(lists[2]), K)}
+    with pytest.raises(CheckFailed, match="rated in training"):
+        ch07.check_ndcg_by_hand(0.5, user, unfiltered, split)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: metrics at several k
+# --------------------------------------------------------------------------------------------
+
+def test_by_k_solution_passes(setup, lists, capsys):
+    data, split, results = setup
+    scores, _, seen = lists
+    ch07.check_by_k(by_k_solution(scores, seen, split), results["I-AutoRec"], split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_by_k_check_rejects_swapped_models_and_swapped_columns(setup, lists):
+    data, split, results = setup
+    scores, _, seen = lists
+    answer = by_k_solution(scores, seen, split)
+    swapped = {"I-AutoRec": answer["most popular"], "most popular": answer["I-AutoRec"]}
+    with pytest.raises(CheckFailed, match="models swapped"):
+        ch07.check_by_k(swapped, results["I-AutoRec"], split, data)
+    columns = {name: frame.rename(columns={"precision": "recall", "recall": "precision"})
+               for name, frame in answer.items()}
+    with pytest.raises(CheckFailed, match="columns swapped"):
+        ch07.check_by_k(columns, results["I-AutoRec"], split, data)
+
+
+def test_by_k_check_rejects_lists_that_keep_the_rated_movies(setup, lists):
+    data, split, results = setup
+    scores, _, seen = lists
+    with pytest.raises(CheckFailed, match="rated in training"):
+        ch07.check_by_k(by_k_solution(scores, seen, split, exclude=False), results["I-AutoRec"], split, data)
+
+
+def test_by_k_check_rejects_missing_k_wrong_keys_and_u_autorec(setup, lists):
+    data, split, results = setup
+    scores, _, seen = lists
+    answer = by_k_solution(scores, seen, split)
+    with pytest.raises(CheckFailed, match="indexed by k"):
+        ch07.check_by_k({n: f.drop(index=50) for n, f in answer.items()}, results["I-AutoRec"], split, data)
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ch07.check_by_k({"I-AutoRec": answer["I-AutoRec"]}, results["I-AutoRec"], split, data)
+    with pytest.raises(CheckFailed, match="I-AutoRec"):
+        ch07.check_by_k(answer, results["U-AutoRec"], split, data)
+    with pytest.raises(CheckFailed, match="lacks the columns"):
+        ch07.check_by_k({n: f.drop(columns="ndcg") for n, f in answer.items()}, results["I-AutoRec"], split, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: MRR
+# --------------------------------------------------------------------------------------------
+
+def test_mrr_solution_passes(setup, lists, capsys):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    ch07.check_mrr(reciprocal_rank, mrr_solution(valid_lists, split), valid_lists, split)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_mrr_is_between_a_tenth_of_the_hit_rate_and_the_hit_rate(setup, lists):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    for name, value in mrr_solution(valid_lists, split).items():
+        hit = metrics.evaluate_ranking(valid_lists[name], split.valid, K).hit_rate
+        assert hit / K - 1e-12 <= value <= hit + 1e-12
+
+
+def test_mrr_check_rejects_places_counted_from_zero_the_last_hit_and_ignoring_k(setup, lists):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    answer = mrr_solution(valid_lists, split)
+
+    def from_zero(recommended, relevant, k=10):
+        hits = np.flatnonzero(np.isin(np.asarray(recommended)[:k], list(relevant)))
+        return 1.0 / hits[0] if len(hits) and hits[0] else (1.0 if len(hits) else 0.0)
+
+    def last_hit(recommended, relevant, k=10):
+        hits = np.flatnonzero(np.isin(np.asarray(recommended)[:k], list(relevant)))
+        return 1.0 / (hits[-1] + 1) if len(hits) else 0.0
+
+    def whole_list(recommended, relevant, k=10):
+        hits = np.flatnonzero(np.isin(np.asarray(recommended), list(relevant)))
+        return 1.0 / (hits[0] + 1) if len(hits) else 0.0
+
+    for wrong, message in ((from_zero, "count the places from 1"), (last_hit, "FIRST"),
+                           (whole_list, "only the first")):
+        with pytest.raises(CheckFailed, match=message):
+            ch07.check_mrr(wrong, answer, valid_lists, split)
+
+
+def test_mrr_check_rejects_a_function_that_raises(setup, lists):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+
+    def set_only(recommended, relevant, k=10):  # works for a set of relevant items, not for a list or an array
+        found = relevant & set(recommended[:k])
+        return 1.0 / (1 + min(list(recommended).index(i) for i in found)) if found else 0.0
+
+    with pytest.raises(CheckFailed, match="raised"):
+        ch07.check_mrr(set_only, mrr_solution(valid_lists, split), valid_lists, split)
+
+
+def test_mrr_check_rejects_averaging_over_every_user_and_a_missing_model(setup, lists):
+    data, split, _ = setup
+    _, valid_lists, _ = lists
+    everyone = mrr_solution(valid_lists, split, users=list(split.valid["user"].unique()))
+    relevant = metrics.relevant_items(split.valid)
+    assert len(relevant) < split.valid["user"].nunique() or pytest.skip("every validation user has a relevant movie")
+    with pytest.raises(CheckFailed, match="average only over"):
+        ch07.check_mrr(reciprocal_rank, everyone, valid_lists, split)
+    answer = mrr_solution(valid_lists, split)
+    answer.pop("biased MF")
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ch07.check_mrr(reciprocal_rank, answer, valid_lists, split)
+
+
+def test_mrr_check_rejects_another_models_numbers(setup, lists):
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    answer = mrr_solution(valid_lists, split)
+    answer["I-AutoRec"], answer["most popular"] = answer["most popular"], answer["I-AutoRec"]
+    assert abs(answer["I-AutoRec"] - answer["most popular"]) > 1e-9
+    with pytest.raises(CheckFailed, match="mrr\\["):
+        ch07.check_mrr(reciprocal_rank, answer, valid_lists, split)
