@@ -79,7 +79,14 @@ def gather_predictions(reconstruct, matrix: RatingMatrix, users: np.ndarray, ite
     ``reconstruct(rows) -> (len(rows), n_cols)`` array. Only rows that hold a requested pair are
     reconstructed, ``batch_size`` rows at a time, so memory stays bounded on large matrices.
     """
-    rows, cols = matrix.orient(np.asarray(users), np.asarray(items))
+    users, items = np.asarray(users), np.asarray(items)
+    n_items, n_users = matrix.shape if matrix.variant == "item" else matrix.shape[::-1]
+    for what, index, n in (("user", users, n_users), ("item", items, n_items)):
+        if len(index) and (index.min() < 0 or index.max() >= n):
+            bad = int(index[(index < 0) | (index >= n)][0])
+            raise IndexError(f"{what} index {bad} is outside the {n} {what}s this model was trained on "
+                             f"(0..{n - 1}): an autoencoder predicts only for {what}s in its training matrix")
+    rows, cols = matrix.orient(users, items)
     out = np.empty(len(rows), dtype=np.float32)
     if len(rows) == 0:
         return out

@@ -87,3 +87,9 @@ def test_recommend_returns_ids_and_titles_of_unrated_items():
     table = metrics.recommend(lambda u, i: i.astype(float), 0, train, n_items=4,
                               titles=np.array(["a", "b", "c", "d"]), item_ids=np.array([10, 11, 12, 13]), n=2)
     assert table["title"].tolist() == ["d", "c"] and table["item_id"].tolist() == [13, 12]
+
+
+def test_predicting_for_a_user_outside_the_training_matrix_names_the_index():
+    matrix = RatingMatrix(frame([(0, 0, 4.0), (1, 2, 3.0)]), n_users=2, n_items=3, variant="item")
+    with pytest.raises(IndexError, match="user index 2 is outside the 2 users this model was trained on"):
+        gather_predictions(lambda rows: np.zeros((len(rows), 2)), matrix, np.array([0, 2]), np.array([1, 1]))
