@@ -1,0 +1,261 @@
+"""Check functions for the exercises of notebook 08 (Inside AutoRec).
+
+Every check recomputes the right answer from the learner's own trained objects (its weights and
+the training matrix it keeps) and the validation split; none needs a stored reference and none
+reads test ratings.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import fail, number, passed
+from ..metrics import evaluate, rmse
+
+CODE_TOL = 1e-4  # float32 weights, float32 or float64 arithmetic: equal up to rounding
+RMSE_TOL = 1e-6  # the same code on the same float32 predictions
+BUDGET = 30  # epochs of every wrong-loss run in Sec. 8.5 and exercise 3
+FILL_KEYS = ("valid RMSE", "mean prediction")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _i_autorec(result, what: str = "the result"):
+    """The learner of a trained course I-AutoRec (one sigmoid hidden layer, identity decoder)."""
+    if not all(hasattr(result, a) for a in ("model", "variant", "model_config", "learner")):
+        fail(f"{what} should be the Result that experiment.train returns, got {type(result).__name__}")
+    if result.model != "autorec" or result.variant != "item":
+        fail(f"{what} is a {result.model} ({result.variant}) model; pass the I-AutoRec result `iautorec`")
+    cfg = result.model_config
+    if len(np.atleast_1d(cfg["hidden"])) != 1 or cfg["encoder"] != "sigmoid" or cfg["decoder"] != "identity":
+        fail(f"{what} is not the course's I-AutoRec (one sigmoid hidden layer, identity decoder): pass `iautorec`")
+    return result.learner
+
+
+def _movie(title: str, data) -> int:
+    found = np.flatnonzero(np.asarray(data.titles) == title)
+    if len(found) != 1:
+        fail(f"the data holds {len(found)} movies titled {title!r}; load ML-100K with datasets.load('ml-100k')")
+    return int(found[0])
+
+
+def _vector(value, what: str) -> np.ndarray:
+    """A 1-D float64 array of finite numbers, refused otherwise."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what} should be an array of numbers, got {type(value).__name__}")
+    if array.ndim != 1:
+        fail(f"{what} should be one vector (1-D), got an array of shape {array.shape}; flatten it (.ravel())")
+    if not np.all(np.isfinite(array)):
+        fail(f"{what} holds NaN or infinite values")
+    return array
+
+
+def _matches(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.allclose(a, b, atol=CODE_TOL, rtol=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: hide a rating, and predict it
+# --------------------------------------------------------------------------------------------
+
+def _code_mistake(code: np.ndarray, row: np.ndarray, hidden_row: np.ndarray, w: dict, matrix, movie: int,
+                  user: int, data) -> str:
+    """What a wrong code is, when it is one of the plausible mistakes; else a general hint."""
+    V, mu, W = (w[k].astype(np.float64) for k in ("W0", "b0", "W1"))
+    mistakes = [
+        (_sigmoid(V @ row + mu), f"this is the code of the full row: set user {user}'s entry to 0 first"),
+        (V @ hidden_row + mu, "this is V r + μ before the activation: apply g (the sigmoid)"),
+        (_sigmoid(V @ hidden_row), "the encoder has a bias: add μ (b0) before the sigmoid"),
+        (_sigmoid(W.T @ hidden_row + mu), "W1 is the decoder (943 × 500); the encoder is W0 (500 × 943)"),
+        (hidden_row, "this is the input row itself; the code is the encoder's output"),
+    ]
+    for wrong, message in mistakes:
+        if _matches(code, wrong):
+            return message
+    everything = matrix.csr.toarray().astype(np.float64)
+    everything[:, user] = 0.0
+    others = _sigmoid(everything @ V.T + mu)
+    close = np.flatnonzero(np.abs(others - code).max(axis=1) <= CODE_TOL)
+    close = close[close != movie]
+    if len(close):
+        other = int(close[0])
+        return (f"this is the code of movie index {other} ({data.titles[other]!r}); {data.titles[movie]!r} is "
+                f"index {movie} (MovieLens id {data.item_ids[movie]}): index the matrix by movie index")
+    return ("compute g(V r + μ) with V = W0 and μ = b0 of learner.get_weights(), r being the movie's row of "
+            f"learner.matrix.csr with user {user}'s entry set to 0")
+
+
+def _lowest_rater(row: np.ndarray, what: str) -> int:
+    raters = np.flatnonzero(row)
+    if not len(raters):
+        fail(f"{what} has no training rating in this model's training matrix")
+    return int(raters[np.argmin(row[raters])])
+
+
+def check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, result, data,
+                        title: str = "Star Wars (1977)") -> None:
+    """Exercise 1: ``user``, who gave ``title`` its lowest training rating (smallest index among ties);
+    the code of ``title``'s training row with that rating hidden (set to 0), and the prediction for
+    ``user`` from it (``pred_hidden``) and from the full row (``pred_shown``), not clipped."""
+    learner = _i_autorec(result)
+    movie = _movie(title, data)
+    row = learner.matrix.csr[movie].toarray().ravel().astype(np.float64)
+    lowest = _lowest_rater(row, repr(title))
+    if isinstance(user, bool) or not isinstance(user, (int, np.integer)):
+        fail(f"user should be a user index (an int), got {type(user).__name__} {user!r}")
+    if int(user) != lowest:
+        if 0 <= user < len(row) and row[user] == row[lowest]:
+            fail(f"user {user} also gave {title!r} a {row[lowest]:g}, but user {lowest} has the smallest index")
+        if int(user) == lowest + 1:
+            fail(f"user {user} is a MovieLens user id (index + 1); give the user index, {lowest}")
+        low = np.flatnonzero(row == row[lowest])
+        fail(f"user {user} is not who gave {title!r} its lowest training rating ({row[lowest]:g}, given by "
+             f"{len(low)} users): look at the movie's row of learner.matrix.csr, whose columns are users")
+    user = int(user)
+    w = learner.get_weights()
+    hidden_row = row.copy()
+    hidden_row[user] = 0.0
+    V, mu, W, b = (w[k].astype(np.float64) for k in ("W0", "b0", "W1", "b1"))
+    expected = _sigmoid(V @ hidden_row + mu)
+    code = _vector(hidden_code, "hidden_code")
+    if code.shape != expected.shape:
+        what = {data.n_users: "a rating row (the encoder's input) or the decoder's output",
+                data.n_items: "one number per movie"}.get(len(code), "not a code")
+        fail(f"hidden_code has {len(code)} numbers, {what}; a code has one number per hidden unit, {len(expected)}")
+    if not _matches(code, expected):
+        fail(f"hidden_code is not the code of {title!r} with user {user}'s rating hidden: "
+             + _code_mistake(code, row, hidden_row, w, learner.matrix, movie, user, data))
+    want_hidden = float(W[user] @ expected + b[user])
+    want_shown = float(W[user] @ _sigmoid(V @ row + mu) + b[user])
+    got_hidden = number(pred_hidden, "pred_hidden")
+    got_shown = number(pred_shown, "pred_shown")
+    for got, want, name in ((got_hidden, want_hidden, "pred_hidden"), (got_shown, want_shown, "pred_shown")):
+        if abs(got - want) <= CODE_TOL:
+            continue
+        low, high = data.scale
+        if abs(got - min(max(want, low), high)) <= CODE_TOL:
+            fail(f"{name} is clipped; give the raw output of the decoder (not clipped)")
+        other = want_shown if name == "pred_hidden" else want_hidden
+        if abs(got - other) <= CODE_TOL:
+            fail(f"{name} is the prediction from the {'full' if name == 'pred_hidden' else 'hidden'} row: "
+                 "are pred_hidden and pred_shown swapped?")
+        fail(f"{name} is {got:.4f}, but entry {user} of the decoder's output W1 z + b1 is {want:.4f}: use "
+             f"row {user} of W1 and entry {user} of b1 (the decoder has one output per user)")
+    passed(f"user {user} gave {title!r} a {row[user]:g}; the prediction is {want_hidden:.3f} with it hidden, "
+           f"{want_shown:.3f} with it shown")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: neighbours by raw rating rows
+# --------------------------------------------------------------------------------------------
+
+def _cosine(rows: np.ndarray, movie: int) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1)
+    norms[norms == 0] = 1.0
+    return (rows @ rows[movie]) / (norms * norms[movie])
+
+
+def _is_top(scores: np.ndarray, answer: np.ndarray, exclude: int | None, larger_is_closer: bool = True) -> bool:
+    """Whether ``answer`` lists the best of ``scores`` in order (ties in any order)."""
+    s = np.asarray(scores, np.float64) if larger_is_closer else -np.asarray(scores, np.float64)
+    if exclude is not None and exclude in answer:
+        return False
+    ordered = np.all(np.diff(s[answer]) <= 1e-9)
+    rest = np.setdiff1d(np.arange(len(s)), np.append(answer, [] if exclude is None else [exclude]))
+    return bool(ordered and (len(rest) == 0 or s[answer].min() >= s[rest].max() - 1e-9))
+
+
+def _index_array(value, n: int, n_items: int, what: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind in "US" or array.dtype == object:
+        fail(f"{what} should hold movie indices (ints), not titles; data.titles[{what}] gives the titles")
+    if array.ndim != 1 or len(array) != n:
+        fail(f"{what} should be {n} movie indices in a 1-D array, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        fail(f"{what} should hold integer movie indices, got {array.dtype}")
+    if array.min() < 0 or array.max() >= n_items:
+        fail(f"{what} holds {array.max()}, not a movie index (0 to {n_items - 1})")
+    if len(set(array.tolist())) != n:
+        fail(f"{what} lists a movie twice")
+    return array.astype(np.int64)
+
+
+def check_raw_neighbours(fargo_raw, title: str, result, data, n: int = 5) -> None:
+    """Exercise 2: the ``n`` movies nearest to ``title`` by cosine similarity of the rows of the
+    training matrix (``result.learner.matrix.csr``, one row per movie), most similar first."""
+    learner = _i_autorec(result)
+    movie = _movie(title, data)
+    answer = _index_array(fargo_raw, n, data.n_items, "fargo_raw")
+    rows = learner.matrix.csr.toarray().astype(np.float64)
+    similarity = _cosine(rows, movie)
+    if _is_top(similarity, answer, movie):
+        passed(f"the {n} movies nearest to {title!r} by cosine of training rating rows: "
+               + "; ".join(np.asarray(data.titles)[answer]))
+        return
+    if movie in answer:
+        fail(f"fargo_raw contains {title!r} itself (index {movie}); leave the movie out of its own neighbours")
+    if np.all(answer >= 1) and _is_top(similarity, answer - 1, movie):
+        fail("fargo_raw holds MovieLens ids (index + 1); give movie indices")
+    distance = ((rows - rows[movie]) ** 2).sum(axis=1)
+    if _is_top(distance, answer, movie, larger_is_closer=False):
+        fail("these are the nearest movies by Euclidean distance; use cosine similarity (divide by the lengths)")
+    if _is_top(rows @ rows[movie], answer, movie):
+        fail("these are the movies with the largest dot product; cosine similarity divides by both rows' lengths")
+    w = learner.get_weights()
+    codes = _sigmoid(rows @ w["W0"].astype(np.float64).T + w["b0"])
+    if _is_top(_cosine(codes, movie), answer, movie):
+        fail("these are the nearest movies by I-AutoRec's codes; this exercise compares the raw rating rows")
+    if movie < rows.shape[1] and _is_top(_cosine(rows.T.copy(), movie), answer, movie):
+        fail(f"these are the users nearest to user {movie}: the rows of learner.matrix.csr are movies, its "
+             "columns users; compare rows, not columns")
+    best = np.argsort(-np.where(np.arange(len(similarity)) == movie, -np.inf, similarity), kind="stable")[:n]
+    fail(f"fargo_raw is not the {n} most similar rows, most similar first; the nearest is "
+         f"{data.titles[best[0]]!r} (index {best[0]})")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: the wrong objective with fill value 3
+# --------------------------------------------------------------------------------------------
+
+def check_fill(fill3, learner, history, fill: float, split, data) -> None:
+    """Exercise 3: ``fill3 = {"valid RMSE": ..., "mean prediction": ...}`` of ``learner``, I-AutoRec
+    trained on Sec. 8.5's wrong objective with fill value ``fill`` for at most 30 epochs."""
+    if not isinstance(fill3, dict) or set(fill3) != set(FILL_KEYS):
+        fail(f"fill3 should be a dict with exactly the keys {list(FILL_KEYS)}, got "
+             f"{sorted(fill3) if isinstance(fill3, dict) else type(fill3).__name__}")
+    if not hasattr(learner, "fill"):
+        fail("fill3_learner was not trained on the wrong objective: train it with train_on(3.0) (a FilledLoss)")
+    if not math.isclose(float(learner.fill), fill):
+        fail(f"fill3_learner was trained with fill value {learner.fill}, not {fill}")
+    matrix = getattr(learner, "matrix", None)
+    if matrix is None or matrix.variant != "item" or matrix.shape != (data.n_items, data.n_users):
+        fail("fill3_learner is not an I-AutoRec learner on this data (one row per movie)")
+    records = getattr(history, "records", None)
+    if not records or any("valid_rmse" not in r for r in records):
+        fail("fill3_history should be the History that train_on returns, with a validation RMSE per epoch")
+    if len(records) > BUDGET:
+        fail(f"fill3_learner trained for {len(records)} epochs; give it the budget of Sec. 8.5, {BUDGET} epochs")
+    valid = evaluate(learner.predict, split.valid, split.train, data.scale)
+    if abs(min(r["valid_rmse"] for r in records) - valid.rmse) > RMSE_TOL:
+        fail("fill3_learner does not score what its history says on split.valid: pass the learner and the "
+             "history of one train_on call, and the split it was trained on")
+    raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy()).astype(np.float64)
+    got = number(fill3["valid RMSE"], "fill3['valid RMSE']", 0.0, 10.0)
+    if abs(got - valid.rmse) > RMSE_TOL:
+        if abs(got - rmse(raw, split.valid["rating"].to_numpy())) <= RMSE_TOL:
+            fail("fill3['valid RMSE'] uses unclipped predictions; score with metrics.evaluate as the course does")
+        fail(f"fill3['valid RMSE'] is {got:.4f}, but metrics.evaluate(fill3_learner.predict, split.valid, "
+             f"split.train, data.scale) gives {valid.rmse:.4f}")
+    mean = number(fill3["mean prediction"], "fill3['mean prediction']", -10.0, 20.0)
+    if abs(mean - raw.mean()) > CODE_TOL:
+        if abs(mean - np.clip(raw, *data.scale).mean()) <= CODE_TOL:
+            fail("fill3['mean prediction'] is the mean of clipped predictions; take the raw ones")
+        fail(f"fill3['mean prediction'] is {mean:.4f}, but the mean raw prediction on the validation pairs is "
+             f"{raw.mean():.4f}")
+    passed(f"with fill {fill:g} the validation RMSE is {valid.rmse:.4f} and the mean raw prediction on the "
+           f"validation pairs {raw.mean():.3f}")

@@ -1,0 +1,334 @@
+"""The checks of notebook 08's exercises: the reference solutions pass, plausible wrong answers fail.
+
+Everything trains on small synthetic data in ML-100K's format (60 users, 50 movies), in seconds.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from autorec_lib import datasets, experiment, metrics, splits, training  # noqa: E402
+from autorec_lib.config import TrainConfig  # noqa: E402
+from autorec_lib.exercises import CheckFailed, ch08  # noqa: E402
+from autorec_lib.matrix import RatingMatrix  # noqa: E402
+from autorec_lib.objective import autorec_loss  # noqa: E402
+from autorec_lib.torch_backend import AutoRec, AutoRecLearner, seed_everything  # noqa: E402
+from conftest import write_ml100k  # noqa: E402
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------------------------
+# Data and trained models, made once for the module
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    folder = write_ml100k(tmp_path_factory.mktemp("ch08") / "ml-100k", n_users=60, n_items=50, density=0.3, seed=2)
+    data = datasets.load("ml-100k", folder)
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    return data, split
+
+
+@pytest.fixture(scope="module")
+def iautorec(setup):
+    data, split = setup
+    return experiment.train(data, split, "autorec", "item", progress=False, epochs=20, device="cpu")
+
+
+def parts(result):
+    w = result.learner.get_weights()
+    return w["W0"], w["b0"], w["W1"], w["b1"], result.learner.matrix.csr.toarray()
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: hide a rating, and predict it (the notebook's solution)
+# --------------------------------------------------------------------------------------------
+
+def hidden_solution(result, data, title):
+    V, mu, W, b, R = parts(result)
+    movie = int(np.flatnonzero(data.titles == title)[0])
+    row = R[movie]
+    raters = np.flatnonzero(row)
+    user = int(raters[np.argmin(row[raters])])
+    hidden = row.copy()
+    hidden[user] = 0.0
+    code = sigmoid(V @ hidden + mu)
+    return {"user": user, "hidden_code": code, "pred_hidden": float(W[user] @ code + b[user]),
+            "pred_shown": float(W[user] @ sigmoid(V @ row + mu) + b[user]), "movie": movie, "row": row,
+            "hidden_row": hidden}
+
+
+def movie_with_tied_lowest(data, result):
+    """A title whose lowest training rating is given by at least two users."""
+    R = parts(result)[4]
+    for movie in range(data.n_items):
+        raters = np.flatnonzero(R[movie])
+        if len(raters) > 3 and (R[movie][raters] == R[movie][raters].min()).sum() >= 2:
+            return str(data.titles[movie])
+    pytest.skip("no movie with a tie for the lowest rating")
+
+
+def check1(answer, result, data, title):
+    ch08.check_hidden_rating(answer["user"], answer["hidden_code"], answer["pred_hidden"], answer["pred_shown"],
+                             result, data, title=title)
+
+
+def test_hidden_rating_solution_passes(setup, iautorec, capsys):
+    data, _ = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    check1(hidden_solution(iautorec, data, title), iautorec, data, title)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_hidden_rating_rejects_another_user_with_the_same_rating_and_a_user_id(setup, iautorec):
+    data, _ = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    row = answer["row"]
+    tied = [u for u in np.flatnonzero(row == row[answer["user"]]) if u != answer["user"]]
+    with pytest.raises(CheckFailed, match="smallest index"):
+        check1({**answer, "user": int(tied[0])}, iautorec, data, title)
+    with pytest.raises(CheckFailed, match="MovieLens user id"):
+        check1({**answer, "user": answer["user"] + 1}, iautorec, data, title)
+    highest = int(np.flatnonzero(row == row.max())[0])
+    with pytest.raises(CheckFailed, match="lowest training rating"):
+        check1({**answer, "user": highest}, iautorec, data, title)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("not hidden", "full row"),
+    ("no sigmoid", "before the activation"),
+    ("no bias", "add μ"),
+    ("decoder", "W1 is the decoder"),
+    ("next movie", "index the matrix by movie index"),
+])
+def test_hidden_rating_rejects_a_wrong_code(setup, iautorec, mistake, message):
+    data, _ = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    V, mu, W, _, R = parts(iautorec)
+    hidden, user = answer["hidden_row"], answer["user"]
+    next_row = R[(answer["movie"] + 1) % data.n_items].copy()
+    next_row[user] = 0.0
+    wrong = {"not hidden": sigmoid(V @ answer["row"] + mu), "no sigmoid": V @ hidden + mu,
+             "no bias": sigmoid(V @ hidden), "decoder": sigmoid(W.T @ hidden + mu),
+             "next movie": sigmoid(V @ next_row + mu)}[mistake]
+    with pytest.raises(CheckFailed, match=message):
+        check1({**answer, "hidden_code": wrong}, iautorec, data, title)
+
+
+def test_hidden_rating_rejects_a_rating_row_as_the_code(setup, iautorec):
+    data, _ = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    with pytest.raises(CheckFailed, match="rating row"):
+        check1({**answer, "hidden_code": answer["hidden_row"]}, iautorec, data, title)
+
+
+def test_hidden_rating_rejects_swapped_and_wrong_predictions(setup, iautorec):
+    data, _ = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    assert abs(answer["pred_hidden"] - answer["pred_shown"]) > 1e-3  # else swapping them changes nothing
+    with pytest.raises(CheckFailed, match="swapped"):
+        check1({**answer, "pred_hidden": answer["pred_shown"], "pred_shown": answer["pred_hidden"]},
+               iautorec, data, title)
+    _, _, _, b, _ = parts(iautorec)
+    with pytest.raises(CheckFailed, match="row .* of W1"):
+        check1({**answer, "pred_hidden": answer["pred_hidden"] + 0.5}, iautorec, data, title)
+    with pytest.raises(CheckFailed, match="pred_shown"):
+        check1({**answer, "pred_shown": "4.2"}, iautorec, data, title)
+
+
+def test_hidden_rating_rejects_u_autorec(setup, iautorec):
+    data, split = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    user_model = experiment.train(data, split, "autorec", "user", progress=False, epochs=2, device="cpu")
+    with pytest.raises(CheckFailed, match="I-AutoRec"):
+        check1(hidden_solution(iautorec, data, title), user_model, data, title)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: neighbours by raw rating rows
+# --------------------------------------------------------------------------------------------
+
+def unit(rows):
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1)
+
+
+def top(scores, movie, n=5):
+    scores = np.asarray(scores, np.float64).copy()
+    scores[movie] = -np.inf
+    return np.argsort(-scores, kind="stable")[:n]
+
+
+def variants(result, movie):
+    """The right answer and the plausible wrong ones for ``movie``."""
+    V, mu, _, _, R = parts(result)
+    R = R.astype(np.float64)
+    codes = sigmoid(R @ V.T + mu)
+    return {"cosine": top(unit(R) @ unit(R)[movie], movie),
+            "euclidean": top(-((R - R[movie]) ** 2).sum(axis=1), movie),
+            "dot": top(R @ R[movie], movie),
+            "codes": top(unit(codes) @ unit(codes)[movie], movie),
+            "user columns": top(unit(R.T) @ unit(R.T)[movie], movie),
+            "with itself": np.argsort(-(unit(R) @ unit(R)[movie]), kind="stable")[:5]}
+
+
+@pytest.fixture(scope="module")
+def neighbour_case(setup, iautorec):
+    """A movie whose wrong answers all differ from the right one."""
+    data, _ = setup
+    for movie in range(min(data.n_items, data.n_users)):
+        answers = variants(iautorec, movie)
+        right = answers["cosine"].tolist()
+        users_fit = answers["user columns"].max() < data.n_items  # as in ML-100K, with fewer users than movies
+        if users_fit and all(set(v.tolist()) != set(right) for k, v in answers.items() if k != "cosine"):
+            return str(data.titles[movie]), answers
+    pytest.skip("no movie separates every wrong answer from the right one")
+
+
+def test_raw_neighbours_solution_passes(setup, iautorec, neighbour_case, capsys):
+    data, _ = setup
+    title, answers = neighbour_case
+    ch08.check_raw_neighbours(answers["cosine"], title, iautorec, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("euclidean", "Euclidean"),
+    ("dot", "dot product"),
+    ("codes", "codes"),
+    ("user columns", "rows of learner.matrix.csr are movies"),
+    ("with itself", "itself"),
+])
+def test_raw_neighbours_rejects(setup, iautorec, neighbour_case, mistake, message):
+    data, _ = setup
+    title, answers = neighbour_case
+    with pytest.raises(CheckFailed, match=message):
+        ch08.check_raw_neighbours(answers[mistake], title, iautorec, data)
+
+
+def test_raw_neighbours_rejects_ids_titles_wrong_order_and_size(setup, iautorec, neighbour_case):
+    data, _ = setup
+    title, answers = neighbour_case
+    right = answers["cosine"]
+    with pytest.raises(CheckFailed, match="MovieLens ids"):
+        ch08.check_raw_neighbours(right + 1, title, iautorec, data)
+    with pytest.raises(CheckFailed, match="not titles"):
+        ch08.check_raw_neighbours(data.titles[right], title, iautorec, data)
+    with pytest.raises(CheckFailed, match="most similar first"):
+        ch08.check_raw_neighbours(right[::-1], title, iautorec, data)
+    with pytest.raises(CheckFailed, match="5 movie indices"):
+        ch08.check_raw_neighbours(right[:3], title, iautorec, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: the wrong objective with fill value 3
+# --------------------------------------------------------------------------------------------
+
+class FilledLoss(AutoRecLearner):
+    """The notebook's wrong objective: every unobserved entry counts as a rating of ``fill``."""
+
+    fill: float = 0.0
+
+    def train_epoch(self, rng):
+        self.model.train()
+        total = 0.0
+        for rows in self.matrix.batches(self.batch_size, rng):
+            r, m = self._rows(rows)
+            loss = autorec_loss(self.model(r), r + (1 - m) * self.fill, torch.ones_like(m),
+                                self.model.weight_matrices(), self.cfg.lam, len(rows) / self.matrix.shape[0])
+            self._step(loss)
+            total += loss.item()
+        return total / self.matrix.nnz
+
+
+def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
+    defaults = experiment.defaults("autorec", "item")
+    cfg = TrainConfig(**{**defaults["train"], "epochs": epochs, "device": "cpu", "seed": seed,
+                         "patience": patience or defaults["train"]["patience"]})
+    seed_everything(seed)
+    model = AutoRec(data.n_users, **defaults["model"])
+    matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+    if fill is None:
+        learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
+    else:
+        learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale)
+        learner.fill = fill
+    history = training.fit(learner, split, data.scale, cfg.epochs, cfg.patience, cfg.seed, progress=False,
+                           eval_test=False)
+    return learner, history
+
+
+def fill_solution(learner, split, data):
+    users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
+    return {"valid RMSE": metrics.evaluate(learner.predict, split.valid, split.train, data.scale).rmse,
+            "mean prediction": float(learner.predict(users, items).mean())}
+
+
+@pytest.fixture(scope="module")
+def fill3_run(setup):
+    data, split = setup
+    return train_on(data, split, 3.0)
+
+
+def test_fill_solution_passes(setup, fill3_run, capsys):
+    data, split = setup
+    learner, history = fill3_run
+    ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_fill_rejects_the_right_objective_another_fill_and_a_longer_budget(setup, fill3_run):
+    data, split = setup
+    right, right_history = train_on(data, split, None, epochs=3)
+    with pytest.raises(CheckFailed, match="wrong objective"):
+        ch08.check_fill(fill_solution(right, split, data), right, right_history, 3.0, split, data)
+    zero, zero_history = train_on(data, split, 0.0, epochs=3)
+    with pytest.raises(CheckFailed, match="fill value 0.0, not 3.0"):
+        ch08.check_fill(fill_solution(zero, split, data), zero, zero_history, 3.0, split, data)
+    long, long_history = train_on(data, split, 3.0, epochs=ch08.BUDGET + 5, patience=100)
+    assert len(long_history.records) > ch08.BUDGET  # it did run past the budget
+    with pytest.raises(CheckFailed, match="budget"):
+        ch08.check_fill(fill_solution(long, split, data), long, long_history, 3.0, split, data)
+
+
+def test_fill_rejects_a_history_of_another_run(setup, fill3_run):
+    data, split = setup
+    learner, _ = fill3_run
+    _, other_history = train_on(data, split, 3.0, epochs=2, seed=1)
+    with pytest.raises(CheckFailed, match="does not score what its history says"):
+        ch08.check_fill(fill_solution(learner, split, data), learner, other_history, 3.0, split, data)
+
+
+def test_fill_rejects_unclipped_rmse_clipped_mean_and_wrong_keys(setup, fill3_run):
+    data, split = setup
+    trained, _ = fill3_run
+    # the same learner with predictions pushed past the top of the scale, so that clipping matters
+    learner = SimpleNamespace(fill=trained.fill, matrix=trained.matrix,
+                              predict=lambda users, items: trained.predict(users, items) + 1.5)
+    history = training.History(records=[{"epoch": 1, "valid_rmse": metrics.evaluate(
+        learner.predict, split.valid, split.train, data.scale).rmse}], best_epoch=1)
+    answer = fill_solution(learner, split, data)
+    raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy())
+    unclipped = metrics.rmse(raw, split.valid["rating"].to_numpy())
+    clipped_mean = float(np.clip(raw, *data.scale).mean())
+    assert abs(unclipped - answer["valid RMSE"]) > 1e-5 and abs(clipped_mean - answer["mean prediction"]) > 1e-3
+    with pytest.raises(CheckFailed, match="unclipped"):
+        ch08.check_fill({**answer, "valid RMSE": unclipped}, learner, history, 3.0, split, data)
+    with pytest.raises(CheckFailed, match="clipped predictions"):
+        ch08.check_fill({**answer, "mean prediction": clipped_mean}, learner, history, 3.0, split, data)
+    with pytest.raises(CheckFailed, match="mean raw prediction"):
+        ch08.check_fill({**answer, "mean prediction": answer["mean prediction"] + 0.3}, learner, history, 3.0,
+                        split, data)
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ch08.check_fill({"rmse": answer["valid RMSE"]}, learner, history, 3.0, split, data)
