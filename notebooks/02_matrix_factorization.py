@@ -45,7 +45,6 @@ import torch
 from IPython.display import Code, display
 
 from autorec_lib import datasets, experiment, metrics, objective, splits
-from autorec_lib.config import TrainConfig
 from autorec_lib.torch_backend import MF, AutoRec, MFLearner
 
 data = datasets.load("ml-100k")
@@ -138,7 +137,7 @@ Code(inspect.getsource(MF) + "\n\n# MFLearner.train_epoch: the training step (a 
 # number of ratings.
 
 # %%
-lam = experiment.defaults("biased-mf")["train"]["lam"]
+lam = experiment.defaults("biased-mf").train.lam
 torch.manual_seed(0)
 small = MF(data.n_users, data.n_items, n_factors=8, biased=True)
 with torch.no_grad():
@@ -221,18 +220,18 @@ print(f"d2l's weight decay 1e-5 for I-AutoRec on ML-100K is the paper's lambda =
 # ratings, Adam, a progress bar (switched off here with `progress=False`), and after every epoch
 # the validation RMSE. It keeps the weights of the epoch with the best **validation** RMSE and
 # stops when that has not improved for `patience` epochs, or after at most `epochs` epochs. The
-# test RMSE is recorded for the plots, never used to choose anything. The course defaults, printed
-# below, were chosen on the validation split only (`scripts/tune.py`): plain MF uses 64 factors,
+# test RMSE is recorded for the plots, never used to choose anything. The course defaults (one
+# `RunConfig` per model: its model config `net` and its training config `train`), printed below, were chosen on the validation split only (`scripts/tune.py`): plain MF uses 64 factors,
 # biased MF 128, both with λ = 0.2, batches of 1,024 ratings, learning rate 0.005, patience 5 and
 # a cap of 60 epochs.
 
 # %%
 defaults = {name: experiment.defaults(name) for name in ("mf", "biased-mf")}
 for name, d in defaults.items():
-    print(f"{name:9s} {d}")
-assert defaults["mf"]["model"]["n_factors"] == 64 and defaults["biased-mf"]["model"]["n_factors"] == 128
+    print(f"{name:9s} {d.net}\n{'':9s} {d.train}")
+assert defaults["mf"].net.n_factors == 64 and defaults["biased-mf"].net.n_factors == 128
 for d in defaults.values():
-    cfg = TrainConfig(**d["train"])
+    cfg = d.train
     assert (cfg.lam, cfg.batch_size, cfg.lr, cfg.patience, cfg.epochs, cfg.optimizer) == (0.2, 1024, 0.005, 5, 60, "adam")
 
 # %%
@@ -253,7 +252,7 @@ fig.tight_layout()
 curves = {name: r.history.frame() for name, r in results.items()}
 for name, r in results.items():
     f, best = curves[name], r.history.best_epoch
-    assert r.history.stopped_early and len(f) == best + defaults[name]["train"]["patience"]
+    assert r.history.stopped_early and len(f) == best + defaults[name].train.patience
     early_drop = f.valid_rmse[1] - f.valid_rmse[5]
     assert early_drop > 5 * (f.valid_rmse[5] - f.valid_rmse[best])  # most of the gain comes in 5 epochs
     assert f.test_rmse[best] - f.test_rmse.min() < 0.003
@@ -423,10 +422,9 @@ ch02.check_factor_sweep(factor_runs, factor_table, gain, data, split)
 # %% tags=["answer"]
 # For the discussion below: the same three sizes trained again with seed 1, on the same split, so
 # that only the initialisation and the order of the batches change.
-seed_1 = TrainConfig(**{**experiment.defaults("biased-mf")["train"], "seed": 1})
 seed_table = pd.DataFrame({
     "seed 0": factor_table,
-    "seed 1": {k: experiment.train(data, split, "biased-mf", train_config=seed_1, n_factors=k, progress=False,
+    "seed 1": {k: experiment.train(data, split, "biased-mf", seed=1, n_factors=k, progress=False,
                                    eval_test=False).scores["valid"].rmse for k in factor_table}}).rename_axis("n_factors")
 seed_table["seed 1 - seed 0"] = seed_table["seed 1"] - seed_table["seed 0"]
 moved = seed_table["seed 1 - seed 0"].abs()
@@ -460,20 +458,19 @@ seed_table.round(4)
 # %% [markdown]
 # ### Exercise 2: no penalty
 #
-# Train biased MF with `lam` = 0 through a `TrainConfig` that keeps every other course default.
+# Train biased MF with `lam` = 0, keeping every other course default.
 # For that run and for `results["biased-mf"]` (λ = 0.2), compute the *gap*: validation RMSE minus
 # the RMSE on the training ratings, both with the weights the run kept. Put the two runs in
 # `lam_runs` and their gaps in `gaps`, both keyed by λ (0.0 and 0.2), and in `wider` the λ whose
 # gap is wider. (The history's `train_loss` is not an RMSE: it is a squared error per rating plus
 # the penalty, so compare RMSE with RMSE.)
 #
-# *Hint:* `experiment.defaults("biased-mf")["train"]` holds the settings to keep. `metrics.evaluate`
+# *Hint:* a keyword of `experiment.train` that names a setting changes that setting alone. `metrics.evaluate`
 # scores any predictor on any frame of ratings, and `result.learner.predict` is a trained run's
 # predictor.
 
 # %% tags=["solution"]
-no_penalty = TrainConfig(**{**experiment.defaults("biased-mf")["train"], "lam": 0.0})
-lam_runs = {0.0: experiment.train(data, split, "biased-mf", train_config=no_penalty, progress=False, eval_test=False),
+lam_runs = {0.0: experiment.train(data, split, "biased-mf", lam=0.0, progress=False, eval_test=False),
             0.2: results["biased-mf"]}
 train_rmse = {lam: metrics.evaluate(r.learner.predict, split.train, split.train, data.scale).rmse
               for lam, r in lam_runs.items()}

@@ -216,7 +216,7 @@ assert abs(numeric - by_hand["V"][j, k]) < 1e-4 * max(1.0, abs(numeric))
 u = 0                                              # the first user
 rated = np.flatnonzero(mask[:, u] == 1)[:16]       # 16 movies u rated
 unrated = np.flatnonzero(mask[:, u] == 0)[:16]     # 16 movies u did not rate
-course_lam = experiment.defaults("autorec", "item")["train"]["lam"]
+course_lam = experiment.defaults("autorec", "item").train.lam
 
 def step_and_watch(net, opt, rows, lam):
     """One library-style step on ``rows``; the gradients user u's weights got, and whether they moved."""
@@ -281,7 +281,7 @@ orientations, counts = {}, {}
 for name, variant in (("I-AutoRec (rows = movies)", "item"), ("U-AutoRec (rows = users)", "user")):
     oriented = RatingMatrix(split.train, data.n_users, data.n_items, variant)
     n_rows, d = oriented.shape
-    hidden = experiment.defaults("autorec", variant)["model"]["hidden"]
+    hidden = experiment.defaults("autorec", variant).net.hidden[0]
     cfg = AutoRecConfig(n_inputs=d, hidden=hidden)
     counts[name] = c = oriented.row_counts()
     orientations[name] = {"rows": n_rows, "input length d": d, "training ratings": oriented.nnz,

@@ -148,13 +148,14 @@ torch.testing.assert_close(mine.decoder.weight, reference.layers[1].weight, rtol
 
 # %%
 course = {variant: experiment.defaults("autorec", variant) for variant in ("item", "user")}
-for variant, options in course.items():
-    print(variant, options)
-item_cfg, user_cfg = (TrainConfig(**course[v]["train"]) for v in ("item", "user"))
-assert course["item"]["model"] == {"hidden": 500, "encoder": "sigmoid", "decoder": "identity", "dropout": 0.0}
+for variant, run in course.items():
+    print(variant, run.net, run.train, sep="\n  ")
+item_cfg, user_cfg = (course[v].train for v in ("item", "user"))
+model_options = {v: (run.net.hidden, run.net.encoder, run.net.decoder, run.net.dropout) for v, run in course.items()}
+assert model_options["item"] == ((500,), "sigmoid", "identity", 0.0)
 assert (item_cfg.optimizer, item_cfg.lr, item_cfg.lam, item_cfg.batch_size, item_cfg.epochs, item_cfg.patience) \
     == ("adam", 1e-3, 100.0, 256, 150, 10)
-assert course["user"]["model"] == {"hidden": 300, "encoder": "sigmoid", "decoder": "identity", "dropout": 0.5}
+assert model_options["user"] == ((300,), "sigmoid", "identity", 0.5)
 assert (user_cfg.optimizer, user_cfg.lr, user_cfg.lam, user_cfg.batch_size, user_cfg.epochs, user_cfg.patience) \
     == ("adam", 5e-4, 60.0, 128, 300, 20)
 assert metrics.DEFAULT_RATING == 3.0 and data.scale == (1.0, 5.0)
@@ -234,14 +235,15 @@ assert (liked["rating"] == 5).all()
 pd.DataFrame({"title": data.titles[liked["item"]], "rating": liked["rating"].to_numpy()})
 
 # %% [markdown]
-# The identity decoder is not bounded, so a raw prediction can fall outside 1–5. The ranking uses
-# the model's raw outputs; a score shown to a person should be a rating, so we clip it to the
-# scale, as the evaluation does (the largest raw output is printed below the list).
+# The identity decoder is not bounded, so a raw prediction can fall outside 1–5. `Result.recommend`
+# ranks by the model's raw outputs, but a score shown to a person should be a rating, so it shows
+# each score clipped to the scale, as the evaluation does (the largest raw output is printed below
+# the list).
 
 # %%
-recs = results["I-AutoRec"].recommend(user, data, split.train, n=10)
-raw_top = float(recs["score"].max())
-recs["score"] = np.clip(recs["score"], *data.scale)
+recs = results["I-AutoRec"].recommend(user, n=10)
+raw = results["I-AutoRec"].learner.predict(np.full(data.n_items, user), np.arange(data.n_items))
+raw_top = float(raw[recs["item"]].max())
 rated = split.train.loc[split.train["user"] == user, "item"]
 assert len(recs) == 10 and recs["item"].is_unique and not recs["item"].isin(rated).any()
 assert recs["score"].is_monotonic_decreasing and recs["score"].between(*data.scale).all()
@@ -251,19 +253,25 @@ recs.round(3)
 # %% [markdown]
 # ## 4.5 Saving and loading
 #
-# `Result.save` writes the weights with the configuration that built them; `experiment.load_model`
-# rebuilds the model with exactly those weights, in PyTorch or in MXNet (the format is
-# framework-neutral; notebook 05 loads an MXNet checkpoint into PyTorch).
+# AutoRec predicts by reconstructing a row of the training matrix, so its weights alone are not a
+# model. `Result.save` writes one file with the weights, the resolved configuration, and the
+# training ratings the network encodes (with the MovieLens ids and titles); `experiment.load`
+# returns a model that predicts and recommends by MovieLens ids without the data set, in PyTorch or
+# in MXNet (the format is framework-neutral; notebook 05 loads an MXNet checkpoint into PyTorch).
+# From the shell, `python -m autorec_lib recommend --checkpoint PATH --user ID` does the same.
 
 # %%
 import tempfile
 from pathlib import Path
 
 path = results["I-AutoRec"].save(Path(tempfile.mkdtemp()) / "i-autorec.npz")
-model, meta = experiment.load_model(path)
+trained = experiment.load(path)
 saved = results["I-AutoRec"].learner.get_weights()
-assert all(np.array_equal(w, saved[name]) for name, w in get_weights(model).items())
-print(meta["model_config"], type(model).__name__)
+assert all(np.array_equal(w, saved[name]) for name, w in get_weights(trained.net).items())
+again = trained.recommend(int(data.user_ids[user]), 10)  # a MovieLens id in, titles out
+assert again["item_id"].tolist() == recs["item_id"].tolist()
+print(trained.config.label, trained.config.net)
+again.round(3)
 
 # %% [markdown]
 # ## Summary
@@ -289,7 +297,7 @@ print(meta["model_config"], type(model).__name__)
 # the sign of its gradient stays the same and shrinks when it flips. With `optimizer="rprop"` the
 # library's learner puts all 1682 movies in one batch, so an epoch is a single update, where Adam
 # above makes ⌈1682 / 256⌉ = 7. Train the course's I-AutoRec (its default model) with
-# `TrainConfig(optimizer="rprop", lr=1e-3, lam=100.0, epochs=150, patience=10)`: the λ, budget and
+# `optimizer="rprop", lr=1e-3, lam=100.0, epochs=150, patience=10`: the λ, budget and
 # patience of the Adam run, and for Rprop `lr` is the initial step size. Pass `eval_test=False` (the
 # test split plays no part here) and call the result `rprop`. Then make `optimizers`, a DataFrame
 # with the rows `"Adam"` (`results["I-AutoRec"]`) and `"Rprop"` and the columns `"epochs run"`,
@@ -297,13 +305,14 @@ print(meta["model_config"], type(model).__name__)
 # after each) and `"valid RMSE"`, every value taken from that optimizer's own `Result`. How do the
 # two compare in epochs, in updates, in seconds and in validation RMSE?
 #
-# *Hint:* `experiment.train` takes a `train_config=`; leave the model options alone. Look at what a
+# *Hint:* a keyword of `experiment.train` that names a setting changes that setting alone; leave the
+# model options alone. Look at what a
 # `Result` keeps: `history` holds one record per epoch run, with what that epoch took, and
 # `scores` the RMSE of the epoch that was kept.
 
 # %% tags=["solution"]
-rprop_cfg = TrainConfig(optimizer="rprop", lr=1e-3, lam=100.0, epochs=150, patience=10)
-rprop = experiment.train(data, split, "autorec", "item", train_config=rprop_cfg, eval_test=False)
+rprop = experiment.train(data, split, "autorec", "item", optimizer="rprop", lr=1e-3, lam=100.0, epochs=150,
+                         patience=10, eval_test=False)
 runs = {"Adam": results["I-AutoRec"], "Rprop": rprop}
 optimizers = pd.DataFrame([{"epochs run": len(r.history.records), "best epoch": r.history.best_epoch,
                             "train seconds": sum(record["seconds"] for record in r.history.records),
@@ -355,8 +364,7 @@ ch04.check_rprop(rprop, optimizers, results["I-AutoRec"], split, data)
 # %% tags=["solution"]
 user_counts = np.bincount(split.train["user"], minlength=data.n_users)
 few_user = int(user_counts.argmin())
-few_recs = results["I-AutoRec"].recommend(few_user, data, split.train, n=10)
-few_recs["score"] = np.clip(few_recs["score"], *data.scale)
+few_recs = results["I-AutoRec"].recommend(few_user, n=10)  # scores clipped to the rating scale
 
 learner = results["I-AutoRec"].learner
 every_user = np.repeat(np.arange(data.n_users), data.n_items)
