@@ -174,7 +174,7 @@ def _initial_weights(initial, config) -> dict:
 def check_user_autorec(results: dict, initial: dict, gap: float, data, split) -> None:
     """Exercise 2: ``results`` maps ``"torch"`` and ``"mxnet"`` to the :class:`experiment.Result` of
     U-AutoRec trained with the course's options, capped at :data:`U_EPOCHS` epochs, both from the
-    weights ``initial``; ``gap`` is |validation RMSE of MXNet − validation RMSE of PyTorch|,
+    weights ``initial``; ``gap`` is ``abs(validation RMSE of MXNet − validation RMSE of PyTorch)``,
     recomputed here from the trained models. Each framework's first epoch is replayed from
     ``initial`` (never scoring the test split) to confirm where it started."""
     from ..config import TrainConfig
