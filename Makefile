@@ -1,43 +1,107 @@
 # AutoRec course. Two commands for a fresh clone (see README):
 #   make course   set everything up, execute every notebook headless, print the key results
-#   make test     set everything up, run the unit tests and every notebook under nbval
-PYTHON ?= python3.11
-VENV ?= .venv
-VENV_NP2 ?= .venv-np2
+#   make test     set everything up, run the unit tests and every notebook under nbval, on both stacks
+#
+# Two stacks, each in its own virtual environment:
+#   legacy   .venv          Python 3.11, NumPy 1.23.5, MXNet 1.9.1, pinned (pyproject's `full` extra)
+#   current  .venv-current  the newest supported Python found, NumPy 2, the newest pandas, no MXNet
+#                           (pyproject's `current` extra): what Colab and today's laptops have
+# Without Python 3.11 the legacy stack is skipped with a message (CI=true makes that an error).
+# `make stacks` shows which interpreter each stack uses; override with PYTHON_LEGACY=/path/to/python3.11
+# or PYTHON_CURRENT=/path/to/python, or narrow the current stack's versions with CURRENT_VERSIONS=3.12.
+LEGACY_VERSION := 3.11
+CURRENT_VERSIONS ?= 3.13 3.12 3.11
+LEGACY_VENV ?= .venv
+CURRENT_VENV ?= .venv-current
+STACKS ?= legacy current
+PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
+
+# $(call runs_as,python,versions): the python if it runs and is one of the versions (a pyenv shim
+# that is not selected refuses to run, so it is skipped like a missing one).
+runs_as = $(shell "$(1)" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] not in "$(2)".split())' >/dev/null 2>&1 && echo "$(1)")
+# Commands on PATH first, newest first, then the pyenv versions folder (no shims needed).
+candidates = $(foreach v,$(1),python$(v)) python3 $(foreach v,$(1),$(sort $(wildcard $(PYENV_VERSIONS)/$(v).*/bin/python$(v))))
+find_python = $(firstword $(foreach p,$(call candidates,$(1)),$(call runs_as,$(p),$(1))))
+
+ifndef PYTHON_LEGACY
+PYTHON_LEGACY := $(call find_python,$(LEGACY_VERSION))
+endif
+ifndef PYTHON_CURRENT
+PYTHON_CURRENT := $(call find_python,$(CURRENT_VERSIONS))
+endif
+version_of = $(if $(1),$(shell "$(1)" -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
+CURRENT_VERSION := $(call version_of,$(PYTHON_CURRENT))
+LEGACY_MISSING := The legacy stack (MXNet, notebook 05's MXNet cells) needs Python $(LEGACY_VERSION), and none runs here (tried: $(strip $(call candidates,$(LEGACY_VERSION)))). Install Python $(LEGACY_VERSION) and run make again, or with conda: conda env create -f environment.yml
+CURRENT_MISSING := No supported Python ($(CURRENT_VERSIONS)) runs here (tried: $(strip $(call candidates,$(CURRENT_VERSIONS)))). Install one, or set PYTHON_CURRENT=/path/to/python
+
+# `make course` (and `setup`) use the legacy stack when there is one, so that notebook 05 runs whole.
+STACK ?= $(if $(PYTHON_LEGACY),legacy,current)
+VENV := $(if $(filter legacy,$(STACK)),$(LEGACY_VENV),$(CURRENT_VENV))
 PY := $(VENV)/bin/python
 # Local data root: ../shared/data when it is there (CI, course machines), unless already set.
 AUTOREC_DATA ?= $(if $(wildcard ../shared/data/ml-100k/u.data),$(abspath ../shared/data))
 export AUTOREC_DATA
-export PATH := $(abspath $(VENV))/bin:$(PATH)
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
+NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=notebooks/student -p no:cacheprovider
+# Each stack's own bin first, so that jupyter and the kernel come from that stack.
+in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
 
-.PHONY: setup course test test-main test-numpy2 bench student reference sync clean
+.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench student reference sync site test-site clean
 
-setup: $(VENV)/.installed
+stacks:
+	@echo "legacy:  $(or $(PYTHON_LEGACY),none)  -> $(LEGACY_VENV)"
+	@echo "current: $(or $(PYTHON_CURRENT),none) (Python $(or $(CURRENT_VERSION),-)) -> $(CURRENT_VENV)"
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[full]"
+setup: setup-$(STACK)
+
+setup-legacy:
+ifeq ($(PYTHON_LEGACY),)
+	@echo "SKIPPED: $(LEGACY_MISSING)"
+	@if [ "$$CI" = "true" ]; then echo "CI must run both stacks: failing." >&2; exit 1; fi
+else
+	@$(MAKE) -s --no-print-directory $(LEGACY_VENV)/.installed
+endif
+
+setup-current:
+ifeq ($(PYTHON_CURRENT),)
+	@echo "$(CURRENT_MISSING)" >&2; exit 1
+else
+	@$(MAKE) -s --no-print-directory $(CURRENT_VENV)/.installed-py$(CURRENT_VERSION)
+endif
+
+$(LEGACY_VENV)/.installed: pyproject.toml
+	@echo "setting up the legacy stack in $(LEGACY_VENV) with $(PYTHON_LEGACY) (a few minutes, once)"
+	$(PYTHON_LEGACY) -m venv --clear $(LEGACY_VENV)
+	$(LEGACY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LEGACY_VENV)/bin/python -m pip install -q -e ".[full,site]"
 	touch $@
 
-$(VENV_NP2)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV_NP2)
-	$(VENV_NP2)/bin/python -m pip install -q --upgrade pip
-	$(VENV_NP2)/bin/python -m pip install -q -e ".[torch]" "numpy>=2" "pytest==9.2.0"
+# The stamp names the Python version, so that another interpreter rebuilds the environment.
+$(CURRENT_VENV)/.installed-py$(CURRENT_VERSION): pyproject.toml
+	@echo "setting up the current stack in $(CURRENT_VENV) with $(PYTHON_CURRENT) (a few minutes, once)"
+	$(PYTHON_CURRENT) -m venv --clear $(CURRENT_VENV)
+	$(CURRENT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CURRENT_VENV)/bin/python -m pip install -q -e ".[current,site]"
 	touch $@
 
 course: setup
-	$(PY) scripts/run_course.py --out build/course $(NOTEBOOKS)
+ifeq ($(PYTHON_LEGACY),)
+	@echo "NOTE: running the course on the current stack: notebook 05 skips its MXNet cells. $(LEGACY_MISSING)"
+endif
+	@$(call in_venv,$(VENV)) scripts/run_course.py --out build/course $(NOTEBOOKS)
 
-test: test-main test-numpy2
+test: $(addprefix test-,$(STACKS))
 
-test-main: setup
-	$(PY) -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=notebooks/student -p no:cacheprovider
+test-legacy: setup-legacy $(MATHJAX)
+ifneq ($(PYTHON_LEGACY),)
+	@echo "== legacy stack: $$($(LEGACY_VENV)/bin/python -c 'import sys, numpy; print("Python", sys.version.split()[0], "NumPy", numpy.__version__)')"
+	$(call in_venv,$(LEGACY_VENV)) $(NBVAL)
+endif
 
-# The library without MXNet and with NumPy 2 (what GPU machines have): all non-MXNet unit tests.
-test-numpy2: $(VENV_NP2)/.installed
-	env -u AUTOREC_REQUIRE_MXNET $(VENV_NP2)/bin/python -m pytest -q tests -p no:cacheprovider
+# No MXNet here: MXNet's unit tests skip, and notebook 05 skips its MXNet cells.
+test-current: setup-current $(MATHJAX)
+	@echo "== current stack: $$($(CURRENT_VENV)/bin/python -c 'import sys, numpy, pandas; print("Python", sys.version.split()[0], "NumPy", numpy.__version__, "pandas", pandas.__version__)')"
+	env -u AUTOREC_REQUIRE_MXNET $(call in_venv,$(CURRENT_VENV)) $(NBVAL)
 
 bench: setup
 	$(PY) scripts/benchmark.py
@@ -52,29 +116,22 @@ reference: setup
 # After editing a notebook's .py twin: regenerate the .ipynb, execute it, and re-derive the student copy.
 sync: setup
 	$(VENV)/bin/jupytext --sync notebooks/0*.py
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
+	$(call in_venv,$(VENV)) -m jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
 	$(PY) scripts/make_student.py
 
-# --- site (issue 13): the course website, built from the stored notebook outputs (no execution) ---
-# `make setup` also installs the `site` extra and MathJax (npm, for maths without a CDN); `make test`
-# runs tests/test_site.py (inside test-main), which builds the site and reads it in Chromium.
-.PHONY: site test-site
-setup: $(VENV)/.site-installed docs/node_modules/mathjax/package.json
-
-$(VENV)/.site-installed: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install -q -e ".[site]"
-	touch $@
-
-docs/node_modules/mathjax/package.json: docs/package-lock.json
+# The course website, built from the stored notebook outputs (no execution); both stacks install
+# the `site` extra, and MathJax comes from npm (maths without a CDN). `make test` runs
+# tests/test_site.py on each stack: it builds the site and reads every page in Chromium.
+MATHJAX := docs/node_modules/mathjax/package.json
+$(MATHJAX): docs/package-lock.json
 	cd docs && npm ci --no-audit --no-fund
 	touch $@
 
-site: setup
+site: setup $(MATHJAX)
 	$(PY) scripts/build_site.py --out build/site
 
-test-site: setup
-	$(PY) -m pytest -q tests/test_site.py -p no:cacheprovider
-# --- end site ---
+test-site: setup $(MATHJAX)
+	$(call in_venv,$(VENV)) -m pytest -q tests/test_site.py -p no:cacheprovider
 
 clean:
-	rm -rf build runs $(VENV) $(VENV_NP2)
+	rm -rf build runs $(LEGACY_VENV) $(CURRENT_VENV) .venv-np2

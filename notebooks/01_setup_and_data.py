@@ -14,6 +14,25 @@
 #     name: python3
 # ---
 
+# %% tags=["colab-setup"]
+# Setup for Google Colab (elsewhere this cell does nothing): install the course library, pinned to
+# the ref in the repository's pyproject.toml [tool.autorec], and find or download MovieLens 100K
+# (the library checks the download's MD5). Colab's own PyTorch is used; MXNet is not available there.
+try:
+    import google.colab  # noqa: F401  (only Colab has it)
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
+if ON_COLAB:
+    import subprocess
+    import sys
+
+    SOURCE = "git+https://github.com/autorec-course/autorec-course@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autorec-lib @ {SOURCE}"], check=True)
+    from autorec_lib import datasets
+
+    print(f"autorec_lib installed from {SOURCE}; MovieLens 100K at {datasets.load('ml-100k').path}")
+
 # %% [markdown]
 # # 1. Setup and data: MovieLens 100K
 #
@@ -50,6 +69,13 @@ from autorec_lib.exercises import ch01
 # The library works with PyTorch alone; MXNet is optional (notebook 05 needs it). PyTorch itself
 # runs on the CPU unless told otherwise; the library's `pick_device("auto")` chooses a CUDA GPU when
 # PyTorch sees one, and the CPU otherwise. The last row of the table shows its choice here.
+#
+# **GPUs.** Nothing to change in the code: on a machine whose PyTorch sees a CUDA GPU (on Colab:
+# *Runtime → Change runtime type → GPU*), every notebook's PyTorch code runs on it. MXNet is another
+# matter: the course installs its CPU build (`mxnet==1.9.1`, the last release), so MXNet computes on
+# the CPU even on a GPU machine. Its GPU builds (`mxnet-cu112` to `mxnet-cu117`) target CUDA 11 and
+# none was made for CUDA 12; the course neither installs nor tests them. MXNet also needs Python 3.11
+# and NumPy < 1.24, so it is missing on Colab, where notebook 05 runs its PyTorch half only.
 
 # %%
 import torch

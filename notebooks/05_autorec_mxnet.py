@@ -14,6 +14,25 @@
 #     name: python3
 # ---
 
+# %% tags=["colab-setup"]
+# Setup for Google Colab (elsewhere this cell does nothing): install the course library, pinned to
+# the ref in the repository's pyproject.toml [tool.autorec], and find or download MovieLens 100K
+# (the library checks the download's MD5). Colab's own PyTorch is used; MXNet is not available there.
+try:
+    import google.colab  # noqa: F401  (only Colab has it)
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
+if ON_COLAB:
+    import subprocess
+    import sys
+
+    SOURCE = "git+https://github.com/autorec-course/autorec-course@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autorec-lib @ {SOURCE}"], check=True)
+    from autorec_lib import datasets
+
+    print(f"autorec_lib installed from {SOURCE}; MovieLens 100K at {datasets.load('ml-100k').path}")
+
 # %% [markdown]
 # # 5. AutoRec in MXNet
 #
@@ -22,11 +41,22 @@
 # you move between the two with confidence, because every claim of "the same" is checked.
 #
 # **A word on MXNet's status.** Apache MXNet is retired: 1.9.1 (May 2022) is its last release. It
-# needs NumPy < 1.24 (the course pins 1.23.5), and its last GPU wheels were built for CUDA 10.1 to
-# 11.7, none for CUDA 12. It is worth reading for the Gluon ideas (hybridization in particular),
-# but start new projects in PyTorch. Only this notebook needs it, and it imports PyTorch too, for the
-# side-by-side checks: install both with `pip install -e '.[torch,mxnet]'` (or the whole course
-# environment with `pip install -e '.[full]'`).
+# needs NumPy < 1.24 (the course pins 1.23.5), hence Python 3.11 at the newest, and its last GPU
+# wheels were built for CUDA 10.1 to 11.7, none for CUDA 12. It is worth reading for the Gluon ideas
+# (hybridization in particular), but start new projects in PyTorch. Only this notebook needs it, and
+# it imports PyTorch too, for the side-by-side checks: install both with `pip install -e '.[torch,mxnet]'`
+# (or the whole course environment with `pip install -e '.[full]'`; with conda,
+# `conda env create -f environment.yml`).
+#
+# **Without MXNet** (Colab, Python 3.12 or newer, NumPy 2) this notebook still runs: every cell that
+# needs MXNet starts with the comment `# needs MXNet` and, when MXNet is missing, prints one line
+# saying so instead of running; the PyTorch cells run as usual. The MXNet outputs stored in this
+# file show what those cells printed on the course's Python 3.11 environment.
+#
+# **GPUs.** The PyTorch cells use a CUDA GPU when PyTorch sees one. The course installs MXNet's CPU
+# build (`mxnet==1.9.1`), so MXNet computes on the CPU even on a GPU machine; its GPU builds
+# (`mxnet-cu112` to `mxnet-cu117`) need a CUDA 11 toolkit, which the course neither installs nor
+# tests.
 #
 # **What you will learn**
 #
@@ -51,6 +81,7 @@ import torch
 
 torch_threads_alone = torch.get_num_threads()  # read before MXNet is imported (see 5.3)
 
+from IPython import get_ipython
 from IPython.display import HTML
 
 from autorec_lib import datasets, experiment, splits
@@ -60,20 +91,35 @@ from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 
 try:
+    mb = experiment.backend("mxnet")  # the library's MXNet backend; ImportError without MXNet
     import mxnet as mx
     from mxnet import autograd, gluon, nd
+    HAVE_MXNET, SKIPPED = True, ""
 except ImportError as err:
-    raise ImportError(experiment.MXNET_MISSING) from err
-from autorec_lib import mxnet_backend as mb
+    HAVE_MXNET, SKIPPED = False, f"skipped, this cell needs MXNet: {err}"
 
+
+def skip_mxnet_cells(lines: list[str]) -> list[str]:
+    """An IPython input transformer: a cell whose first line is `# needs MXNet` only prints SKIPPED."""
+    return [f"print({SKIPPED!r})\n"] if lines and lines[0].strip() == "# needs MXNet" else lines
+
+
+transformers = get_ipython().input_transformers_cleanup
+transformers[:] = [f for f in transformers if getattr(f, "__name__", "") != "skip_mxnet_cells"]  # re-runs: once
+if not HAVE_MXNET:
+    transformers.append(skip_mxnet_cells)
+    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {experiment.MXNET_MISSING}")
+data = datasets.load("ml-100k")
+split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+
+# %%
+# needs MXNet
 torch_threads_with_mxnet = torch.get_num_threads()
 ctx = mb.pick_context("auto")
 assert isinstance(ctx, mx.Context)  # one context, not a list
 assert mx.__version__ == "1.9.1" and tuple(int(v) for v in np.__version__.split(".")[:2]) < (1, 24)
 print(f"MXNet {mx.__version__}, NumPy {np.__version__}, context {ctx}")
 print(f"PyTorch threads: {torch_threads_alone} before MXNet was imported, {torch_threads_with_mxnet} after")
-data = datasets.load("ml-100k")
-split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
 
 # %% [markdown]
 # `pick_context` returns the GPU context when MXNet sees a GPU and the CPU otherwise: always one
@@ -91,6 +137,7 @@ split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1,
 # calls run the compiled graph without running the Python code of `hybrid_forward` again.
 
 # %%
+# needs MXNet
 class MyAutoRec(gluon.HybridBlock):
     def __init__(self, n_inputs: int, hidden: int = 500):
         super().__init__()
@@ -106,6 +153,7 @@ class MyAutoRec(gluon.HybridBlock):
 # call gets, over three forward passes before `hybridize()` and three after.
 
 # %%
+# needs MXNet
 seen = []
 
 
@@ -137,6 +185,7 @@ assert eager_calls == ["mxnet.ndarray"] * 3 and seen == ["mxnet.symbol"]
 # *outputs × inputs*, which is what makes sharing weights straightforward).
 
 # %%
+# needs MXNet
 def side_by_side(left, right, titles=("PyTorch", "MXNet Gluon")):
     cells = "".join(f"<td style='vertical-align:top;text-align:left'><b>{t}</b><pre style='font-size:11px'>"
                     f"{html.escape(inspect.getsource(obj))}</pre></td>" for t, obj in zip(titles, (left, right)))
@@ -158,6 +207,7 @@ side_by_side(tb.AutoRec, mb.AutoRec)
 # goes further and gives them the very same weights.
 
 # %%
+# needs MXNet
 def largest(param) -> float:
     values = param.detach().numpy() if torch.is_tensor(param) else param.data().asnumpy()
     return float(np.abs(values).max())
@@ -186,6 +236,7 @@ init_ranges.round(4)
 # each of the library's six activations.
 
 # %%
+# needs MXNet
 matrix = RatingMatrix(split.train, data.n_users, data.n_items, variant="item")
 values, mask = matrix.dense(np.arange(64))
 lib_mx = mb.build_model("autorec", {"n_inputs": data.n_users, "hidden": 500})
@@ -202,6 +253,7 @@ assert ours_vs_library < 1e-5
 print(f"our HybridBlock and the library's, on identical weights: max difference {ours_vs_library:.1e}")
 
 # %%
+# needs MXNet
 rows = []
 pairs = (("sigmoid", "identity"), ("identity", "identity"), ("relu", "sigmoid"), ("tanh", "elu"),
          ("selu", "identity"))
@@ -231,6 +283,7 @@ parity
 # the gradients checks the two autograd engines against each other.
 
 # %%
+# needs MXNet
 torch.manual_seed(0)
 t_model = tb.AutoRec(n_inputs=data.n_users, hidden=500)
 m_model = mb.build_model("autorec", {"n_inputs": data.n_users, "hidden": 500})
@@ -271,10 +324,15 @@ initial = tb.get_weights(tb.AutoRec(**config))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results = {fw: experiment.train(data, split, "autorec", "item", framework=fw, init_weights=initial)
-           for fw in ("torch", "mxnet")}
+results = {"torch": experiment.train(data, split, "autorec", "item", framework="torch", init_weights=initial)}
 
 # %%
+# needs MXNet
+# NBVAL_IGNORE_OUTPUT
+results["mxnet"] = experiment.train(data, split, "autorec", "item", framework="mxnet", init_weights=initial)
+
+# %%
+# needs MXNet
 curves = {fw: r.history.frame()["valid_rmse"] for fw, r in results.items()}
 assert curves["torch"].index.equals(curves["mxnet"].index)
 curve_gap = float((curves["torch"] - curves["mxnet"]).abs().max())
@@ -298,6 +356,7 @@ table = pd.DataFrame({
 table.round({"valid RMSE": 6, "test RMSE": 6, "s/epoch": 3})
 
 # %%
+# needs MXNet
 first_loss = {fw: r.history.records[0]["train_loss"] for fw, r in results.items()}
 first_gap = abs(first_loss["torch"] - first_loss["mxnet"]) / first_loss["torch"]
 valid_gap = abs(results["torch"].scores["valid"].rmse - results["mxnet"].scores["valid"].rmse)
@@ -325,6 +384,7 @@ assert valid_gap < 1e-4 and gap < 1e-4, f"the frameworks disagree by {max(valid_
 # threads, over several runs. The line below is this one run's ratio, with the threads it ran at.
 
 # %%
+# needs MXNet
 ratio = results["mxnet"].history.seconds_per_epoch / results["torch"].history.seconds_per_epoch
 assert ratio > 0
 faster = "PyTorch" if ratio > 1 else "MXNet"
@@ -338,6 +398,7 @@ print(f"one run's measurement: MXNet took {ratio:.1f}x PyTorch's time per epoch 
 # weights as plain NumPy arrays under shared names:
 
 # %%
+# needs MXNet
 with tempfile.TemporaryDirectory() as folder:  # removed, with the checkpoint, when the block ends
     path = results["mxnet"].save(Path(folder) / "mx.npz")
     torch_model, meta = experiment.load_model(path, framework="torch")
@@ -394,6 +455,7 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 # that belongs in the time of an epoch. One timing on a shared CPU is noisy.
 
 # %% tags=["solution"]
+# needs MXNet
 prediction = "within a factor of 2"  # a few large matrix products per mini-batch, little Python between them
 
 item = experiment.defaults("autorec", "item")
@@ -433,11 +495,13 @@ assert 0.5 < speedup < 2, speedup
 assert weight_gap < 1e-4 and batches == 7 and round(gflop, 1) == 7.9
 
 # %%
+# needs MXNet
 from autorec_lib.exercises import ch05
 
 ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction)
 
 # %% tags=["answer"]
+# needs MXNet
 # backing the discussion below: the best epoch of each MXNet model here against PyTorch's best in 5.3
 mxnet_rates = {name: gflop / t for name, t in seconds.items()}
 torch_rate = gflop / min(r["seconds"] for r in results["torch"].history.records)
@@ -480,6 +544,7 @@ assert torch_rate > max(mxnet_rates.values())
 # every epoch). The check replays the first epoch of each run from `user_initial`.
 
 # %% tags=["solution"]
+# needs MXNet
 U_EPOCHS = 60
 user = experiment.defaults("autorec", "user")
 assert user["model"]["hidden"] == 300 and user["model"]["dropout"] == 0.5 and user["train"]["epochs"] == 300
@@ -502,6 +567,7 @@ assert user_gap < 0.005
 assert all(r.history.best_epoch > U_EPOCHS - 5 for r in user_results.values())
 
 # %%
+# needs MXNet
 ch05.check_user_autorec(user_results, user_initial, user_gap, data, split)
 
 # %% [markdown] tags=["solution"]
@@ -535,6 +601,7 @@ ch05.check_user_autorec(user_results, user_initial, user_gap, data, split)
 # already returns a new array.
 
 # %% tags=["solution"]
+# needs MXNet
 assert "rprop" not in mx.optimizer.Optimizer.opt_registry  # hence the library's own
 lr = 0.1
 initial_w = np.array([0.5, -0.2, 0.1, 0.3], dtype=np.float32)
@@ -572,6 +639,7 @@ assert after_mx[1][1] == after_mx[0][1]  # step 2: the gradient flipped sign, so
 assert np.isclose(after_mx[2][1] - after_mx[1][1], -lr / 2)  # step 3: it moves by the halved step
 
 # %%
+# needs MXNet
 ch05.check_rprop(rprop)
 
 # %% [markdown] tags=["solution"]

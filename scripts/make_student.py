@@ -50,7 +50,8 @@ def student_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.Not
         cells.append(cell)
     note = nbformat.v4.new_markdown_cell(NOTE.format(name=name))
     note.id = "learners-copy-note"  # fixed, so that regenerating the copy changes nothing
-    cells.insert(1, note)
+    title = next(k for k, cell in enumerate(cells) if cell.cell_type == "markdown")  # after the Colab setup cell
+    cells.insert(title + 1, note)
     nb.cells = cells
     return nb
 
