@@ -1,8 +1,8 @@
 """The interface every framework implements, and the registry that loads one on first use.
 
 A backend is a module (``torch_backend``, ``mxnet_backend``) with the functions of
-:class:`Backend`. To add a framework, write one such module, name it in :data:`MODULES`, and add
-its tests; nothing else dispatches on the framework's name.
+:class:`Backend`. To add a framework, write one such module, name it in
+``config.BACKEND_MODULES``, and add its tests; nothing else dispatches on the framework's name.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from .config import FRAMEWORKS, AutoRecConfig, MFConfig, TrainConfig
+from .config import BACKEND_MODULES, FRAMEWORKS, AutoRecConfig, MFConfig, TrainConfig
 from .matrix import RatingMatrix
 from .training import Learner
 
-MODULES = {"torch": "torch_backend", "mxnet": "mxnet_backend"}
+MODULES = BACKEND_MODULES
 MISSING = {
     "torch": "PyTorch is not installed. Install the course with `pip install -e '.[torch]'`.",
     "mxnet": ("MXNet is not installed. Install the course's MXNet extra with `pip install -e '.[torch,mxnet]'` "
@@ -59,9 +59,9 @@ def get(framework: str) -> Backend:
     try:
         module: ModuleType = importlib.import_module(f".{MODULES[framework]}", __package__)
     except ImportError as err:
-        if err.name not in (framework, "torch", "mxnet"):
+        if err.name != framework:  # the framework itself is missing, not something it needs
             raise
-        raise ImportError(MISSING[framework]) from err
+        raise ImportError(MISSING.get(framework, f"{framework} is not installed.")) from err
     return module  # type: ignore[return-value]
 
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .checkpoint import CheckpointError
-from .config import ACTIVATIONS, MODELS, OPTIMIZERS, RunConfig, course_config
+from .config import ACTIVATIONS, FRAMEWORKS, MODELS, OPTIMIZERS, RunConfig, course_config
 from .datasets import DATASETS, DataError
 from .splits import CANONICAL
 
@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
                        description="Train a model; unset options take the course defaults.")
     t.add_argument("--model", choices=MODELS, default="autorec")
     t.add_argument("--variant", choices=["item", "user"], default="item", help="I-AutoRec or U-AutoRec")
-    t.add_argument("--framework", choices=["torch", "mxnet"], default="torch")
+    t.add_argument("--framework", choices=FRAMEWORKS, default="torch")
     t.add_argument("--dataset", choices=list(DATASETS), default="ml-100k")
     t.add_argument("--data-path", help="folder holding the data set's files (else $AUTOREC_DATA, cache, download)")
     t.add_argument("--split", choices=["random", "holdout", *CANONICAL], default="random")

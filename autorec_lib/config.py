@@ -127,7 +127,9 @@ class TrainConfig:
 
 
 MODELS = ("autorec", "mf", "biased-mf")
-FRAMEWORKS = ("torch", "mxnet")
+# framework -> the module of autorec_lib that implements backends.Backend for it
+BACKEND_MODULES = {"torch": "torch_backend", "mxnet": "mxnet_backend"}
+FRAMEWORKS = tuple(BACKEND_MODULES)
 
 
 @dataclass(frozen=True)

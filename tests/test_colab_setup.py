@@ -117,3 +117,9 @@ def test_on_colab_the_setup_cell_installs_the_library_from_its_source_and_finds_
     assert lines[1] == f"FROM {target / 'autorec_lib' / '__init__.py'}"
     assert lines[2] == "ON_COLAB True True"
     assert (target / "autorec_lib" / "exercises" / "reference").is_dir()  # package data installed too
+
+
+def test_the_readme_has_a_colab_launch_link_for_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    missing = [nb.name for nb in NOTEBOOKS if colab_cell.launch_url(nb) not in readme]
+    assert not missing, f"README lacks Colab links for {missing}: paste `python scripts/colab_cell.py --links`"

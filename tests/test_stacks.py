@@ -103,7 +103,7 @@ def test_environment_yml_is_the_legacy_stack_and_the_current_extra_has_no_mxnet(
     current = extras["current"]
     assert not any("mxnet" in req for req in current)
     assert "numpy>=2" in current and any(req.startswith("pandas>=") for req in current)
-    assert '-e ".[current]"' in makefile and '-e ".[full]"' in makefile
+    assert '-e ".[current,site]"' in makefile and '-e ".[full,site]"' in makefile
 
 
 def _code_cells(path: Path):
