@@ -67,6 +67,7 @@ if ON_COLAB:
 #   process that loads both frameworks is not a fair race between them.
 
 # %%
+import dataclasses
 import html
 import inspect
 import json
@@ -84,14 +85,14 @@ torch_threads_alone = torch.get_num_threads()  # read before MXNet is imported (
 from IPython import get_ipython
 from IPython.display import HTML
 
-from autorec_lib import datasets, experiment, splits
+from autorec_lib import backends, datasets, experiment, splits
 from autorec_lib import torch_backend as tb
-from autorec_lib.config import ACTIVATIONS, AutoRecConfig, TrainConfig
+from autorec_lib.config import ACTIVATIONS, AutoRecConfig
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 
 try:
-    mb = experiment.backend("mxnet")  # the library's MXNet backend; ImportError without MXNet
+    mb = backends.get("mxnet")  # the library's MXNet backend; ImportError without MXNet
     import mxnet as mx
     from mxnet import autograd, gluon, nd
     HAVE_MXNET, SKIPPED = True, ""
@@ -108,7 +109,7 @@ transformers = get_ipython().input_transformers_cleanup
 transformers[:] = [f for f in transformers if getattr(f, "__name__", "") != "skip_mxnet_cells"]  # re-runs: once
 if not HAVE_MXNET:
     transformers.append(skip_mxnet_cells)
-    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {experiment.MXNET_MISSING}")
+    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {backends.MXNET_MISSING}")
 data = datasets.load("ml-100k")
 split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
 
@@ -216,7 +217,7 @@ def largest(param) -> float:
 gluon_default = gluon.nn.Dense(500, in_units=data.n_users)
 gluon_default.initialize(ctx=ctx)
 torch_default = torch.nn.Linear(data.n_users, 500)
-library_layer = mb.build_model("autorec", {"n_inputs": data.n_users, "hidden": 500}).layers[0]
+library_layer = mb.build_model(AutoRecConfig(data.n_users, hidden=500)).layers[0]
 init_ranges = pd.DataFrame(
     [[largest(layer.weight), largest(layer.bias)] for layer in (gluon_default, torch_default, library_layer)],
     columns=["largest |weight|", "largest |bias|"],
@@ -239,7 +240,7 @@ init_ranges.round(4)
 # needs MXNet
 matrix = RatingMatrix(split.train, data.n_users, data.n_items, variant="item")
 values, mask = matrix.dense(np.arange(64))
-lib_mx = mb.build_model("autorec", {"n_inputs": data.n_users, "hidden": 500})
+lib_mx = mb.build_model(AutoRecConfig(data.n_users, hidden=500))
 mine = MyAutoRec(data.n_users, 500)
 mine.initialize(ctx=ctx)
 mine.hybridize()
@@ -261,10 +262,10 @@ assert {name for pair in pairs for name in pair} == set(ACTIVATIONS) and len(ACT
 for variant, d in (("item", data.n_users), ("user", data.n_items)):
     vals = RatingMatrix(split.train, data.n_users, data.n_items, variant).dense(np.arange(16))[0]
     for encoder, decoder in pairs:
-        config = {"n_inputs": d, "hidden": 64, "encoder": encoder, "decoder": decoder}
+        config = AutoRecConfig(d, hidden=64, encoder=encoder, decoder=decoder)
         torch.manual_seed(0)
-        t_model = tb.AutoRec(**config).eval()
-        m_model = mb.build_model("autorec", config)
+        t_model = tb.build_model(config).eval()
+        m_model = mb.build_model(config)
         mb.set_weights(m_model, tb.get_weights(t_model))
         with torch.no_grad():
             t_out = t_model(torch.from_numpy(vals)).numpy()
@@ -286,7 +287,7 @@ parity
 # needs MXNet
 torch.manual_seed(0)
 t_model = tb.AutoRec(n_inputs=data.n_users, hidden=500)
-m_model = mb.build_model("autorec", {"n_inputs": data.n_users, "hidden": 500})
+m_model = mb.build_model(AutoRecConfig(data.n_users, hidden=500))
 mb.set_weights(m_model, tb.get_weights(t_model))
 tr, tm = torch.from_numpy(values), torch.from_numpy(mask)
 share = 64 / matrix.shape[0]  # a 64-row mini-batch carries this share of the weight penalty, as in training
@@ -318,9 +319,9 @@ assert loss_rel < 1e-6 and max(grad_rel.values()) < 1e-5
 # so whatever differs at the end comes from the frameworks' arithmetic and optimizers alone.
 
 # %%
-kind, config = experiment.model_config("autorec", "item", data, experiment.defaults("autorec", "item")["model"])
+config = experiment.defaults("autorec", "item").bind(data.n_users, data.n_items)  # the course's I-AutoRec
 torch.manual_seed(0)
-initial = tb.get_weights(tb.AutoRec(**config))
+initial = tb.get_weights(tb.build_model(config.net))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -401,9 +402,9 @@ print(f"one run's measurement: MXNet took {ratio:.1f}x PyTorch's time per epoch 
 # needs MXNet
 with tempfile.TemporaryDirectory() as folder:  # removed, with the checkpoint, when the block ends
     path = results["mxnet"].save(Path(folder) / "mx.npz")
-    torch_model, meta = experiment.load_model(path, framework="torch")
+    in_torch = experiment.load(path, framework="torch")
 with torch.no_grad():
-    via_torch = torch_model(torch.from_numpy(values)).numpy()
+    via_torch = in_torch.net(torch.from_numpy(values)).numpy()
 via_mxnet = results["mxnet"].learner.reconstruct(np.arange(64))
 checkpoint_gap = float(np.abs(via_torch - via_mxnet).max())
 assert checkpoint_gap < 1e-4
@@ -442,7 +443,7 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 # `"hybridized at least 2x faster"`, `"within a factor of 2"`, `"imperative at least 2x faster"`.
 #
 # **Then measure.** Time one training epoch of I-AutoRec with and without `hybridize()`, using two
-# `mb.AutoRecLearner(model, matrix, TrainConfig(...), ctx)` with the course's I-AutoRec options
+# `mb.AutoRecLearner(model, matrix, train_config, ctx)` with the course's I-AutoRec options
 # (`experiment.defaults("autorec", "item")`) whose models differ in hybridization alone. Store the
 # two learners as `hybridized` and `imperative`, their times for one epoch in seconds as
 # `seconds = {"hybridized": ..., "imperative": ...}`, and `speedup`, the imperative time divided by
@@ -458,11 +459,11 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 # needs MXNet
 prediction = "within a factor of 2"  # a few large matrix products per mini-batch, little Python between them
 
-item = experiment.defaults("autorec", "item")
-item_cfg = TrainConfig(**item["train"])
+item = experiment.defaults("autorec", "item").bind(data.n_users, data.n_items)
+item_cfg = item.train
 learners, start_weights = {}, None
 for name in ("imperative", "hybridized"):
-    model = mb.AutoRec(data.n_users, **item["model"])
+    model = mb.AutoRec(**dataclasses.asdict(item.net))
     model.initialize(ctx=ctx)
     if start_weights is None:
         start_weights = mb.get_weights(model)
@@ -482,7 +483,7 @@ for _ in range(3):  # interleaved, so that a busy moment on the machine hits bot
 hybridized, imperative = learners["hybridized"], learners["imperative"]
 seconds = {name: min(t) for name, t in times.items()}
 speedup = seconds["imperative"] / seconds["hybridized"]
-gflop = AutoRecConfig(data.n_users, **item["model"]).flops_per_epoch(matrix.shape[0]) / 1e9
+gflop = item.net.flops_per_epoch(matrix.shape[0]) / 1e9
 batches = len(list(matrix.batches(item_cfg.batch_size)))
 weight_gap = max(float(np.abs(hybridized.get_weights()[k] - imperative.get_weights()[k]).max())
                  for k in start_weights)
@@ -537,22 +538,19 @@ assert torch_rate > max(mxnet_rates.values())
 # in 5.3), the two `experiment.Result`s as `user_results = {"torch": ..., "mxnet": ...}`, and the
 # absolute difference of their **validation** RMSEs as `user_gap`.
 #
-# *Hint:* section 5.3 does the same for I-AutoRec. `experiment.train` takes a whole
-# `train_config`: build it from the course's U-AutoRec training options with only the epochs
-# changed. Compare the two on the validation split, as everything in this course is chosen and
+# *Hint:* section 5.3 does the same for I-AutoRec. A keyword of `experiment.train` that names a
+# setting changes that setting alone. Compare the two on the validation split, as everything in this course is chosen and
 # compared; the test split is for the final report only (`eval_test=False` skips scoring it after
 # every epoch). The check replays the first epoch of each run from `user_initial`.
 
 # %% tags=["solution"]
 # needs MXNet
 U_EPOCHS = 60
-user = experiment.defaults("autorec", "user")
-assert user["model"]["hidden"] == 300 and user["model"]["dropout"] == 0.5 and user["train"]["epochs"] == 300
-user_cfg = TrainConfig(**{**user["train"], "epochs": U_EPOCHS})
-_, user_config = experiment.model_config("autorec", "user", data, user["model"])
-torch.manual_seed(user_cfg.seed)
-user_initial = tb.get_weights(tb.AutoRec(**user_config))
-user_results = {fw: experiment.train(data, split, "autorec", "user", framework=fw, train_config=user_cfg,
+user = experiment.defaults("autorec", "user").replace(epochs=U_EPOCHS).bind(data.n_users, data.n_items)
+assert user.net.hidden == (300,) and user.net.dropout == 0.5 and experiment.defaults("autorec", "user").train.epochs == 300
+torch.manual_seed(user.train.seed)
+user_initial = tb.get_weights(tb.build_model(user.net))
+user_results = {fw: experiment.train(data, split, config=user.replace(framework=fw),
                                      init_weights=user_initial, progress=False, eval_test=False)
                 for fw in ("torch", "mxnet")}
 user_gap = abs(user_results["mxnet"].scores["valid"].rmse - user_results["torch"].scores["valid"].rmse)

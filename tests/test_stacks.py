@@ -173,7 +173,7 @@ def test_notebook_05_without_mxnet_skips_its_mxnet_cells_with_one_line_each(tmp_
     for cell in nb.cells[-2:]:
         lines = text(cell).splitlines()
         assert len(lines) == 1 and lines[0].startswith("skipped, this cell needs MXNet: MXNet is not installed")
-        assert "pip install -e '.[mxnet]'" in lines[0]
+        assert "pip install -e '.[torch,mxnet]'" in lines[0]
 
 
 def test_a_failing_notebook_is_reported_in_one_line_and_the_kernel_warns_of_nothing(tmp_path):
