@@ -1,0 +1,178 @@
+"""Check functions for the exercises of notebook 09 (AutoRec among its peers, and how to reproduce a paper).
+
+Exercise 1 recomputes a mean and a sample standard deviation from the reproduction record (numbers
+written by ``scripts/reproduce.py``); exercise 2 compares a choice with the pitfall each snippet
+commits; exercise 3 rebuilds a trained model's leaky input matrix and rescores the **validation**
+split. No check reads test ratings.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import fail, number, passed, valid_rmse
+from ..matrix import RatingMatrix
+from ..metrics import evaluate
+
+RMSE_TOL = 1e-6  # the same code on the same float32 predictions: equal up to rounding
+STAT_TOL = 1e-9
+
+# The three pitfalls of Sec. 9.4, and what a snippet may be: one of them or none.
+PITFALLS = {
+    "test-input": "(a) test ratings fed to the network as input when it predicts them",
+    "test-epoch": "(b) the epoch (or any hyperparameter) chosen by test RMSE",
+    "user-rows": "(c) user rows (U-AutoRec) reported as I-AutoRec",
+    "none": "none of the three",
+}
+# Exercise 2: four snippets from imagined reimplementations; each commits at most one pitfall.
+SNIPPETS = {
+    "A": ("R = np.zeros((n_users, n_items))\n"
+          "R[train.user, train.item] = train.rating\n"
+          "model = AutoRec(n_inputs=n_items)   # 'I-AutoRec'\n"
+          "for epoch in range(epochs):\n"
+          "    for batch in batches(R):          # one row per user\n"
+          "        step(model, batch)"),
+    "B": ("scores = []\n"
+          "for epoch in range(epochs):\n"
+          "    train_epoch(model)\n"
+          "    scores.append(rmse(model, test))\n"
+          "print('RMSE', min(scores))"),
+    "C": ("R_eval = R_train.copy()\n"
+          "R_eval[test.item, test.user] = test.rating\n"
+          "pred = model(R_eval)                 # rows are items\n"
+          "print('RMSE', rmse(pred[test.item, test.user], test.rating))"),
+    "D": ("best, best_weights = inf, None\n"
+          "for epoch in range(epochs):\n"
+          "    train_epoch(model)\n"
+          "    v = rmse(model, valid)\n"
+          "    if v < best:\n"
+          "        best, best_weights = v, copy(model.weights)\n"
+          "model.weights = best_weights\n"
+          "print('RMSE', rmse(model, test))"),
+}
+SNIPPET_ANSWERS = {"A": "user-rows", "B": "test-epoch", "C": "test-input", "D": "none"}
+SNIPPET_HINTS = {
+    "A": "look at what one row of R is, and which variant has one row per user",
+    "B": "look at which split's scores the minimum is taken over",
+    "C": "look at what the network reads when it predicts a test rating",
+    "D": "the epoch is chosen on the validation split and the test is scored once, after the choice",
+}
+
+
+def _result(value, what: str):
+    for attr in ("model", "variant", "model_config", "train_config", "history", "scores", "learner"):
+        if not hasattr(value, attr):
+            fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
+    return value
+
+
+def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str) -> dict:
+    """One model's summary (``random`` seeds or ``folds``) from the reproduction record."""
+    if not isinstance(reproduction, dict) or "results" not in reproduction:
+        fail("pass the reproduction record as loaded from notebooks/results/reproduction.json")
+    for entry in reproduction["results"]:
+        if entry["model"] == model and entry["config"] == config:
+            return entry[protocol]
+    fail(f"the reproduction record has no {model} ({config}) entry: run scripts/reproduce.py")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 1: mean ± sd over seeds
+# --------------------------------------------------------------------------------------------
+
+def check_mean_sd(seed_stats, reproduction: dict) -> None:
+    """Exercise 1: ``seed_stats``, a dict with ``mean`` and ``sd`` of tuned I-AutoRec's five per-seed
+    test RMSEs on the random splits (sample standard deviation), computed from ``reproduction``."""
+    if not isinstance(seed_stats, dict) or set(seed_stats) != {"mean", "sd"}:
+        got = sorted(seed_stats) if isinstance(seed_stats, dict) else type(seed_stats).__name__
+        fail(f"seed_stats should be a dict with exactly the keys 'mean' and 'sd', got {got}")
+    mean = number(seed_stats["mean"], "seed_stats['mean']", 0.0, 5.0)
+    sd = number(seed_stats["sd"], "seed_stats['sd']", 0.0, 5.0)
+    runs = reproduction_runs(reproduction, "I-AutoRec", "tuned", "random")
+    values = np.asarray(runs["test"], dtype=np.float64)
+    if len(values) < 2:
+        fail("the reproduction record holds fewer than two seeds: an sd needs two")
+    want_mean, want_sd = float(values.mean()), float(values.std(ddof=1))
+    if not math.isclose(mean, want_mean, abs_tol=STAT_TOL):
+        folds = reproduction_runs(reproduction, "I-AutoRec", "tuned", "folds")
+        if math.isclose(mean, float(np.mean(folds["test"])), abs_tol=STAT_TOL):
+            fail("seed_stats['mean'] is the mean over the folds u1..u5; take the random splits' seeds ('random')")
+        if math.isclose(mean, float(np.mean(runs["valid"])), abs_tol=STAT_TOL):
+            fail("seed_stats['mean'] is the mean validation RMSE; the exercise asks about the test RMSE ('test')")
+        fail(f"seed_stats['mean'] is {mean:.6f}, but the {len(values)} per-seed test RMSEs average "
+             f"{want_mean:.6f}")
+    if not math.isclose(sd, want_sd, abs_tol=STAT_TOL):
+        if math.isclose(sd, float(values.std(ddof=0)), abs_tol=STAT_TOL):
+            fail("seed_stats['sd'] divides by n (np.std's default); the spread of a few seeds is estimated "
+                 "with the sample standard deviation, which divides by n - 1 (ddof=1)")
+        if math.isclose(sd, want_sd / math.sqrt(len(values)), abs_tol=STAT_TOL):
+            fail("seed_stats['sd'] is the standard error of the mean (sd / sqrt(n)); the exercise asks for the sd")
+        fail(f"seed_stats['sd'] is {sd:.6f}, but the sample sd of the {len(values)} values is {want_sd:.6f}")
+    passed(f"tuned I-AutoRec, {len(values)} seeds: test RMSE {want_mean:.4f} ± {want_sd:.4f} (sample sd)")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: which pitfall does each snippet commit?
+# --------------------------------------------------------------------------------------------
+
+def check_snippets(answers) -> None:
+    """Exercise 2: ``answers``, a dict from each snippet's name to a key of ``PITFALLS``."""
+    if not isinstance(answers, dict) or set(answers) != set(SNIPPETS):
+        got = sorted(answers) if isinstance(answers, dict) else type(answers).__name__
+        fail(f"answers should be a dict with one entry per snippet {sorted(SNIPPETS)}, got {got}")
+    for name in sorted(SNIPPETS):
+        choice = answers[name]
+        if choice not in PITFALLS:
+            fail(f"answers[{name!r}] = {choice!r} is not one of {sorted(PITFALLS)}")
+        if choice != SNIPPET_ANSWERS[name]:
+            fail(f"answers[{name!r}] = {choice!r} ({PITFALLS[choice]}) is not right: {SNIPPET_HINTS[name]}")
+    passed("A labels user rows as I-AutoRec, B picks the epoch on the test split, C feeds test ratings "
+           "as input, D does none of these")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 3: the effect of pitfall (a), measured on the validation split
+# --------------------------------------------------------------------------------------------
+
+def leaky_learner(result, inputs: pd.DataFrame, data):
+    """A learner that predicts with ``result``'s trained network, but encodes rows of ``inputs``.
+
+    Pass ``split.train`` to get the honest learner back; pass training plus held-out ratings to
+    commit pitfall (a): the network then reads the very ratings it is asked to predict.
+    """
+    from ..experiment import backend
+
+    matrix = RatingMatrix(inputs, data.n_users, data.n_items, result.variant)
+    fw = backend(result.framework)
+    return fw.build_learner("autorec", result.learner.model, matrix, inputs, result.train_config, data.scale)
+
+
+def check_leak_on_valid(leak, result, split, data) -> None:
+    """Exercise 3: ``leak``, a dict with ``honest`` (the validation RMSE of ``result`` as trained) and
+    ``leaky`` (the validation RMSE when the network encodes rows of training + validation ratings)."""
+    result = _result(result, "the I-AutoRec result")
+    if result.model != "autorec" or result.variant != "item":
+        fail(f"the result is a {result.model} ({result.variant}) model; this exercise is about I-AutoRec")
+    if not isinstance(leak, dict) or set(leak) != {"honest", "leaky"}:
+        got = sorted(leak) if isinstance(leak, dict) else type(leak).__name__
+        fail(f"leak should be a dict with exactly the keys 'honest' and 'leaky', got {got}")
+    honest = number(leak["honest"], "leak['honest']", 0.0, 5.0)
+    leaky = number(leak["leaky"], "leak['leaky']", 0.0, 5.0)
+    want_honest = valid_rmse(result, split, data.scale, "the I-AutoRec result")
+    if not math.isclose(honest, want_honest, abs_tol=RMSE_TOL):
+        fail(f"leak['honest'] is {honest:.4f}, but the result's validation RMSE is {want_honest:.4f}: "
+             "take result.scores['valid'].rmse")
+    inputs = pd.concat([split.train, split.valid], ignore_index=True)
+    model = leaky_learner(result, inputs, data)
+    want_leaky = evaluate(model.predict, split.valid, split.train, data.scale).rmse
+    if not math.isclose(leaky, want_leaky, abs_tol=RMSE_TOL):
+        if math.isclose(leaky, want_honest, abs_tol=RMSE_TOL):
+            fail("leak['leaky'] equals the honest score: build the learner on training + validation ratings "
+                 "(pd.concat of split.train and split.valid) and score split.valid with it")
+        fail(f"leak['leaky'] is {leaky:.4f}, but a learner encoding training + validation ratings scores "
+             f"{want_leaky:.4f} on split.valid. Score the validation part, with split.train deciding "
+             "which users and movies are unseen.")
+    passed(f"with the validation ratings in its input, I-AutoRec's validation RMSE falls from "
+           f"{want_honest:.4f} to {want_leaky:.4f} ({want_honest - want_leaky:.4f} better, all of it a leak)")
