@@ -46,7 +46,7 @@ NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=n
 # Each stack's own bin first, so that jupyter and the kernel come from that stack.
 in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
 
-.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench student reference sync site test-site clean
+.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench student reference reproduce sync site test-site clean
 
 stacks:
 	@echo "legacy:  $(or $(PYTHON_LEGACY),none)  -> $(LEGACY_VENV)"
@@ -108,6 +108,11 @@ bench: setup
 
 student: setup
 	$(PY) scripts/make_student.py
+
+# Notebook 09's record: tune I-AutoRec on validation, then 5 random splits and folds u1..u5 per model
+# (77 runs, about half an hour on 2 cores; resumes from build/reproduce-runs.jsonl).
+reproduce: setup
+	OMP_NUM_THREADS=1 $(PY) scripts/reproduce.py
 
 # Re-record the exercises' stored reference answers (notebook 06's study: about 20 minutes on 2 cores).
 reference: setup
