@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from autorec_lib import datasets, experiment, splits
+from autorec_lib.config import COURSE
 from autorec_lib.splits import Split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,9 +128,19 @@ def grid_points() -> list[dict]:
     return [dict(zip(grid, values)) for grid in GRIDS for values in itertools.product(*grid.values())]
 
 
+def course_options(model: str, variant: str) -> dict:
+    """The course defaults as flat options (one hidden layer as an int): what runs are keyed by."""
+    run = experiment.defaults(model, variant)
+    net = {k: getattr(run.net, k) for k in ("hidden", "encoder", "decoder", "dropout", "n_factors")
+           if hasattr(run.net, k)}
+    if "hidden" in net and len(net["hidden"]) == 1:
+        net["hidden"] = net["hidden"][0]
+    return {**net, **{k: getattr(run.train, k) for k in ("epochs", "lr", "lam", "batch_size", "patience")}}
+
+
 def full_point(point: dict) -> dict:
     """A grid point with every key of ``TUNED_KEYS``, the course default where the point leaves it out."""
-    base = {**experiment.defaults("autorec", "item")["model"], **experiment.defaults("autorec", "item")["train"]}
+    base = course_options("autorec", "item")
     return {k: point.get(k, base[k]) for k in TUNED_KEYS}
 
 
@@ -166,7 +177,7 @@ def summary(runs: list[dict], labels: list) -> dict:
 def changed(name: str, options: dict) -> dict:
     """The options that differ from the course defaults (a run's identity in the cache)."""
     model, variant = MODELS[name]
-    base = {**experiment.defaults(model, variant)["model"], **experiment.defaults(model, variant)["train"]}
+    base = course_options(model, variant)
     return {k: v for k, v in options.items() if base.get(k) != v}
 
 
@@ -213,6 +224,9 @@ def markdown(out: dict) -> str:
     return "\n".join(lines)
 
 
+DEFAULTS = {"-".join(key): run.as_dict() for key, run in COURSE.items()}  # recorded with the results
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
@@ -222,7 +236,7 @@ def main(argv: list[str]) -> int:
         print(markdown(json.loads(OUT.read_text())))
         return 0
     plan = {"grids": GRIDS, "tuning_seeds": TUNING_SEEDS, "seeds": SEEDS, "folds": FOLDS,
-            "models": list(MODELS), "defaults": {k: experiment.DEFAULTS[k] for k in experiment.DEFAULTS}}
+            "models": list(MODELS), "defaults": DEFAULTS}
     print(json.dumps(plan, default=str), flush=True)
     if args.dry_run:
         return 0
@@ -241,7 +255,7 @@ def main(argv: list[str]) -> int:
     out = {"protocol": {"dataset": "ml-100k", "random": "90/10 random split per seed, 10% of training for validation",
                         "folds": "u1..u5 base/test, 10% of base for validation (seed 0)",
                         "epoch": "best validation epoch (early stopping)", "seeds": list(SEEDS), "folds_list": list(FOLDS)},
-           "tuning": tuning, "defaults": {k: experiment.DEFAULTS[k] for k in experiment.DEFAULTS}, "results": []}
+           "tuning": tuning, "defaults": DEFAULTS, "results": []}
     # most wanted first: an interrupted run has written the JSON after each job
     jobs = [("I-AutoRec", chosen, "tuned"), ("biased MF", {}, "default"), ("U-AutoRec", {}, "default"),
             ("I-AutoRec", chosen, "refit"), ("I-AutoRec", {}, "default")]

@@ -142,11 +142,11 @@ def leaky_learner(result, inputs: pd.DataFrame, data):
     Pass ``split.train`` to get the honest learner back; pass training plus held-out ratings to
     commit pitfall (a): the network then reads the very ratings it is asked to predict.
     """
-    from ..experiment import backend
+    from .. import backends
 
     matrix = RatingMatrix(inputs, data.n_users, data.n_items, result.variant)
-    fw = backend(result.framework)
-    return fw.build_learner("autorec", result.learner.model, matrix, inputs, result.train_config, data.scale)
+    fw = backends.get(result.framework)
+    return fw.build_learner(result.learner.model, matrix, inputs, result.train_config, data.scale)
 
 
 def check_leak_on_valid(leak, result, split, data) -> None:
