@@ -12,11 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits, training  # noqa: E402
-from autorec_lib.config import TrainConfig  # noqa: E402
 from autorec_lib.exercises import CheckFailed, ch08  # noqa: E402
 from autorec_lib.matrix import RatingMatrix  # noqa: E402
 from autorec_lib.objective import autorec_loss  # noqa: E402
-from autorec_lib.torch_backend import AutoRec, AutoRecLearner, seed_everything  # noqa: E402
+from autorec_lib.torch_backend import AutoRecLearner, build_model, seed_everything  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
 
 
@@ -39,7 +38,7 @@ def setup(tmp_path_factory):
 @pytest.fixture(scope="module")
 def iautorec(setup):
     data, split = setup
-    return experiment.train(data, split, "autorec", "item", progress=False, epochs=20, device="cpu")
+    return experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, epochs=20, device="cpu")
 
 
 def parts(result):
@@ -150,7 +149,8 @@ def test_hidden_rating_rejects_swapped_and_wrong_predictions(setup, iautorec):
 def test_hidden_rating_rejects_u_autorec(setup, iautorec):
     data, split = setup
     title = movie_with_tied_lowest(data, iautorec)
-    user_model = experiment.train(data, split, "autorec", "user", progress=False, epochs=2, device="cpu")
+    user_model = experiment.train(data, split, "autorec", "user", progress=False, eval_test=False, epochs=2,
+                                  device="cpu")
     with pytest.raises(CheckFailed, match="I-AutoRec"):
         check1(hidden_solution(iautorec, data, title), user_model, data, title)
 
@@ -253,11 +253,12 @@ class FilledLoss(AutoRecLearner):
 
 
 def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
-    defaults = experiment.defaults("autorec", "item")
-    cfg = TrainConfig(**{**defaults["train"], "epochs": epochs, "device": "cpu", "seed": seed,
-                         "patience": patience or defaults["train"]["patience"]})
+    run = experiment.defaults("autorec", "item")
+    run = run.replace(epochs=epochs, device="cpu", seed=seed, patience=patience or run.train.patience)
+    run = run.bind(data.n_users, data.n_items)
+    cfg = run.train
     seed_everything(seed)
-    model = AutoRec(data.n_users, **defaults["model"])
+    model = build_model(run.net)
     matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
     if fill is None:
         learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
