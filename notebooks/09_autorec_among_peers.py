@@ -77,8 +77,8 @@ def entry(model: str, config: str = "default") -> dict:
 #
 # Their Table 1 compares the two AutoRec variants with RBM-CF, and I-AutoRec with the baselines.
 # The numbers below are the paper's (part (a) for U-AutoRec, part (c) for the rest); a dash marks
-# a cell the paper does not report, and we leave out U-AutoRec's Netflix number, which we could not
-# confirm.
+# a cell the paper does not report. Part (a), the only part with U-AutoRec, covers ML-1M and ML-10M
+# alone, so the paper reports no U-AutoRec number on Netflix (and part (c) none for I-RBM there).
 
 # %%
 paper = pd.DataFrame(
@@ -91,6 +91,8 @@ paper.index.name = "test RMSE (Sedhain et al. 2015, Table 1)"
 assert all(paper.loc["I-AutoRec", c] == paper[c].min() for c in paper)
 assert (paper["ML-10M"] == paper["ML-10M"].min()).sum() == 2 and paper.loc["LLORMA", "ML-10M"] == 0.782
 assert ((paper.loc["U-AutoRec"] - paper.loc["I-AutoRec"]).loc[["ML-1M", "ML-10M"]] > 0.04).all()  # "a wide margin"
+assert paper["Netflix"].isna().sum() == 2 and paper.loc[["U-AutoRec", "I-RBM"], "Netflix"].isna().all()
+assert (paper.loc["I-AutoRec", "ML-1M"], paper.loc["U-AutoRec", "ML-1M"]) == (0.831, 0.874)  # quoted in Sec. 9.5
 ML_1M = {"ratings": 1_000_209, "users": 6_040}  # from ML-1M's README
 assert len(data.ratings) == 100_000 and data.n_users == 943
 assert round(ML_1M["ratings"] / len(data.ratings)) == 10 and round(ML_1M["users"] / data.n_users) == 6
@@ -111,6 +113,11 @@ paper.fillna("–")
 
 # %% [markdown]
 # ## 9.2 Our numbers on ML-100K: mean ± sd over five splits
+#
+# The course set this chapter two targets in advance, in the issue that asked for it: I-AutoRec's
+# mean test RMSE over 5 seeds of the 90/10 random split at most **0.885**, and over the canonical
+# folds u1..u5 (Sec. 9.3) at most **0.905**, with every hyperparameter chosen on validation only.
+# The cells below print whether each is met.
 #
 # `scripts/reproduce.py` (run with `make reproduce`: 77 training runs, about half an hour of
 # training on two busy CPU cores, so the notebook reads its output) follows the paper's protocol
@@ -150,6 +157,10 @@ seed_spread = min(max(v) - min(v) for v in grid["valid"])
 assert span < 0.007 and seed_spread > 0.015
 print(f"the whole script: {n_runs} runs, {repro['seconds_total_of_runs'] / 60:.0f} min of training")
 print(f"mean validation RMSE spans {span:.4f} over the grid; the three seeds span at least {seed_spread:.4f} at every point")
+# paired: every grid point is trained on the same three seeds' splits
+lr_pair = np.array(grid.loc[(500, 100.0, 0.003), "valid"]) - np.array(grid.loc[(500, 100.0, 0.001), "valid"])
+assert (lr_pair < 0).all() and [round(d, 4) for d in lr_pair] == [-0.0018, -0.0025, -0.0009]
+print("lr 0.003 minus lr 0.001 (hidden 500, λ 100), validation RMSE per seed:", [round(d, 4) for d in lr_pair])
 grid.assign(valid=[[round(v, 4) for v in values] for values in grid["valid"]])[["valid_mean", "valid", "best_epoch"]].round(4)
 
 # %% [markdown]
@@ -159,9 +170,12 @@ grid.assign(valid=[[round(v, 4) for v in values] for values in grid["valid"]])[[
 # round 1, tried the learning rate 0.003 of notebook 06's study; with λ = 100 it gave the lowest
 # mean validation RMSE, 0.8883 against the default's 0.8900, and it reaches its best epoch in about
 # half the epochs. That is a small choice: the whole grid spans less than 0.007 of mean validation
-# RMSE, while at every grid point the three seeds' validation RMSEs lie more than 0.015 apart. The
-# seeds are the same at every point, so the comparison is paired, but a gap of 0.002 is not a
-# discovery.
+# RMSE. At every grid point the three seeds' validation RMSEs lie more than 0.015 apart, but that
+# spread does not blur the comparison: every point is trained on the same three splits, so two
+# points are compared seed by seed, and what counts is the spread of the per-seed *differences*.
+# Against the default, the learning rate 0.003 is ahead on each of the three seeds, by 0.0018,
+# 0.0025 and 0.0009. That is a consistent sign on the validation parts it was chosen on; whether it
+# carries over to test is the question of the five test splits below.
 #
 # With the chosen I-AutoRec (and the course defaults for the others), every model is trained on
 # the five seeds' splits. Each dot below is one seed's test RMSE; the bar is the mean.
@@ -202,14 +216,27 @@ assert abs(tuned["test_mean"] - default["test_mean"]) < tuned["test_sd"] / 5    
 assert all(a < b < c for a, b, c in zip(tuned["test"], mf["test"], user["test"]))  # the order, on every seed
 assert round(refit["test_mean"], 4) == 0.8809 and refit["test_mean"] <= 0.885
 assert all(r < t for r, t in zip(refit["test"], tuned["test"]))
+# paired, seed by seed: tuned minus default test RMSE changes sign
+pair = np.array(tuned["test"]) - np.array(default["test"])
+assert [round(d, 4) for d in pair] == [0.0009, -0.0014, -0.0025, -0.0002, 0.0001]
+assert (pair < 0).sum() == 3 and (pair > 0).sum() == 2
+assert abs(pair.mean()) < pair.std(ddof=1) / 2
+# the tuned row's validation scores on seeds 0-2 are the ones that chose its configuration
+assert tuned["valid"][:3] == grid.loc[tuple(tuning["chosen"][k] for k in tuning["keys"]), "valid"]
+print("tuned minus default I-AutoRec, test RMSE per seed:", [round(d, 4) for d in pair])
 print(f"I-AutoRec (tuned): {tuned['test_mean']:.4f} ± {tuned['test_sd']:.4f}; target 0.885 "
       f"{'met' if tuned['test_mean'] <= 0.885 else 'not met'}")
+print(f"I-AutoRec (tuned, refit on train + validation): {refit['test_mean']:.4f}; target 0.885 "
+      f"{'met' if refit['test_mean'] <= 0.885 else 'not met'} under the refit protocol")
 
 # %% [markdown]
 # On five random splits, with everything chosen on validation, I-AutoRec's test RMSE is
 # 0.8856 ± 0.0071 (mean ± sample sd). The target we set ourselves, 0.885, is **missed by
 # 0.0006**, and the tuned configuration is not clearly better than the course default
-# (0.8862 ± 0.0076): the means differ by less than a fifth of the seed-to-seed sd. What does
+# (0.8862 ± 0.0076). Compared seed by seed (both are trained on the same five splits), the tuned
+# one is ahead on three seeds and behind on two: the differences are +0.0009, −0.0014, −0.0025,
+# −0.0002 and +0.0001, and their mean is less than half their sd. The consistent validation
+# advantage of the grid does not carry over to test. What does
 # reproduce is the paper's order: I-AutoRec ahead of biased MF, biased MF ahead of U-AutoRec
 # (the paper's ML-1M column: 0.831, 0.845, 0.874), and on every one of the five splits, not only
 # on average. Like the paper, we give a user or movie with no training rating the rating 3.
@@ -217,20 +244,23 @@ print(f"I-AutoRec (tuned): {tuned['test_mean']:.4f} ± {tuned['test_sd']:.4f}; t
 # The last row of the table is another protocol, reported apart: each tuned run trained again on
 # its training *and* validation ratings for the number of epochs its validation chose, then scored
 # once on the test part. Nothing is chosen on test, but the model sees 10% more ratings; that alone
-# brings the mean to 0.8809, better on each seed than the run it was refitted from. The paper does
-# not say whether its final models were refitted, so a number from either protocol is a fair one,
-# as long as the protocol is stated beside it.
+# brings the mean to 0.8809, better on each seed than the run it was refitted from. Under this
+# protocol the target of 0.885 is met. The paper does not say whether its final models were
+# refitted, so a number from either protocol is a fair one, as long as the protocol is stated
+# beside it. (The tuned row's validation mean is itself slightly optimistic: the validation parts
+# of seeds 0 to 2 are the ones that chose its configuration.)
 
 # %% [markdown]
 # ## 9.3 The canonical folds u1..u5, and the numbers others publish on u1
 #
 # ML-100K ships five folds, `u1.base`/`u1.test` to `u5.base`/`u5.test`: a 5-fold cross-validation,
-# each test file 20,000 ratings, the five test files disjoint. Graph-based models report their
-# ML-100K result on **u1 alone**: GC-MC 0.910 (Berg, Kipf and Welling, "Graph Convolutional Matrix
-# Completion", arXiv 2017), IGMC 0.905 (Zhang and Chen, "Inductive Matrix Completion Based on
-# Graph Neural Networks", ICLR 2020), GLocal-K 0.889 (Han et al., "GLocal-K: Global and Local
-# Kernels for Recommender Systems", CIKM 2021). Our models on each fold, with 10% of each
-# `base` file carved out for validation:
+# each test file 20,000 ratings, the five test files disjoint. Several later models report their
+# ML-100K result on **u1 alone**: two graph neural networks, GC-MC 0.910 without side features
+# (van den Berg, Kipf and Welling, "Graph Convolutional Matrix Completion", arXiv 2017) and IGMC
+# 0.905 (Zhang and Chen, "Inductive Matrix Completion Based on Graph Neural Networks", ICLR 2020),
+# and a kernelised autoencoder, GLocal-K 0.889 (Han et al., "GLocal-K: Global and Local Kernels for
+# Recommender Systems", CIKM 2021). Our models on each fold, with 10% of each `base` file carved
+# out for validation:
 
 # %%
 folds = pd.DataFrame({label: e["folds"]["test"] for label, e in ours.items()},
@@ -251,7 +281,16 @@ assert (per_fold["I-AutoRec (tuned)"] < per_fold["biased MF"]).all() and (per_fo
 assert (per_fold.idxmax() == "u1").all()                       # u1 is the hardest fold for every model
 assert round(per_fold.loc["u1", "I-AutoRec (tuned)"], 4) == 0.9076
 fold_spread = per_fold["I-AutoRec (tuned)"].max() - per_fold["I-AutoRec (tuned)"].min()
-assert fold_spread > published_u1["GC-MC"] - published_u1["IGMC"]
+assert round(fold_spread, 3) == 0.011 and fold_spread > published_u1["GC-MC"] - published_u1["IGMC"]
+assert round(published_u1["GC-MC"] - published_u1["IGMC"], 3) == 0.005
+# paired, fold by fold: the spread of the differences between two models on the same fold
+mf_gap = per_fold["biased MF"] - per_fold["I-AutoRec (tuned)"]
+close_gap = per_fold["I-AutoRec (tuned)"] - per_fold["I-AutoRec (course default)"]
+assert (round(mf_gap.min(), 3), round(mf_gap.max(), 3)) == (0.013, 0.030) and (mf_gap > 0).all()
+assert (close_gap > 0).all() and (round(close_gap.min(), 4), round(close_gap.max(), 4)) == (0.0003, 0.0044)
+assert round(close_gap.mean(), 4) == 0.0021 and close_gap.max() - close_gap.min() < published_u1["GC-MC"] - published_u1["IGMC"]
+print(f"I-AutoRec (tuned) spans {fold_spread:.4f} over the folds; per fold, biased MF minus it: "
+      f"{mf_gap.min():.4f} to {mf_gap.max():.4f}; it minus the default: {close_gap.min():.4f} to {close_gap.max():.4f}")
 assert all(mean[k] > ours[k]["test_mean"] for k in ours)        # every model: folds worse than random splits
 print(f"I-AutoRec (tuned) over u1..u5: {folds.loc['mean', 'I-AutoRec (tuned)']:.4f}; target 0.905 "
       f"{'met' if folds.loc['mean', 'I-AutoRec (tuned)'] <= 0.905 else 'not met'}")
@@ -263,28 +302,36 @@ print(f"I-AutoRec (tuned) over u1..u5: {folds.loc['mean', 'I-AutoRec (tuned)']:.
 # beside the published ones, read each protocol:
 #
 # * **One fold or five.** u1 is the hardest of the five folds for every model here, and I-AutoRec's
-#   five folds span 0.011, more than the 0.005 that separates GC-MC from IGMC. A single fold
-#   cannot rank models that close; a mean over u1..u5 (or over seeds) with its sd can begin to.
+#   five folds span 0.011, more than the 0.005 that separates GC-MC from IGMC. That spread alone
+#   does not decide whether one fold can rank two models: models scored on the same fold share its
+#   difficulty, so what counts is how much their *difference* moves from fold to fold. Biased MF
+#   trails the tuned I-AutoRec by 0.013 to 0.030 and the order of the three models is the same on
+#   every fold, so u1 alone ranks them as five folds do. Our closest pair, the tuned and the default
+#   I-AutoRec, differ by 0.0003 to 0.0044 (0.0021 on average), the default ahead on every fold: a
+#   range narrower than 0.005, yet on the random splits the same pair changes order from seed to
+#   seed (Sec. 9.2). So a gap of 0.005 on u1 may be real or not; the paired differences over
+#   u1..u5 (or over seeds), with their spread, tell which, and published u1 numbers come without them.
 # * **How much training data.** A fold trains on 80% of the ratings, our random splits on 90%
 #   (less the validation part in both). Every model scores worse on the folds than on the random
 #   splits, so a fold number and a random-split number are never comparable.
 # * **How the model was chosen.** u1 has no validation file. We carve 10% of `u1.base` out for
 #   validation and choose everything there; a paper may instead retrain on all of `u1.base`
 #   (compare the refit row), or pick its epoch or hyperparameters by the u1 test RMSE, which makes
-#   the number optimistic by at least what pitfall (b) below measures. Check which, in each paper
-#   and its code, before comparing.
+#   the number optimistic, never pessimistic; pitfall (b) in Sec. 9.4 measures it on one of our
+#   runs at 0.0014. Check which, in each paper and its code, before comparing.
 
 # %% [markdown]
 # ## 9.4 Three reproduction pitfalls, measured on our code
 #
 # Reimplementations of AutoRec are many, and some report numbers the model cannot earn. Three
 # mistakes recur. We commit each one on purpose, on one I-AutoRec run with the course defaults
-# (seed 0's split; about half a minute), and measure what it adds to the reported test RMSE. This
+# (seed 0's split; the cell prints its training time), and measure what it adds to the reported
+# test RMSE. This
 # run records the test RMSE after every epoch (`eval_test=True`) to draw the curves; the library
 # never uses that curve to choose anything.
 
 # %%
-run = experiment.train(data, split, "autorec", "item", progress=False)
+run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=True)
 curve = run.history.frame()
 print(f"{len(curve)} epochs, best validation epoch {run.history.best_epoch}: "
       f"valid {run.scores['valid'].rmse:.4f}, test {run.test_rmse:.4f}; "
@@ -348,15 +395,17 @@ print(f"U-AutoRec reported as I-AutoRec: {user['test_mean']:.4f} instead of {def
 # %%
 pitfalls = pd.DataFrame(
     {"reported test RMSE": [leak_test, test_by_test, user["test_mean"]],
-     "honest test RMSE": [run.test_rmse, run.test_rmse, default["test_mean"]]},
+     "honest test RMSE": [run.test_rmse, run.test_rmse, default["test_mean"]],
+     "measured on": ["seed 0's split, one run", "seed 0's split, one run", "5 seeds' means"]},
     index=["(a) test ratings as input", "(b) epoch chosen on test", "(c) user rows as I-AutoRec"])
 pitfalls["reported - honest"] = pitfalls["reported test RMSE"] - pitfalls["honest test RMSE"]
 effects = pitfalls["reported - honest"]
 paper_gap = paper.loc["biased MF", "ML-1M"] - paper.loc["I-AutoRec", "ML-1M"]
 assert effects.iloc[0] < -0.02 and -effects.iloc[0] > paper_gap   # (a) flatters by more than 0.02
 assert -0.005 < effects.iloc[1] <= 0                              # (b) small, and never unfavourable
+assert round(-effects.iloc[1], 4) == 0.0014                        # quoted in Sec. 9.3
 assert effects.iloc[2] > 0.03                                     # (c) U-AutoRec is much worse here
-pitfalls.round(4)
+pitfalls[["measured on", "reported test RMSE", "honest test RMSE", "reported - honest"]].round(4)
 
 # %% [markdown]
 # The three are of different kinds. **(a)** is the largest: the same trained network, reading the
@@ -389,15 +438,16 @@ print("no test rating in the input, epoch chosen on validation, rows are movies"
 # Filtering" (ICML 2007), model each user's ratings with an RBM whose visible units are the rated
 # movies: a neural model of one row of the matrix, trained by contrastive divergence. AutoRec keeps
 # the row-at-a-time view but trains a deterministic autoencoder by backpropagation on the observed
-# entries, and its paper shows that turning the rows around, to movies, matters more than the
-# model family (I-AutoRec against U-AutoRec in Sec. 9.1).
+# entries, and its paper finds I-AutoRec well ahead of U-AutoRec (0.831 against 0.874 on ML-1M,
+# Sec. 9.1).
 #
 # **After.**
 #
 # * Wu, DuBois, Zheng and Ester, "Collaborative Denoising Auto-Encoders for Top-N Recommender
 #   Systems" (CDAE, WSDM 2016): implicit feedback (what a user interacted with, not a rating),
-#   inputs corrupted by dropout as in a denoising autoencoder, and a per-user input node, trained
-#   for ranking rather than RMSE.
+#   inputs corrupted by dropout as in a denoising autoencoder, and a per-user input node, aimed at
+#   top-N recommendation rather than rating prediction (pointwise losses over observed items and
+#   sampled negatives).
 # * Kuchaiev and Ginsburg, "Training Deep AutoEncoders for Collaborative Filtering" (arXiv 2017):
 #   a deep U-AutoRec-style network with SELU activations, heavy dropout on the code, and "dense
 #   re-feeding" (the network's output fed back as a new input), on a time-based Netflix split.
@@ -423,9 +473,11 @@ print("no test rating in the input, epoch chosen on validation, rows are movies"
 # * On ML-100K, with every choice made on validation, I-AutoRec scores 0.8856 ± 0.0071 over five
 #   random splits: ahead of biased MF and U-AutoRec on every split, the paper's order. Our target
 #   of 0.885 is missed by 0.0006; refitting on train + validation for the validation-chosen epochs
-#   gives 0.8809, a different protocol, reported apart.
-# * On the canonical folds, I-AutoRec averages 0.9019 (0.9076 on u1). Fold-to-fold differences
-#   exceed the gaps between published u1 numbers; compare protocols before numbers.
+#   gives 0.8809, which meets it under that protocol, reported apart.
+# * On the canonical folds, I-AutoRec averages 0.9019 (0.9076 on u1), within the target of 0.905.
+#   Its fold-to-fold differences (0.011) exceed the 0.005 between GC-MC and IGMC, but models on the
+#   same fold move together: what ranks two models is the spread of their paired differences.
+#   Compare protocols before numbers.
 # * Feeding test ratings as input flatters the test RMSE by more than 0.02, choosing the epoch on
 #   test by a little but always in the same direction, and user rows called I-AutoRec swap in a
 #   model more than 0.03 worse. Our pipeline asserts that it does none of them.
@@ -446,7 +498,7 @@ print("no test rating in the input, epoch chosen on validation, rows are movies"
 # seed small next to the gap between I-AutoRec and biased MF?
 #
 # *Hint:* `entry("I-AutoRec", "tuned")` returns the record; mind which standard deviation a handful
-# of repeats calls for (NumPy's `np.std` has a `ddof` argument).
+# of repeats calls for.
 
 # %% tags=["solution"]
 values = np.array(entry("I-AutoRec", "tuned")["test"])
@@ -464,7 +516,7 @@ ch09.check_mean_sd(seed_stats, repro)
 # default divides by n and understates the spread of a few repeats). The sd is less than a third
 # of the 0.023 gap to biased MF, and I-AutoRec is ahead on every seed, so that ranking does not
 # hang on the split. The 0.0006 between the tuned and the default I-AutoRec is less than a fifth
-# of the sd: one split could show either order, and five do not settle it.
+# of the sd, and compared seed by seed (Sec. 9.2) the two change order: five splits do not settle it.
 
 # %% [markdown]
 # ### Exercise 2: spot the pitfall
@@ -502,8 +554,8 @@ ch09.check_snippets(answers)
 # Call the answer `leak`, a dict with `"honest"` (`run`'s own validation RMSE) and `"leaky"`. Is the
 # effect on validation about the size it was on test?
 #
-# *Hint:* `pd.concat` joins two rating frames; `metrics.evaluate(predict, part, train, scale)`
-# scores a learner's `predict` on a part.
+# *Hint:* retrace how Sec. 9.4 measured pitfall (a) on test, and change only which held-out
+# ratings the network reads and is scored on.
 
 # %% tags=["solution"]
 inputs = pd.concat([split.train, split.valid], ignore_index=True)
@@ -519,8 +571,8 @@ ch09.check_leak_on_valid(leak, run, split, data)
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* With the validation ratings in its input, the network's validation
-# RMSE drops by more than 0.02, within 0.005 of the drop pitfall (a) gave on test: the leak does
-# not depend on which held-out part it leaks, so it can be measured, and guarded against, without
+# RMSE drops by more than 0.02, within 0.005 of the drop pitfall (a) gave on test: the leak is about
+# the same size on validation as on test, so it can be measured, and guarded against, without
 # touching the test split. A pipeline whose input matrix is built from `split.train` alone (as the
 # assert in Sec. 9.4 checks) cannot commit it.
 

@@ -62,21 +62,21 @@ def test_mean_sd_refuses_something_other_than_the_record():
 # --------------------------------------------------------------------------------------------
 
 def test_snippets_accepts_the_pitfall_each_commits(capsys):
-    ch09.check_snippets(dict(ch09.SNIPPET_ANSWERS))
+    ch09.check_snippets(dict(ch09._SNIPPET_ANSWERS))
     assert capsys.readouterr().out.startswith("correct:")
 
 
 @pytest.mark.parametrize("name, wrong", [("A", "none"), ("A", "test-input"), ("B", "test-input"),
                                          ("C", "test-epoch"), ("D", "test-epoch"), ("D", "user-rows")])
 def test_snippets_rejects_a_wrong_choice_with_that_snippets_hint(name, wrong):
-    answers = {**ch09.SNIPPET_ANSWERS, name: wrong}
+    answers = {**ch09._SNIPPET_ANSWERS, name: wrong}
     with pytest.raises(CheckFailed, match=f"answers\\['{name}'\\]"):
         ch09.check_snippets(answers)
 
 
 @pytest.mark.parametrize("answers, message", [
     ({"A": "user-rows", "B": "test-epoch", "C": "test-input"}, "one entry per snippet"),
-    ({**ch09.SNIPPET_ANSWERS, "A": "c"}, "not one of"),
+    ({**ch09._SNIPPET_ANSWERS, "A": "c"}, "not one of"),
     (["user-rows", "test-epoch", "test-input", "none"], "dict"),
 ])
 def test_snippets_rejects_malformed_answers(answers, message):
@@ -85,8 +85,8 @@ def test_snippets_rejects_malformed_answers(answers, message):
 
 
 def test_every_snippet_has_an_answer_and_a_hint_and_every_pitfall_is_used():
-    assert set(ch09.SNIPPETS) == set(ch09.SNIPPET_ANSWERS) == set(ch09.SNIPPET_HINTS)
-    assert set(ch09.SNIPPET_ANSWERS.values()) == set(ch09.PITFALLS)
+    assert set(ch09.SNIPPETS) == set(ch09._SNIPPET_ANSWERS) == set(ch09.SNIPPET_HINTS)
+    assert set(ch09._SNIPPET_ANSWERS.values()) == set(ch09.PITFALLS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ SNIPPETS = {
           "R[train.user, train.item] = train.rating\n"
           "model = AutoRec(n_inputs=n_items)   # 'I-AutoRec'\n"
           "for epoch in range(epochs):\n"
-          "    for batch in batches(R):          # one row per user\n"
+          "    for batch in batches(R):\n"
           "        step(model, batch)"),
     "B": ("scores = []\n"
           "for epoch in range(epochs):\n"
@@ -52,7 +52,7 @@ SNIPPETS = {
           "model.weights = best_weights\n"
           "print('RMSE', rmse(model, test))"),
 }
-SNIPPET_ANSWERS = {"A": "user-rows", "B": "test-epoch", "C": "test-input", "D": "none"}
+_SNIPPET_ANSWERS = {"A": "user-rows", "B": "test-epoch", "C": "test-input", "D": "none"}
 SNIPPET_HINTS = {
     "A": "look at what one row of R is, and which variant has one row per user",
     "B": "look at which split's scores the minimum is taken over",
@@ -126,7 +126,7 @@ def check_snippets(answers) -> None:
         choice = answers[name]
         if choice not in PITFALLS:
             fail(f"answers[{name!r}] = {choice!r} is not one of {sorted(PITFALLS)}")
-        if choice != SNIPPET_ANSWERS[name]:
+        if choice != _SNIPPET_ANSWERS[name]:
             fail(f"answers[{name!r}] = {choice!r} ({PITFALLS[choice]}) is not right: {SNIPPET_HINTS[name]}")
     passed("A labels user rows as I-AutoRec, B picks the epoch on the test split, C feeds test ratings "
            "as input, D does none of these")
