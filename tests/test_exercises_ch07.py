@@ -79,20 +79,32 @@ def mrr_solution(valid_lists, split, rr=reciprocal_rank, users=None) -> dict:
 
 
 def most_relevant_user(split) -> int:
-    relevant = metrics.relevant_items(split.valid)
-    return max(relevant, key=lambda u: (len(relevant[u]), -u))
+    return ch07.most_relevant_user(metrics.relevant_items(split.valid))
 
 
 # --------------------------------------------------------------------------------------------
 # Exercise 1: NDCG by hand
 # --------------------------------------------------------------------------------------------
 
-def test_ndcg_solution_passes_for_several_users(setup, lists, capsys):
+def test_ndcg_solution_passes_for_the_user_with_the_most_relevant_movies(setup, lists, capsys):
     _, split, _ = setup
     _, valid_lists, _ = lists
-    for user in list(metrics.relevant_items(split.valid))[:5] + [most_relevant_user(split)]:
-        ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, split)
-        assert capsys.readouterr().out.startswith("correct:")
+    user = most_relevant_user(split)
+    ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, split)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_ndcg_check_rejects_another_user_even_with_that_users_right_ndcg(setup, lists):
+    """A learner who switches to a user with fewer relevant movies than places never meets min(k, |R|)."""
+    _, split, _ = setup
+    _, valid_lists, _ = lists
+    relevant = metrics.relevant_items(split.valid)
+    chosen = most_relevant_user(split)
+    others = [u for u in relevant if u != chosen]
+    few = [u for u in others if len(relevant[u]) < K]
+    for user in (few or others)[:3] + others[:2]:
+        with pytest.raises(CheckFailed, match=f"about user {chosen}"):
+            ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, split)
 
 
 def test_the_test_user_has_more_relevant_movies_than_places_and_some_hits(setup, lists):
@@ -103,9 +115,18 @@ def test_the_test_user_has_more_relevant_movies_than_places_and_some_hits(setup,
     assert 0 < ndcg_solution(user, valid_lists, split) < 1
 
 
-@pytest.mark.parametrize("slip, message", [
-    ("dcg", "IDCG"), ("ideal over all relevant", "min"), ("discount from place 2", "place 1 has discount 1"),
-    ("graded", "binary"), ("only 5s", "not only 5s"), ("3 or more", "not 3 or more")])
+def with_mixed_list(valid_lists, split, user: int) -> dict:
+    """``valid_lists`` with ``user``'s I-AutoRec list rebuilt from their validation movies, one rated 3
+    first, then 5s and 4s, so that every slip changes its NDCG (a list of candidates all the same)."""
+    mine = split.valid[split.valid["user"] == user]
+    liked = mine[mine["rating"] >= 4].sort_values("rating", ascending=False)
+    order = pd.concat([mine[mine["rating"] == 3].head(1), liked, mine[mine["rating"] < 3]])["item"].to_numpy()[:K]
+    assert len(order) == K and (mine["rating"] == 3).any()
+    lists = valid_lists["I-AutoRec"].copy()
+    lists[user] = order
+    return {"I-AutoRec": lists}
+
+
 def slip_value(slip: str, user: int, valid_lists, split) -> float:
     """NDCG@10 as a learner who made ``slip`` would compute it."""
     listed = valid_lists["I-AutoRec"][user]
@@ -135,11 +156,10 @@ def slip_value(slip: str, user: int, valid_lists, split) -> float:
 def test_ndcg_check_names_each_plausible_slip(setup, lists, slip, message):
     _, split, _ = setup
     _, valid_lists, _ = lists
-    first = most_relevant_user(split)
-    users = [first] + [u for u in metrics.relevant_items(split.valid) if u != first]
-    # the first user (most relevant first) for whom the slip changes the number
-    user = next(u for u in users if abs(slip_value(slip, u, valid_lists, split)
-                                        - ndcg_solution(u, valid_lists, split)) > 1e-6)
+    user = most_relevant_user(split)
+    if abs(slip_value(slip, user, valid_lists, split) - ndcg_solution(user, valid_lists, split)) <= 1e-6:
+        valid_lists = with_mixed_list(valid_lists, split, user)  # the slip does not show on this list
+    assert abs(slip_value(slip, user, valid_lists, split) - ndcg_solution(user, valid_lists, split)) > 1e-6
     with pytest.raises(CheckFailed, match=message):
         ch07.check_ndcg_by_hand(slip_value(slip, user, valid_lists, split), user, valid_lists, split)
 

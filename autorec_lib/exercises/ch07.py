@@ -70,8 +70,14 @@ def _ndcg_variants(listed: np.ndarray, ratings: pd.DataFrame) -> dict[str, float
     }
 
 
+def most_relevant_user(relevant: dict) -> int:
+    """The user with the most relevant held-out items (ties to the lower index): Exercise 1's user."""
+    return max(relevant, key=lambda u: (len(relevant[u]), -u))
+
+
 def check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split) -> None:
-    """Exercise 1: ``my_ndcg``, NDCG@10 of I-AutoRec's list for ``ndcg_user`` on the validation split."""
+    """Exercise 1: ``my_ndcg``, NDCG@10 of I-AutoRec's list for ``ndcg_user``, the user with the most
+    relevant validation movies, on the validation split."""
     if isinstance(ndcg_user, bool) or not isinstance(ndcg_user, (int, np.integer)):
         fail(f"ndcg_user should be a user index (an int), got {ndcg_user!r}")
     lists = _lists(valid_lists, "I-AutoRec", split)
@@ -79,6 +85,11 @@ def check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split) -> None:
     relevant = relevant_items(split.valid)
     if user not in relevant:
         fail(f"user {user} has no validation rating of 4 or more: NDCG is undefined for them")
+    expected_user = most_relevant_user(relevant)
+    if user != expected_user:
+        fail(f"ndcg_user is {user}, but the exercise is about user {expected_user}, the user with the most "
+             f"relevant validation movies ({len(relevant[expected_user])}): keep ndcg_user as the notebook "
+             "defines it")
     value = number(my_ndcg, "my_ndcg")
     listed = lists[user]
     expected = ndcg_at_k(listed, relevant[user], K)
