@@ -14,6 +14,25 @@
 #     name: python3
 # ---
 
+# %% tags=["colab-setup"]
+# Setup for Google Colab (elsewhere this cell does nothing): install the course library, pinned to
+# the ref in the repository's pyproject.toml [tool.autorec], and find or download MovieLens 100K
+# (the library checks the download's MD5). Colab's own PyTorch is used; MXNet is not available there.
+try:
+    import google.colab  # noqa: F401  (only Colab has it)
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
+if ON_COLAB:
+    import subprocess
+    import sys
+
+    SOURCE = "git+https://github.com/autorec-course/autorec-course@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autorec-lib @ {SOURCE}"], check=True)
+    from autorec_lib import datasets
+
+    print(f"autorec_lib installed from {SOURCE}; MovieLens 100K at {datasets.load('ml-100k').path}")
+
 # %% [markdown]
 # # 9. AutoRec among its peers, and how to reproduce a paper
 #
