@@ -103,6 +103,16 @@ def chapters(notebooks: Path) -> list[Path]:
     return found
 
 
+def without_colab_setup(path: Path) -> nbformat.NotebookNode:
+    """The notebook with its Colab setup cell hidden on the site (each page links to Colab instead)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "colab-setup" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    return nb
+
+
 def chapter_title(path: Path) -> str:
     """The notebook's first level-1 heading (its chapter title)."""
     nb = nbformat.read(path, as_version=4)
@@ -140,7 +150,7 @@ def assemble(src: Path, docs: Path, notebooks: Path, students: Path, readme: Pat
         check_notebook(student)
         (src / "notebooks").mkdir(exist_ok=True)
         (src / "_extra" / "student").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(nb, src / "notebooks" / nb.name)
+        nbformat.write(without_colab_setup(nb), src / "notebooks" / nb.name)
         shutil.copy2(student, src / "_extra" / "student" / nb.name)
         names.append(nb.name)
     text = readme.read_text(encoding="utf-8")

@@ -278,6 +278,8 @@ def test_each_chapter_links_to_colab_and_its_exercise_notebook(site, server, bro
         visit = Visit(browser, urljoin(server, f"notebooks/{chapter}.html"), server)
         colab = visit.page.get_attribute("a.colab-link", "href")
         student = visit.page.eval_on_selector("a.student-download", "a => a.href")
+        shown = visit.page.inner_text("article")
+        assert "Setup for Google Colab" not in shown, f"{chapter}: the Colab setup cell is shown on the site"
         if chapter == CHAPTERS[min(2, len(CHAPTERS) - 1)]:   # chapter 3: show its typeset maths
             visit.page.evaluate("""() => { const m = document.querySelector('mjx-container[display="true"]');
                 if (m) { m.scrollIntoView({block: 'center'}); } }""")
@@ -332,7 +334,8 @@ def test_pages_fit_a_phone_width_window(site, server, browser):
                  *(f"notebooks/{c}.html" for c in CHAPTERS)]:
         visit = Visit(browser, urljoin(server, name), server)
         visit.page.set_viewport_size({"width": 390, "height": 844})
-        visit.page.wait_for_timeout(100)
+        visit.page.reload()  # laid out from the start at phone width, as a phone would
+        visit.page.wait_for_timeout(300)
         width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if name == f"notebooks/{CHAPTERS[0]}.html":
             visit.page.screenshot(path=str(ROOT / "build" / "site-phone.png"))
