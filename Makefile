@@ -42,6 +42,8 @@ PY := $(VENV)/bin/python
 AUTOREC_DATA ?= $(if $(wildcard ../shared/data/ml-100k/u.data),$(abspath ../shared/data))
 export AUTOREC_DATA
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
+# The site's maths renderer, from npm (see `site` below); defined before the rules that need it.
+MATHJAX := docs/node_modules/mathjax/package.json
 NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=notebooks/student -p no:cacheprovider
 # Each stack's own bin first, so that jupyter and the kernel come from that stack.
 in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
@@ -127,7 +129,6 @@ sync: setup
 # The course website, built from the stored notebook outputs (no execution); both stacks install
 # the `site` extra, and MathJax comes from npm (maths without a CDN). `make test` runs
 # tests/test_site.py on each stack: it builds the site and reads every page in Chromium.
-MATHJAX := docs/node_modules/mathjax/package.json
 $(MATHJAX): docs/package-lock.json
 	cd docs && npm ci --no-audit --no-fund
 	touch $@
