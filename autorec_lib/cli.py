@@ -90,18 +90,37 @@ def _write_json(path: Path, payload: dict) -> None:
 
 
 def train_command(args) -> int:
-    from . import datasets, experiment, splits
+    from . import distributed
 
     config = run_config(args)
-    print("configuration: " + json.dumps(config.as_dict()))
+    world = distributed.from_env() or distributed.World()
+    if world.size > 1:  # started by torchrun: join its process group (see autorec_lib.distributed)
+        if args.framework != "torch":
+            raise ValueError("torchrun trains with PyTorch's DistributedDataParallel: use --framework torch")
+        distributed.init(world, config.train.device)
+    try:
+        return _train(args, config, world)
+    finally:
+        if world.size > 1:
+            distributed.finish()
+
+
+def _train(args, config, world) -> int:
+    from . import datasets, experiment, splits
+
+    if world.is_main:
+        print("configuration: " + json.dumps(config.as_dict())
+              + (f"; {world.size} processes, global batch {config.train.batch_size}" if world.size > 1 else ""))
     data = datasets.load(args.dataset, args.data_path)
     split = splits.make_split(data, args.split, args.test_fraction, args.valid_fraction, args.seed)
     result = experiment.train(data, split, config=config, progress=not args.no_progress)
+    if not world.is_main:
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.model}-{args.variant}-{args.framework}-{args.dataset}-{args.split}-seed{args.seed}"
     summary = {**result.summary(), "dataset": args.dataset, "split": args.split,
-               "history": result.history.records}
+               "world_size": world.size, "history": result.history.records}
     _write_json(out / f"{stem}.json", summary)
     result.save(out / f"{stem}.npz")
     import matplotlib

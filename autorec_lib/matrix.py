@@ -53,6 +53,13 @@ class RatingMatrix:
         mask.data = np.ones_like(mask.data)
         return block.toarray(), mask.toarray()
 
+    def sparse(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The given rows in CSR form, ``(offsets, columns, values)``: row ``b``'s ratings are
+        ``values[offsets[b]:offsets[b + 1]]`` at ``columns[...]`` (sorted). Memory scales with the
+        ratings, not with rows × columns."""
+        block = self.csr[rows]
+        return block.indptr.astype(np.int64), block.indices.astype(np.int64), block.data
+
     def batches(self, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
         """Row indices in batches, shuffled when ``rng`` is given."""
         n = self.shape[0]

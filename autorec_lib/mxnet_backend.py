@@ -5,14 +5,57 @@ MXNet 1.9.1 is the last release (the project is retired) and needs NumPy < 1.24.
 """
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
 from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 
-import mxnet as mx  # without MXNet, backends.get("mxnet") turns this ImportError into one clear message
-from mxnet import autograd, gluon, nd
+
+def _openmp():
+    """The process's GNU OpenMP runtime (shared by MXNet and PyTorch's Linux wheels), or ``None``."""
+    try:
+        return ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return None
+
+
+def openmp_default_threads() -> int:
+    """OpenMP's thread count in a fresh process: ``OMP_NUM_THREADS`` when set, else the usable CPUs."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if first.isdigit() and int(first) > 0:
+        return int(first)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _import_mxnet_keeping_threads():
+    """``import mxnet`` without letting it change the process's OpenMP (and so PyTorch's) thread count.
+
+    Without ``OMP_NUM_THREADS``, MXNet's engine halves the CPU count (assuming hyper-threading)
+    and calls ``omp_set_num_threads`` on the one OpenMP runtime the process shares, so on a
+    2-core machine PyTorch dropped from 2 threads to 1 once MXNet was imported, in either order.
+    The count is read before the import and put back after it; when MXNet was already imported
+    (by the caller), OpenMP's fresh-process default is put back instead. MXNet's own operators
+    keep the count its engine computed for them.
+    """
+    omp = _openmp()
+    already = "mxnet" in sys.modules
+    before = openmp_default_threads() if already or omp is None else omp.omp_get_max_threads()
+    torch_before = sys.modules["torch"].get_num_threads() if "torch" in sys.modules and not already else before
+    import mxnet  # without MXNet, backends.get("mxnet") turns this ImportError into one clear message
+
+    if omp is not None:
+        omp.omp_set_num_threads(before)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(torch_before)
+    return mxnet
+
+
+mx = _import_mxnet_keeping_threads()
+from mxnet import autograd, gluon, nd  # noqa: E402
 
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
@@ -71,8 +114,9 @@ class AutoRec(gluon.HybridBlock):
             h = self.dropout(activation(F, self.config.encoder, self.layers[k](h)))
         return activation(F, self.config.decoder, self.layers[n - 1](h))
 
-    def weight_matrices(self) -> list:
-        return [layer.weight.data() for layer in self.layers]
+    def weight_matrices(self, ctx=None) -> list:
+        """The weight matrices (their copies on ``ctx`` when the model lives on several contexts)."""
+        return [layer.weight.data(ctx) for layer in self.layers]
 
     def named_weights(self) -> dict:
         names = {}
@@ -170,11 +214,25 @@ class _MXLearner:
 
 
 class AutoRecLearner(_MXLearner):
-    """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix` (``scale``: as in PyTorch)."""
+    """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix` (``scale``: as in PyTorch).
+
+    ``ctx`` may be a list of contexts (e.g. ``[mx.gpu(0), mx.gpu(1)]``): data parallelism, Gluon's
+    way. The model is copied to every context, each batch is cut into one slice per context
+    (``split_and_load``), each copy computes its slice's loss and gradients, and the trainer sums
+    the gradients over the copies before one update, so a step follows the whole batch (Adam and
+    SGD; the library's Rprop runs on one context only).
+    """
 
     def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, ctx,
                  scale: tuple[float, float] | None = None):
-        self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, ctx
+        self.contexts = list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+        if len(self.contexts) > 1:
+            if cfg.optimizer == "rprop":
+                raise ValueError("data parallelism over several contexts needs a Gluon optimizer (adam or sgd), "
+                                 "not the library's Rprop")
+            model.collect_params().reset_ctx(self.contexts)
+        self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, self.contexts[0]
+        ctx = self.ctx
         self.output = OutputScale(model.config.decoder, scale)
         self.trainer = make_trainer(model, cfg)
         self.batch_size = cfg.batch_for(matrix.shape[0])
@@ -190,16 +248,32 @@ class AutoRecLearner(_MXLearner):
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         n_rows = self.matrix.shape[0]
-        total = 0.0
+        total = nd.zeros((1,), ctx=self.ctx, dtype="float64")  # summed on the context: no sync per batch
         for rows in self.matrix.batches(self.batch_size, rng):
+            if len(self.contexts) > 1:
+                total += self._parallel_batch(rows)
+                continue
             r, m = self._rows(rows)
             with autograd.record():
                 loss = autorec_loss(self.model(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
                                     len(rows) / n_rows)
             loss.backward()
             self.trainer.step(1)
-            total += loss.asscalar()
-        return total / self.matrix.nnz
+            total += loss.astype("float64")
+        return float(total.asscalar()) / self.matrix.nnz
+
+    def _parallel_batch(self, rows: np.ndarray):
+        """One step on a batch cut into a slice per context; returns the batch's objective."""
+        r, m = self._rows(rows)
+        slices = [gluon.utils.split_and_load(a, self.contexts, even_split=False) for a in (r, m)]
+        fraction = len(rows) / self.matrix.shape[0] / len(self.contexts)  # each copy: its share of the penalty
+        with autograd.record():
+            losses = [autorec_loss(self.model(x), self.output.to_decoder(x), mask,
+                                   self.model.weight_matrices(x.context), self.cfg.lam, fraction)
+                      for x, mask in zip(*slices)]
+        autograd.backward(losses)
+        self.trainer.step(1)
+        return sum(loss.astype("float64").as_in_context(self.ctx) for loss in losses)
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         return self.output.to_rating(self.model(self._rows(rows)[0])).asnumpy()
@@ -209,32 +283,37 @@ class AutoRecLearner(_MXLearner):
 
 
 class MFLearner(_MXLearner):
-    """Trains Gluon :class:`MF` on shuffled mini-batches of ratings."""
+    """Trains Gluon :class:`MF` on shuffled mini-batches of ratings.
+
+    The ratings live on the context as NDArrays once; each batch is taken from them by index,
+    so no NDArray is built from NumPy inside the loop (indices are float32, as Gluon's
+    ``Embedding`` takes them).
+    """
 
     def __init__(self, model: MF, train: pd.DataFrame, cfg: TrainConfig, ctx):
         self.model, self.cfg, self.ctx = model, cfg, ctx
-        self.users = train["user"].to_numpy()
-        self.items = train["item"].to_numpy()
-        self.ratings = train["rating"].to_numpy(np.float32)
-        model.mu.set_data(nd.array([self.ratings.mean()], ctx=ctx))
+        ratings = train["rating"].to_numpy(np.float32)
+        self.users = nd.array(train["user"].to_numpy(), ctx=ctx)
+        self.items = nd.array(train["item"].to_numpy(), ctx=ctx)
+        self.ratings = nd.array(ratings, ctx=ctx)
+        self.n = len(ratings)
+        model.mu.set_data(nd.array([ratings.mean()], ctx=ctx))
         self.trainer = make_trainer(model, cfg)
         self.batch_size = cfg.batch_for(len(train))
 
     def train_epoch(self, rng: np.random.Generator) -> float:
-        order = rng.permutation(len(self.ratings))
-        total = 0.0
-        for start in range(0, len(order), self.batch_size):
+        order = nd.array(rng.permutation(self.n), ctx=self.ctx, dtype="int64")
+        total = nd.zeros((1,), ctx=self.ctx, dtype="float64")  # no asscalar() per batch: no sync in the loop
+        for start in range(0, self.n, self.batch_size):
             idx = order[start:start + self.batch_size]
-            u = nd.array(self.users[idx], ctx=self.ctx)
-            i = nd.array(self.items[idx], ctx=self.ctx)
-            r = nd.array(self.ratings[idx], ctx=self.ctx)
+            u, i, r = (nd.take(a, idx) for a in (self.users, self.items, self.ratings))
             with autograd.record():
                 loss = masked_sse(self.model(u, i), r, 1.0) + weight_penalty(
                     self.model.penalised(u, i), self.cfg.lam)
             loss.backward()
             self.trainer.step(1)
-            total += loss.asscalar()
-        return total / len(self.ratings)
+            total += loss.astype("float64")
+        return float(total.asscalar()) / self.n
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         u = nd.array(users, ctx=self.ctx)

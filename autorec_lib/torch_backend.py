@@ -1,17 +1,29 @@
 """AutoRec and matrix factorization in PyTorch, with their learners for :func:`training.fit`."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
+from . import distributed
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
-from .matrix import RatingMatrix, gather_predictions
+from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, gather_predictions
 from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
+
+# AutoRec learners feed rows to the encoder as sparse ratings (cost scaling with the ratings, not
+# rows × columns) when the rating matrix has more than this many entries, else as dense rows from
+# a cached dense matrix (faster on ML-100K, whose 943 × 1682 matrix is 6% full; see scripts/speed.py).
+SPARSE_ABOVE = DENSE_CACHE_LIMIT
+# On the sparse path, whether the decoder computes only the rated entries (sampled matmul) rather
+# than whole rows gathered afterwards; the loss and gradients are the same either way.
+OBSERVED_DECODER = True
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
                "elu": nn.ELU, "selu": nn.SELU}
@@ -24,6 +36,57 @@ def pick_device(name: str = "auto") -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {name!r} was asked for, but PyTorch sees no CUDA GPU; use --device cpu or auto")
     return torch.device(name)
+
+
+class SparseRows(NamedTuple):
+    """A batch of rating rows in CSR form: row ``b``'s ratings are ``values[offsets[b]:offsets[b+1]]``
+    at input columns ``cols[...]``; ``rows`` repeats each row's position once per rating."""
+
+    offsets: torch.Tensor
+    cols: torch.Tensor
+    values: torch.Tensor
+    rows: torch.Tensor
+
+    @classmethod
+    def of(cls, matrix: RatingMatrix, rows: np.ndarray, device: torch.device) -> "SparseRows":
+        offsets, cols, values = (torch.from_numpy(a).to(device) for a in matrix.sparse(rows))
+        positions = torch.repeat_interleave(torch.arange(len(rows), device=device), torch.diff(offsets))
+        return cls(offsets, cols, values, positions)
+
+
+class _Transposed(nn.Module):
+    """Stores a weight ``W`` (outputs × inputs) as ``Wᵀ``, so each input column's weights are one
+    contiguous row: what a sparse lookup (``embedding_bag``) reads without copying."""
+
+    def forward(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored.t()
+
+    def right_inverse(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight.t().contiguous()
+
+
+def store_input_weight_transposed(model: "AutoRec") -> None:
+    """Keep the encoder's ``V`` as ``Vᵀ`` in memory (``model.layers[0].weight`` still reads as ``V``)."""
+    layer = model.layers[0]
+    if not parametrize.is_parametrized(layer, "weight"):
+        parametrize.register_parametrization(layer, "weight", _Transposed())
+
+
+def stored_weight_matrices(model: "AutoRec") -> list[torch.Tensor]:
+    """The weight matrices as the parameters that hold them (``Vᵀ`` where ``V`` is stored transposed)."""
+    return [layer.parametrizations.weight.original if parametrize.is_parametrized(layer, "weight") else layer.weight
+            for layer in model.layers]
+
+
+def sparse_linear(layer: nn.Linear, r: SparseRows) -> torch.Tensor:
+    """``V r + μ`` for sparse rows: a weighted sum of the rated columns' weights, ``2·nnz·k`` flops."""
+    if parametrize.is_parametrized(layer, "weight"):
+        weight_t = layer.parametrizations.weight.original
+    else:
+        weight_t = layer.weight.t()
+    summed = nn.functional.embedding_bag(r.cols, weight_t, r.offsets, mode="sum", per_sample_weights=r.values,
+                                         include_last_offset=True)
+    return summed + layer.bias
 
 
 class AutoRec(nn.Module):
@@ -42,11 +105,30 @@ class AutoRec(nn.Module):
         self.f = ACTIVATIONS[decoder]()
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, r: torch.Tensor) -> torch.Tensor:
-        h = r
-        for layer in self.layers[:-1]:
+    def encode(self, r: torch.Tensor | SparseRows) -> torch.Tensor:
+        """The last hidden layer's output, from dense rows or from :class:`SparseRows` (the same function)."""
+        first = self.layers[0]
+        h = self.dropout(self.g(sparse_linear(first, r) if isinstance(r, SparseRows) else first(r)))
+        for layer in self.layers[1:-1]:
             h = self.dropout(self.g(layer(h)))
-        return self.f(self.layers[-1](h))
+        return h
+
+    def forward(self, r: torch.Tensor | SparseRows) -> torch.Tensor:
+        """Reconstructed rows."""
+        return self.f(self.layers[-1](self.encode(r)))
+
+    def observed(self, r: SparseRows) -> torch.Tensor:
+        """The reconstruction at the rated entries of ``r`` only, in ``r``'s order (same as
+        ``self(r)[r.rows, r.cols]``): the decoder's product is sampled at those entries
+        (``torch.sparse.sampled_addmm``), so it costs ``2·nnz·k``, not ``2·B·m·k``."""
+        h = self.encode(r)
+        last = self.layers[-1]
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
+            warnings.simplefilter("ignore", UserWarning)
+            pattern = torch.sparse_csr_tensor(r.offsets, r.cols, torch.zeros_like(r.values),
+                                              (len(r.offsets) - 1, last.out_features), check_invariants=False)
+        sampled = torch.sparse.sampled_addmm(pattern, h, last.weight.t())
+        return self.f(sampled.values() + last.bias[r.cols])
 
     def weight_matrices(self) -> list[torch.Tensor]:
         """The regularised parameters: every weight matrix, no biases."""
@@ -107,18 +189,47 @@ def set_weights(model: nn.Module, weights: dict[str, np.ndarray]) -> None:
         param.copy_(torch.from_numpy(value).to(param.device, param.dtype))
 
 
-def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(params, cfg: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
+    """The configured optimizer; ``fused`` picks PyTorch's one-kernel Adam (much faster on large
+    layers, the same update rounded differently, so off by default to keep the course's numbers)."""
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr)
+        return torch.optim.Adam(params, lr=cfg.lr, **({"fused": True} if fused else {}))
     if cfg.optimizer == "rprop":
         return torch.optim.Rprop(params, lr=cfg.lr)
     return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
 
 
 class _TorchLearner:
-    """What both PyTorch learners share: weights in and out, and the optimizer step."""
+    """What both PyTorch learners share: weights in and out, the optimizer step, and the world.
+
+    Inside a running process group (``torchrun``, see :mod:`autorec_lib.distributed`) ``net`` is
+    the model wrapped in ``DistributedDataParallel`` and each process trains on its shard of every
+    batch; otherwise ``net`` is the model itself.
+    """
 
     model: nn.Module
+
+    def _join_world(self) -> None:
+        self.world = distributed.current()
+        self.net = self.model
+        if self.world.size > 1:
+            ids = [self.device.index or 0] if self.device.type == "cuda" else None
+            unused = isinstance(self.model, MF) and not self.model.config.biased  # b_u, b_i sit idle
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=unused)
+
+    def _shard(self, index):
+        """This process's part of a batch: every ``size``-th entry from its rank (all of it alone)."""
+        return index if self.world.size == 1 else index[self.world.rank::self.world.size]
+
+    def _epoch_total(self, total: torch.Tensor) -> float:
+        """The epoch's summed objective over all processes (each summed its share)."""
+        return distributed.all_sum(float(total)) if self.world.size > 1 else float(total)
+
+    def _scaled_step(self, share: torch.Tensor) -> None:
+        """Step on this process's share of the batch objective. DDP averages gradients over the
+        ``size`` processes, so the share is scaled by ``size``: the step then follows the whole
+        batch's gradient, as in one process."""
+        self._step(share if self.world.size == 1 else share * self.world.size)
 
     def get_weights(self) -> dict[str, np.ndarray]:
         return get_weights(self.model)
@@ -136,15 +247,24 @@ class AutoRecLearner(_TorchLearner):
     """Trains an :class:`AutoRec` on the rows of a :class:`RatingMatrix` (Rprop: full batch).
 
     ``scale`` is the rating scale, needed when the decoder is bounded (see :class:`OutputScale`).
+    ``sparse`` (default: when the matrix has more than :data:`SPARSE_ABOVE` entries) feeds the
+    encoder sparse rows and takes the loss at the observed entries only, gathered from the
+    reconstruction, with no dense target or mask; the objective and its gradients are the same
+    as the dense path's, up to float summation order. It also keeps ``V`` transposed in memory
+    and, with Adam, uses PyTorch's fused Adam step (the same update, rounded differently).
     """
 
     def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device,
-                 scale: tuple[float, float] | None = None):
+                 scale: tuple[float, float] | None = None, sparse: bool | None = None):
         self.model, self.matrix, self.cfg, self.device = model.to(device), matrix, cfg, device
         self.output = OutputScale(model.config.decoder, scale)
-        self.optimizer = make_optimizer(model.parameters(), cfg)
+        self.sparse = matrix.shape[0] * matrix.shape[1] > SPARSE_ABOVE if sparse is None else sparse
+        if self.sparse:
+            store_input_weight_transposed(model)
+        self._join_world()
+        self.optimizer = make_optimizer(model.parameters(), cfg, fused=self.sparse)
         self.batch_size = cfg.batch_for(matrix.shape[0])
-        dense = matrix.dense_if_small()
+        dense = None if self.sparse else matrix.dense_if_small()
         self._dense = None if dense is None else tuple(torch.from_numpy(a).to(device) for a in dense)
 
     def _rows(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -159,20 +279,58 @@ class AutoRecLearner(_TorchLearner):
         n_rows = self.matrix.shape[0]
         total = torch.zeros((), device=self.device)
         for rows in self.matrix.batches(self.batch_size, rng):
-            r, m = self._rows(rows)
-            loss = autorec_loss(self.model(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
-                                len(rows) / n_rows)
-            self._step(loss)
+            if self.sparse:
+                loss = self.sparse_gradients(rows)
+                self.optimizer.step()
+            else:
+                self._scaled_step(loss := self.batch_loss(rows))
             total += loss.detach()
-        return float(total) / self.matrix.nnz
+        return self._epoch_total(total) / self.matrix.nnz
+
+    def batch_loss(self, rows: np.ndarray) -> torch.Tensor:
+        """The objective on these dense rows (their share of the penalty included), for autograd.
+
+        In a process group: this process's shard of the rows, with ``1/size`` of the batch's penalty.
+        """
+        fraction = len(rows) / self.matrix.shape[0] / self.world.size
+        r, m = self._rows(self._shard(rows))
+        return autorec_loss(self.net(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
+                            fraction)
+
+    def sparse_gradients(self, rows: np.ndarray) -> torch.Tensor:
+        """Fill every parameter's ``.grad`` with the objective's gradient on these rows; return the objective.
+
+        The error term is taken at the rated entries only, gathered from the reconstruction (no
+        dense target or mask). The penalty ``λ/2·(B/n)·Σ‖W‖²`` is added to the gradients as
+        ``λ·(B/n)·W`` in place: at ML-10M's size its autograd graph (squares, then their
+        backward) would cost a quarter of the epoch in memory traffic. In a process group the
+        returned objective is this process's share (its shard's error, ``1/size`` of the penalty).
+        """
+        fraction = len(rows) / self.matrix.shape[0]
+        r = SparseRows.of(self.matrix, self._shard(rows), self.device)
+        if OBSERVED_DECODER and self.world.size == 1:
+            observed = self.model.observed(r)  # the decoder computes the rated entries only
+        else:
+            observed = self.net(r)[r.rows, r.cols]  # the whole reconstruction, gathered at the rated entries
+        error = masked_sse(observed, self.output.to_decoder(r.values), 1.0)
+        self.optimizer.zero_grad(set_to_none=True)
+        (error if self.world.size == 1 else error * self.world.size).backward()
+        with torch.no_grad():
+            weights = stored_weight_matrices(self.model)
+            penalty = 0.5 * self.cfg.lam * fraction * sum(torch.dot(w.reshape(-1), w.reshape(-1)) for w in weights)
+            for w in weights:
+                w.grad.add_(w, alpha=self.cfg.lam * fraction)
+        return error.detach() + penalty / self.world.size
 
     @torch.no_grad()
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         self.model.eval()
-        return self.output.to_rating(self.model(self._rows(rows)[0])).float().cpu().numpy()
+        r = SparseRows.of(self.matrix, rows, self.device) if self.sparse else self._rows(rows)[0]
+        return self.output.to_rating(self.model(r)).float().cpu().numpy()
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return gather_predictions(self.reconstruct, self.matrix, users, items)
+        # sparse (large) matrices: fewer rows at a time, so the dense reconstructions stay small
+        return gather_predictions(self.reconstruct, self.matrix, users, items, 256 if self.sparse else 1024)
 
 
 class MFLearner(_TorchLearner):
@@ -185,6 +343,7 @@ class MFLearner(_TorchLearner):
         self.ratings = as_tensor("rating", torch.float32)
         with torch.no_grad():
             model.mu.fill_(float(train["rating"].mean()))
+        self._join_world()
         self.optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
         self.batch_size = cfg.batch_for(len(train))
 
@@ -193,12 +352,12 @@ class MFLearner(_TorchLearner):
         order = torch.from_numpy(rng.permutation(len(self.ratings))).to(self.device)
         total = torch.zeros((), device=self.device)
         for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+            idx = self._shard(order[start:start + self.batch_size])
             u, i, r = self.users[idx], self.items[idx], self.ratings[idx]
-            loss = masked_sse(self.model(u, i), r, 1.0) + weight_penalty(self.model.penalised(u, i), self.cfg.lam)
-            self._step(loss)
+            loss = masked_sse(self.net(u, i), r, 1.0) + weight_penalty(self.model.penalised(u, i), self.cfg.lam)
+            self._scaled_step(loss)
             total += loss.detach()
-        return float(total) / len(self.ratings)
+        return self._epoch_total(total) / len(self.ratings)
 
     @torch.no_grad()
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:

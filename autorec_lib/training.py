@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from . import distributed
 from .metrics import Evaluation, evaluate
 from .splits import Split
 
@@ -36,7 +37,8 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class History:
-    """Per-epoch records (``epoch``, ``train_loss``, ``valid_rmse``, ``test_rmse``, ``seconds``)."""
+    """Per-epoch records (``epoch``, ``train_loss``, ``valid_rmse``, ``test_rmse``, ``seconds``,
+    ``eval_seconds``): ``seconds`` is training alone, ``eval_seconds`` the scoring after it."""
 
     records: list[dict] = field(default_factory=list)
     best_epoch: int | None = None
@@ -48,6 +50,12 @@ class History:
     @property
     def seconds_per_epoch(self) -> float:
         return float(np.mean([r["seconds"] for r in self.records])) if self.records else float("nan")
+
+    @property
+    def eval_seconds_per_epoch(self) -> float:
+        """Mean seconds of the per-epoch evaluation (validation and test from one prediction pass)."""
+        timed = [r["eval_seconds"] for r in self.records if "eval_seconds" in r]
+        return float(np.mean(timed)) if timed else float("nan")
 
     def plot(self, ax=None, label: str = ""):
         """Learning curves: validation and test RMSE by epoch, best epoch marked."""
@@ -115,6 +123,8 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     rng = np.random.default_rng(seed)
     history = History()
     best_rmse, best_weights = math.inf, None
+    world = distributed.current()  # in a process group only process 0 evaluates and draws progress
+    progress = progress and world.is_main
     out = progress_file() if progress else sys.stderr
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False, file=out)
     for epoch in bar:
@@ -126,10 +136,13 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
             raise TrainingDiverged(f"training diverged: the loss became {loss} at epoch {epoch}. "
                                    f"Lower the learning rate{hint}, or raise lambda.", history)
         record = {"epoch": epoch, "train_loss": loss, "seconds": seconds}
-        if split.valid is not None:
-            record["valid_rmse"] = evaluate(learner.predict, split.valid, split.train, scale).rmse
-        if eval_test:
-            record["test_rmse"] = evaluate(learner.predict, split.test, split.train, scale).rmse
+        start = time.perf_counter()
+        scores = None
+        if world.is_main:
+            scores = evaluate_parts(learner.predict, {"valid": split.valid, "test": split.test if eval_test else None},
+                                    split.train, scale)
+        record.update({f"{part}_rmse": e.rmse for part, e in distributed.from_main(scores).items()})
+        record["eval_seconds"] = time.perf_counter() - start
         history.records.append(record)
         bar.set_postfix(loss=f"{loss:.4f}", **({"val_rmse": f"{record['valid_rmse']:.4f}"}
                                                if "valid_rmse" in record else {}))
@@ -150,8 +163,52 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     return history
 
 
+class _SharedPredictions:
+    """A predictor that answers several evaluations from ONE call of ``predict``.
+
+    First pass (:meth:`ask`): it records the pairs each evaluation requests and answers zeros.
+    Then :meth:`run` predicts all of them together, so an autoencoder reconstructs each needed
+    row once for validation and test alike; the second pass (:meth:`answer`) hands each request
+    its slice. Which pairs get predicted stays decided in one place, :func:`metrics.evaluate`.
+    """
+
+    def __init__(self, predict):
+        self.predict, self.requests, self.outputs = predict, [], []
+
+    def ask(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        self.requests.append((np.asarray(users), np.asarray(items)))
+        return np.zeros(len(users), dtype=np.float32)
+
+    def run(self) -> None:
+        if not self.requests:
+            return
+        preds = np.asarray(self.predict(np.concatenate([u for u, _ in self.requests]),
+                                        np.concatenate([i for _, i in self.requests])))
+        bounds = np.cumsum([0] + [len(u) for u, _ in self.requests])
+        self.outputs = [preds[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def answer(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        out = self.outputs.pop(0)
+        assert len(out) == len(users), "evaluations asked for different pairs in the two passes"
+        return out
+
+
+def evaluate_parts(predict, parts: dict[str, pd.DataFrame | None], train: pd.DataFrame,
+                   scale: tuple[float, float]) -> dict[str, Evaluation]:
+    """:func:`metrics.evaluate` of every part that is not ``None``, from one call of ``predict``
+    over the union of their pairs (the same scores as one call per part)."""
+    shared = _SharedPredictions(predict)
+    present = {name: part for name, part in parts.items() if part is not None}
+    for part in present.values():
+        evaluate(shared.ask, part, train, scale)
+    shared.run()
+    return {name: evaluate(shared.answer, part, train, scale) for name, part in present.items()}
+
+
 def evaluate_learner(learner: Learner, split: Split, scale: tuple[float, float]) -> dict[str, Evaluation]:
-    """Validation (when present) and test scores of a trained learner."""
-    parts = {"test": split.test, "valid": split.valid}
-    return {name: evaluate(learner.predict, part, split.train, scale)
-            for name, part in parts.items() if part is not None}
+    """Validation (when present) and test scores of a trained learner (one prediction pass; in a
+    process group, process 0's, sent to all)."""
+    scores = None
+    if distributed.current().is_main:
+        scores = evaluate_parts(learner.predict, {"test": split.test, "valid": split.valid}, split.train, scale)
+    return distributed.from_main(scores)

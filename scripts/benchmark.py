@@ -122,31 +122,49 @@ def d2l_setup(data, frameworks, device, peaks) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def memory_probe(device: str, hidden: int) -> dict:
-    """One I-AutoRec epoch on a synthetic MovieLens-10M-shaped set (10M ratings); run in a subprocess."""
-    from autorec_lib.matrix import RatingMatrix
-    from autorec_lib.torch_backend import AutoRec, AutoRecLearner, pick_device
+ML10M_SHAPE = (71_567, 10_681)  # users, items
 
-    n_users, n_items, n = 71_567, 10_681, 10_000_000
-    rng = np.random.default_rng(0)
-    # popularity-skewed items (the most popular is rated by about a quarter of the users, as in
-    # ML-10M), uniform users; duplicate pairs are dropped and the first 10M kept
+
+def synthetic_ratings(n_users: int, n_items: int, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` distinct synthetic (user, item, rating) triples shaped like MovieLens-10M.
+
+    Popularity-skewed items (at ML-10M's shape the most popular is rated by about a quarter of
+    the users, as in ML-10M), uniform users; duplicate pairs are dropped and the first ``n`` kept.
+    """
+    rng = np.random.default_rng(seed)
     weights = (np.arange(n_items) + 100.0) ** -0.9
-    pairs = pd.DataFrame({"user": rng.integers(0, n_users, int(n * 1.05)),
-                          "item": rng.choice(n_items, int(n * 1.05), p=weights / weights.sum())})
+    draw = int(n * 1.05) + 1000
+    pairs = pd.DataFrame({"user": rng.integers(0, n_users, draw),
+                          "item": rng.choice(n_items, draw, p=weights / weights.sum())})
     frame = pairs.drop_duplicates().iloc[:n].reset_index(drop=True)
     if len(frame) < n:
         raise RuntimeError(f"only {len(frame)} distinct synthetic ratings; raise the oversampling")
     frame["rating"] = rng.integers(1, 6, size=len(frame)).astype(np.float32)
+    return frame
+
+
+def memory_probe(device: str, hidden: int, n: int = 10_000_000, shape: tuple[int, int] = ML10M_SHAPE,
+                 sparse: bool | None = None) -> dict:
+    """One I-AutoRec epoch on a synthetic MovieLens-10M-shaped set (10M ratings); run in a subprocess.
+
+    ``sparse=None`` lets the learner choose (sparse rows above ``torch_backend.SPARSE_ABOVE`` entries).
+    """
+    from autorec_lib.matrix import RatingMatrix
+    from autorec_lib.torch_backend import AutoRec, AutoRecLearner, pick_device
+
+    n_users, n_items = shape
+    frame = synthetic_ratings(n_users, n_items, n)
     after_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     matrix = RatingMatrix(frame, n_users, n_items, "item")
+    del frame
     cfg = TrainConfig(epochs=1, batch_size=256, lam=100.0, device=device)
-    learner = AutoRecLearner(AutoRec(n_users, hidden), matrix, cfg, pick_device(device))
+    learner = AutoRecLearner(AutoRec(n_users, hidden), matrix, cfg, pick_device(device), sparse=sparse)
     start = time.perf_counter()
     loss = learner.train_epoch(np.random.default_rng(0))
     seconds = time.perf_counter() - start
     out = {"ratings": int(matrix.nnz), "shape": list(matrix.shape), "hidden": hidden, "epoch_s": seconds,
-           "loss": loss, "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+           "sparse_encoder": learner.sparse, "loss": loss,
+           "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
            "rss_after_data_gib": after_data,
            "dense_matrix_would_be_gib": n_users * n_items * 4 / 2**30}
     if pick_device(device).type == "cuda":

@@ -1,0 +1,284 @@
+"""Speed against the floor, in one run: where the time goes and how it grows. Not a test.
+
+    python scripts/speed.py                      # everything (about 10 minutes on a 2-core CPU)
+    python scripts/speed.py --skip-scaling       # ML-100K and the ML-10M-shaped epoch only
+    python scripts/speed.py --quick              # a smoke run of every part on small sizes
+
+Every part runs in its own process (each framework alone, so neither changes the other's thread
+settings; each ML-10M-shaped epoch alone, so its peak RSS is its own), with the OpenMP thread
+count of this process's environment (``--threads`` sets ``OMP_NUM_THREADS`` for them). Each part
+measures the float32 matmul rate itself and compares with the floor computed from it:
+
+* dense AutoRec epoch: ``10·n·m·k`` flops (forward ``2nmk`` per layer, weight gradients ``2nmk``
+  per layer, the input gradient of the decoder only; the ratings need none);
+* sparse encoder (the encoder reads only the ratings): the decoder's ``6·n·m·k`` remain;
+* sparse encoder and a decoder that computes only the rated entries (what the library does on
+  large sets): ``10·nnz·k``, far below, but these are gathers bound by memory, not matmuls, and the
+  optimizer still touches every weight once per batch, so that floor is out of reach.
+
+It writes ``results.json``, ``results.md`` and ``scaling.png`` under ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+ML100K_MODELS = [("I-AutoRec", "autorec", "item"), ("U-AutoRec", "autorec", "user"), ("MF", "mf", "item"),
+                 ("biased MF", "biased-mf", "item")]
+
+
+def matmul_rate(device: str = "cpu", n: int = 2048, repeats: int = 10) -> float:
+    """Float32 flops per second of one n×n matmul in PyTorch (best of ``repeats``)."""
+    import torch
+
+    from autorec_lib.torch_backend import pick_device
+
+    dev = pick_device(device)
+    n = 8192 if dev.type == "cuda" else n  # a GPU needs a bigger product to reach its rate
+    a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
+    best = float("inf")
+    for _ in range(repeats + 2):
+        start = time.perf_counter()
+        (a @ b).sum().item()  # .item() waits for the device
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best
+
+
+def autorec_floors(rows: int, inputs: int, hidden: int, rate: float, nnz: int) -> dict:
+    """Seconds one epoch cannot beat at ``rate``: dense (10·n·m·k), with a sparse encoder (6·n·m·k),
+    and with the decoder sampled at the ratings too (10·nnz·k)."""
+    nmk = rows * inputs * hidden
+    return {"floor_dense_s": 10 * nmk / rate, "floor_sparse_encoder_s": 6 * nmk / rate,
+            "floor_all_sparse_s": 10 * nnz * hidden / rate}
+
+
+def part_ml100k(framework: str, epochs: int, models: list[str], device: str = "cpu") -> dict:
+    """s/epoch (median of epochs 2..) and evaluation s/epoch of each model on ML-100K, in this process."""
+    from autorec_lib import datasets, experiment, splits
+
+    data = datasets.load("ml-100k")
+    split = splits.make_split(data, "random", 0.1, 0.1, seed=0)
+    out = {"framework": framework, "threads": os.environ.get("OMP_NUM_THREADS", "unset"), "rows": []}
+    if framework == "torch":
+        import torch
+
+        out["torch_threads"] = torch.get_num_threads()
+        out["matmul_gflops"] = matmul_rate(device) / 1e9
+    cases = [(label, model, variant, None) for label, model, variant in ML100K_MODELS if label in models]
+    if framework == "torch" and "I-AutoRec" in models:
+        cases.insert(1, ("I-AutoRec (sparse encoder)", "autorec", "item", True))
+    for label, model, variant, sparse in cases:
+        if sparse:
+            from autorec_lib import torch_backend
+
+            torch_backend.SPARSE_ABOVE, saved = 0, torch_backend.SPARSE_ABOVE
+        result = experiment.train(data, split, model, variant, framework, progress=False, epochs=epochs,
+                                  patience=epochs, device=device)
+        out["device"] = result.device
+        if sparse:
+            torch_backend.SPARSE_ABOVE = saved
+        records = result.history.records[1:] or result.history.records  # the first epoch warms up
+        row = {"model": label, "s_per_epoch": float(np.median([r["seconds"] for r in records])),
+               "eval_s_per_epoch": float(np.median([r["eval_seconds"] for r in records])),
+               "valid_rmse_last": records[-1]["valid_rmse"], "epochs": len(result.history.records)}
+        if result.config.is_autorec and "matmul_gflops" in out:
+            rows, inputs = result.learner.matrix.shape
+            floors = autorec_floors(rows, inputs, result.config.net.hidden[0], out["matmul_gflops"] * 1e9,
+                                    result.learner.matrix.nnz)
+            row.update(floors, ratio_to_dense_floor=row["s_per_epoch"] / floors["floor_dense_s"])
+        out["rows"].append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    return out
+
+
+def part_probe(ratings: int, users: int, items: int, hidden: int, sparse: bool | None, device: str = "cpu") -> dict:
+    """One I-AutoRec epoch on a synthetic set of this size and shape, with its floors and peak RSS."""
+    import torch
+
+    from benchmark import memory_probe
+
+    rate = matmul_rate(device)
+    from autorec_lib import torch_backend
+
+    out = memory_probe(device, hidden, ratings, (users, items), sparse)
+    out["observed_decoder"] = out["sparse_encoder"] and torch_backend.OBSERVED_DECODER
+    out.update(autorec_floors(items, users, hidden, rate, out["ratings"]), matmul_gflops=rate / 1e9, torch_threads=torch.get_num_threads(),
+               n_times_m=users * items)
+    out["ratio_to_floor"] = out["epoch_s"] / out["floor_sparse_encoder_s" if out["sparse_encoder"] else "floor_dense_s"]
+    return out
+
+
+def run_part(args: list[str], env: dict, timeout: float = 1800) -> dict:
+    """Run one part of this script in a fresh interpreter and read its JSON line."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"part {args} failed:\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out["process_s"] = time.perf_counter() - start
+    return out
+
+
+def markdown(rows: list[dict], columns: list[str]) -> str:
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot(ratings_sweep: list[dict], shape_sweep: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, sweep, key, xlabel in ((axes[0], ratings_sweep, "ratings", "ratings (millions)"),
+                                   (axes[1], shape_sweep, "n_times_m", "users × items (billions)")):
+        if not sweep:
+            continue
+        scale = 1e6 if key == "ratings" else 1e9
+        x = [r[key] / scale for r in sweep]
+        ax.plot(x, [r["epoch_s"] for r in sweep], "o-", label="measured epoch")
+        ax.plot(x, [r["floor_sparse_encoder_s"] for r in sweep], "--", label="floor, sparse encoder (6·n·m·k)")
+        ax.plot(x, [r["floor_dense_s"] for r in sweep], ":", label="floor, dense (10·n·m·k)")
+        ax.plot(x, [r["floor_all_sparse_s"] for r in sweep], "-.", label="floor, matmuls at the ratings (10·nnz·k)")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("seconds per epoch")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    axes[0].set_title(f"{ML10M_TEXT}, more ratings")
+    axes[1].set_title("the same density (1.3%), bigger matrices" if shape_sweep else "")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+ML10M_TEXT = "ML-10M shape (71,567 × 10,681)"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("build/speed"))
+    p.add_argument("--threads", help="OMP_NUM_THREADS for every part (default: this environment's)")
+    p.add_argument("--epochs", type=int, default=6, help="ML-100K epochs per model (the first is not counted)")
+    p.add_argument("--frameworks", default="torch,mxnet")
+    p.add_argument("--repeats", type=int, default=3, help="ML-100K processes per framework (median taken)")
+    p.add_argument("--hidden", type=int, default=500)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (every part trains there)")
+    p.add_argument("--skip-10m", action="store_true")
+    p.add_argument("--skip-scaling", action="store_true")
+    p.add_argument("--quick", action="store_true", help="small sizes: checks that every part runs")
+    p.add_argument("--part", choices=["ml100k", "probe"], help=argparse.SUPPRESS)
+    p.add_argument("--framework", default="torch", help=argparse.SUPPRESS)
+    p.add_argument("--models", default=",".join(label for label, *_ in ML100K_MODELS), help=argparse.SUPPRESS)
+    p.add_argument("--ratings", type=int, default=10_000_000, help=argparse.SUPPRESS)
+    p.add_argument("--users", type=int, default=71_567, help=argparse.SUPPRESS)
+    p.add_argument("--items", type=int, default=10_681, help=argparse.SUPPRESS)
+    p.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--full-decoder", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.part == "ml100k":
+        print(json.dumps(part_ml100k(args.framework, args.epochs, args.models.split(","), args.device)))
+        return 0
+    if args.part == "probe":
+        if args.full_decoder:
+            from autorec_lib import torch_backend
+
+            torch_backend.OBSERVED_DECODER = False
+        print(json.dumps(part_probe(args.ratings, args.users, args.items, args.hidden, False if args.dense else None,
+                                    args.device)))
+        return 0
+
+    env = dict(os.environ)
+    if args.threads:
+        env["OMP_NUM_THREADS"] = args.threads
+    args.out.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()
+    results = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
+               "omp_num_threads": env.get("OMP_NUM_THREADS", "unset"), "load_before": load, "ml100k": {}}
+    epochs = 2 if args.quick else args.epochs
+    hidden = 50 if args.quick else args.hidden
+    from autorec_lib import backends
+
+    frameworks = [f for f in args.frameworks.split(",") if f and backends.available(f)]
+    runs = {fw: [] for fw in frameworks}
+    for _ in range(1 if args.quick else args.repeats):  # alternated, so drifting load hits both alike
+        for fw in frameworks:
+            runs[fw].append(run_part(["--part", "ml100k", "--framework", fw, "--epochs", str(epochs),
+                                      "--device", args.device], env))
+            print(json.dumps(runs[fw][-1]), flush=True)
+    for fw, parts in runs.items():  # each model's median s/epoch over the repeated processes
+        merged = dict(parts[0], repeats=len(parts))
+        merged["rows"] = [dict(row, **{key: float(np.median([p["rows"][k][key] for p in parts]))
+                                       for key in ("s_per_epoch", "eval_s_per_epoch")})
+                          for k, row in enumerate(parts[0]["rows"])]
+        for row in merged["rows"]:
+            if "floor_dense_s" in row:
+                row["ratio_to_dense_floor"] = row["s_per_epoch"] / row["floor_dense_s"]
+        results["ml100k"][fw] = merged
+    probe = ["--part", "probe", "--hidden", str(hidden), "--device", args.device]
+    if not args.skip_10m:
+        n = 200_000 if args.quick else 10_000_000
+        results["ml10m"] = run_part(probe + ["--ratings", str(n)], env)
+        print(json.dumps(results["ml10m"]), flush=True)
+    results["ratings_sweep"], results["shape_sweep"] = [], []
+    if not args.skip_scaling:
+        users, items = 71_567, 10_681
+        counts = [100_000, 200_000] if args.quick else [1_000_000, 2_500_000, 5_000_000]
+        for n in counts:  # the 10M point is the ML-10M probe above
+            results["ratings_sweep"].append(run_part(probe + ["--ratings", str(n)], env))
+            print(json.dumps(results["ratings_sweep"][-1]), flush=True)
+        if "ml10m" in results and not args.quick:
+            results["ratings_sweep"].append(results["ml10m"])
+        # the same density (1.3%) on growing matrices: ratings grow with n·m
+        for f in ([0.1, 0.2] if args.quick else [0.25, 0.5, 0.75]):
+            u, i = int(users * f), int(items * f)
+            results["shape_sweep"].append(run_part(probe + ["--ratings", str(int(10_000_000 * f * f)),
+                                                            "--users", str(u), "--items", str(i)], env))
+            print(json.dumps(results["shape_sweep"][-1]), flush=True)
+        if "ml10m" in results and not args.quick:
+            results["shape_sweep"].append(results["ml10m"])
+    results["load_after"] = os.getloadavg()
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    report = [f"# Speed ({results['date']}, {results['cpus']} CPUs, OMP_NUM_THREADS={results['omp_num_threads']}, "
+              f"load {load[0]:.1f} before, {results['load_after'][0]:.1f} after)"]
+    for fw, part in results["ml100k"].items():
+        rate = f", matmul {part['matmul_gflops']:.0f} GFLOP/s" if "matmul_gflops" in part else ""
+        report += ["", f"## ML-100K, {fw} ({part.get('torch_threads', part['threads'])} threads{rate}; "
+                   f"median of {part['repeats']} processes)", "",
+                   markdown(part["rows"], ["model", "s_per_epoch", "eval_s_per_epoch", "floor_dense_s",
+                                           "floor_sparse_encoder_s", "ratio_to_dense_floor", "valid_rmse_last"])]
+    if "torch" in results["ml100k"] and "mxnet" in results["ml100k"]:
+        t = {r["model"]: r["s_per_epoch"] for r in results["ml100k"]["torch"]["rows"]}
+        ratios = [{"model": r["model"], "mxnet_over_torch": r["s_per_epoch"] / t[r["model"]]}
+                  for r in results["ml100k"]["mxnet"]["rows"] if r["model"] in t]
+        results["mxnet_over_torch"] = ratios
+        report += ["", "## MXNet s/epoch ÷ PyTorch s/epoch (each in its own process)", "",
+                   markdown(ratios, ["model", "mxnet_over_torch"])]
+    cols = ["ratings", "shape", "sparse_encoder", "observed_decoder", "epoch_s", "floor_sparse_encoder_s", "floor_dense_s", "floor_all_sparse_s",
+            "ratio_to_floor", "peak_rss_gib", "matmul_gflops", "process_s"]
+    if "ml10m" in results:
+        report += ["", f"## One I-AutoRec epoch, {ML10M_TEXT}, hidden {hidden}", "", markdown([results["ml10m"]], cols)]
+    if results["ratings_sweep"] or results["shape_sweep"]:
+        report += ["", "## Time per epoch against ratings and against n·m", "",
+                   markdown(results["ratings_sweep"] + results["shape_sweep"], cols), "", "![scaling](scaling.png)"]
+        plot(results["ratings_sweep"], results["shape_sweep"], args.out / "scaling.png")
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    text = "\n".join(report) + "\n"
+    (args.out / "results.md").write_text(text)
+    print("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

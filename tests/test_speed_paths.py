@@ -1,0 +1,135 @@
+"""The fast paths give the numbers of the plain ones: one evaluation pass for validation and test,
+and the sparse encoder / gathered loss against the dense masked one."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from autorec_lib import experiment, splits
+from autorec_lib.config import TrainConfig
+from autorec_lib.matrix import RatingMatrix
+from autorec_lib.metrics import evaluate
+from autorec_lib.training import evaluate_learner, evaluate_parts
+
+
+def _two_calls(predict, split, scale):
+    return {name: evaluate(predict, part, split.train, scale) for name, part in
+            (("valid", split.valid), ("test", split.test))}
+
+
+@pytest.mark.parametrize("model,variant", [("autorec", "item"), ("autorec", "user"), ("biased-mf", "item")])
+def test_one_prediction_pass_scores_equal_one_call_per_part(small_data, model, variant):
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    size = {"hidden": 16} if model == "autorec" else {"n_factors": 4}
+    result = experiment.train(small_data, split, model, variant, progress=False, epochs=3, device="cpu", **size)
+    calls = []
+
+    def counting(users, items):
+        calls.append(len(users))
+        return result.learner.predict(users, items)
+
+    shared = evaluate_parts(counting, {"valid": split.valid, "test": split.test}, split.train, small_data.scale)
+    assert len(calls) == 1
+    separate = _two_calls(result.learner.predict, split, small_data.scale)
+    assert shared == separate  # every field exactly: rmse, mae, n, n_default
+    assert evaluate_learner(result.learner, split, small_data.scale) == {k: separate[k] for k in ("test", "valid")}
+
+
+def test_one_prediction_pass_on_real_data_equals_two(ml100k):
+    split = splits.make_split(ml100k, "random", 0.1, 0.1, seed=0)
+    result = experiment.train(ml100k, split, "autorec", "item", progress=False, epochs=2, device="cpu")
+    shared = evaluate_parts(result.learner.predict, {"valid": split.valid, "test": split.test}, split.train,
+                            ml100k.scale)
+    assert shared == _two_calls(result.learner.predict, split, ml100k.scale)
+    best = result.history.records[result.history.best_epoch - 1]  # recorded in training, from the shared pass
+    assert (best["valid_rmse"], best["test_rmse"]) == (shared["valid"].rmse, shared["test"].rmse)
+
+
+def test_history_records_evaluation_seconds_apart_from_training(small_data):
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    history = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=3, hidden=8,
+                               device="cpu").history
+    assert all(r["eval_seconds"] > 0 and r["seconds"] > 0 for r in history.records)
+    assert history.eval_seconds_per_epoch == pytest.approx(np.mean([r["eval_seconds"] for r in history.records]))
+    no_test = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=2, hidden=8,
+                               device="cpu", eval_test=False).history
+    assert all("test_rmse" not in r and "valid_rmse" in r for r in no_test.records)
+
+
+# --- sparse encoder and gathered loss (PyTorch) ---
+
+from autorec_lib import torch_backend as tb  # noqa: E402
+
+
+def _learners(small_data, variant="item", sparse_kw=None, **cfg):
+    """A dense and a sparse learner over the same matrix, starting from the same weights."""
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    matrix = RatingMatrix(split.train, small_data.n_users, small_data.n_items, variant)
+    config = TrainConfig(**{"batch_size": 8, "lam": 3.0, "device": "cpu", **cfg})
+    out = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        model = tb.AutoRec(matrix.shape[1], (12, 7, 12), "sigmoid", "sigmoid", dropout=0.0)
+        out.append(tb.AutoRecLearner(model, matrix, config, torch.device("cpu"), small_data.scale, sparse=sparse))
+    return split, matrix, out
+
+
+@pytest.mark.parametrize("variant", ["item", "user"])
+def test_sparse_rows_give_the_dense_forward_loss_and_gradients(small_data, variant):
+    _, matrix, (dense, sparse) = _learners(small_data, variant)
+    assert not dense.sparse and sparse.sparse
+    assert tb.parametrize.is_parametrized(sparse.model.layers[0], "weight")
+    assert sparse.model.layers[0].weight.shape == dense.model.layers[0].weight.shape  # V still reads as V
+    rows = np.array([0, 3, 4, 9, matrix.shape[0] - 1])
+    r, _ = dense._rows(rows)
+    sparse_r = tb.SparseRows.of(matrix, rows, torch.device("cpu"))
+    torch.testing.assert_close(sparse.model(sparse_r), dense.model(r))
+    torch.testing.assert_close(sparse.model.observed(sparse_r), dense.model(r)[sparse_r.rows, sparse_r.cols])
+    dense_loss = dense.batch_loss(rows)
+    dense_loss.backward()
+    torch.testing.assert_close(sparse.sparse_gradients(rows), dense_loss.detach())
+    grads = [{k: v.grad if v.grad is not None else None for k, v in learner.model.named_parameters()}
+             for learner in (dense, sparse)]
+    dense_v = grads[0].pop("layers.0.weight")
+    sparse_vt = grads[1].pop("layers.0.parametrizations.weight.original")
+    torch.testing.assert_close(sparse_vt.t(), dense_v)
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        torch.testing.assert_close(grads[1][name], grads[0][name])
+
+
+def test_rows_without_ratings_encode_to_the_bias(small_data):
+    _, matrix, (dense, sparse) = _learners(small_data)
+    empty = np.flatnonzero(matrix.row_counts() == 0)
+    rows = np.concatenate([empty[:2], [0]]) if len(empty) else np.array([0])
+    r, _ = dense._rows(rows)
+    torch.testing.assert_close(sparse.model(tb.SparseRows.of(matrix, rows, torch.device("cpu"))), dense.model(r))
+
+
+@pytest.mark.parametrize("optimizer,observed_decoder", [("adam", True), ("sgd", True), ("adam", False)])
+def test_sparse_training_follows_the_dense_path_over_epochs(small_data, monkeypatch, optimizer, observed_decoder):
+    monkeypatch.setattr(tb, "OBSERVED_DECODER", observed_decoder)
+    split, _, (dense, sparse) = _learners(small_data, optimizer=optimizer, lr=1e-2)
+    for epoch in range(4):
+        losses = [learner.train_epoch(np.random.default_rng(epoch)) for learner in (dense, sparse)]
+        assert losses[1] == pytest.approx(losses[0], rel=1e-4)
+    weights = [learner.get_weights() for learner in (dense, sparse)]
+    assert weights[0].keys() == weights[1].keys()
+    for name in weights[0]:
+        np.testing.assert_allclose(weights[1][name], weights[0][name], rtol=1e-4, atol=1e-5)
+    users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
+    np.testing.assert_allclose(sparse.predict(users, items), dense.predict(users, items), rtol=1e-4, atol=1e-4)
+
+
+def test_large_matrices_take_the_sparse_path_and_checkpoint_weights_keep_their_shape(small_data, monkeypatch):
+    monkeypatch.setattr(tb, "SPARSE_ABOVE", 10)
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    result = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=2, hidden=8, device="cpu")
+    assert result.learner.sparse and result.learner._dense is None
+    weights = result.learner.get_weights()
+    assert weights["W0"].shape == (8, small_data.n_users) and weights["W1"].shape == (small_data.n_users, 8)
+    fresh = tb.AutoRec(small_data.n_users, 8)
+    tb.set_weights(fresh, weights)  # loads into a plain (dense-layout) model
+    result.learner.set_weights(weights)
+    np.testing.assert_array_equal(result.learner.get_weights()["W0"], weights["W0"])
