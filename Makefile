@@ -48,7 +48,7 @@ NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=n
 # Each stack's own bin first, so that jupyter and the kernel come from that stack.
 in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
 
-.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench student reference reproduce sync site test-site clean
+.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench speed gpu-check student reference reproduce sync site test-site clean
 
 stacks:
 	@echo "legacy:  $(or $(PYTHON_LEGACY),none)  -> $(LEGACY_VENV)"
@@ -110,6 +110,15 @@ bench: setup
 
 student: setup
 	$(PY) scripts/make_student.py
+
+# Speed, each framework in its own process, against the measured floor (about 4 minutes).
+speed: setup
+	$(PY) scripts/speed.py
+
+# On a CUDA machine after `pip install -e .` (Python 3.12, no MXNet): every notebook and the speed
+# benchmark on the GPU, into a JSON and a markdown table (about 10 minutes on one H100).
+gpu-check:
+	python scripts/gpu_check.py $(if $(AUTOREC_DATA),--data $(AUTOREC_DATA))
 
 # Notebook 09's record: tune I-AutoRec on validation, then 5 random splits and folds u1..u5 per model
 # (77 runs, about half an hour on 2 cores; resumes from build/reproduce-runs.jsonl).

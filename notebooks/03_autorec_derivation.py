@@ -440,8 +440,9 @@ assert seconds < 60
 # %% [markdown]
 # An epoch takes well under a minute on a CPU: the matrix products are small and dense.
 # (The time above varies from run to run and machine to machine; the stored one was measured on a
-# shared 2-core CPU. The operation count does not vary.) The cost grows with the *dense* size
-# $n\times m$, not with the number of ratings, and so does the memory of a dense copy.
+# shared 2-core CPU. The operation count does not vary.) Computed this way, on dense rows, the cost
+# grows with the *dense* size $n\times m$, not with the number of ratings, and so does the memory
+# of a dense copy.
 #
 # Take MovieLens 10M. Its README counts 71,567 users and 10,681 movies, but those are the ids in
 # use, and some of them have no rating: the 10,000,054 ratings come from 69,878 users and cover
@@ -453,8 +454,11 @@ assert seconds < 60
 # builds the dense values and mask of one mini-batch at a time; only when the matrix has at most
 # `DENSE_CACHE_LIMIT` entries ($2^{26}$, about 67 million) does it keep the whole dense matrix on
 # the device. ML-100K's 1.6 million entries are under that limit, ML-10M's 746 million are not.
-# An I-AutoRec epoch with $k = 500$ on ML-10M costs $10\cdot 10{,}677\cdot 69{,}878\cdot 500
-# \approx 3.7$ TFLOP.
+# Computed densely, an I-AutoRec epoch with $k = 500$ on ML-10M costs $10\cdot 10{,}677\cdot
+# 69{,}878\cdot 500 \approx 3.7$ TFLOP. Above the same limit the PyTorch learner therefore changes
+# how it computes: the encoder reads only the ratings of each row (a sparse product, whose cost
+# grows with the ratings), and the decoder computes only the rated entries, the only ones the loss
+# needs. The README's benchmark measures what that saves.
 
 # %%
 ml10m_ratings = 10_000_054
@@ -498,7 +502,8 @@ ml10m
 # * With identity activations AutoRec is a linear reconstruction of rank at most $k$, like MF with
 #   codes computed from ratings.
 # * An epoch costs $10\,n\,m\,k$ floating-point operations (7.93 GFLOP for I-AutoRec on ML-100K);
-#   the library keeps ratings sparse and builds dense mini-batches on demand.
+#   the library keeps ratings sparse, and on matrices too large to hold dense it computes the encoder
+#   from the ratings alone and the decoder only at the rated entries.
 
 # %% [markdown]
 # ## Exercises

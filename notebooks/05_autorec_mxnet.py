@@ -121,14 +121,18 @@ assert isinstance(ctx, mx.Context)  # one context, not a list
 assert mx.__version__ == "1.9.1" and tuple(int(v) for v in np.__version__.split(".")[:2]) < (1, 24)
 print(f"MXNet {mx.__version__}, NumPy {np.__version__}, context {ctx}")
 print(f"PyTorch threads: {torch_threads_alone} before MXNet was imported, {torch_threads_with_mxnet} after")
+assert torch_threads_with_mxnet == torch_threads_alone  # the library puts PyTorch's thread count back
 
 # %% [markdown]
 # `pick_context` returns the GPU context when MXNet sees a GPU and the CPU otherwise: always one
 # context, never an empty list (d2l 1.0's `try_all_gpus()` returns `[]` on a CPU-only machine,
 # which breaks code that indexes it).
 #
-# The second line printed shows something to remember for section 5.3: importing MXNet can change
-# how many threads PyTorch computes with in the same process.
+# The second line printed matters for section 5.3. Importing MXNet on its own would change how
+# many threads PyTorch computes with in the same process: MXNet's engine sets the thread count of
+# OpenMP, the threading library both frameworks share (on a 2-core machine, from 2 to 1).
+# `autorec_lib.mxnet_backend` reads the count before it imports MXNet and puts it back, so both
+# frameworks here compute with the same number of threads (asserted above).
 #
 # ## 5.1 The model in Gluon
 #
@@ -374,15 +378,11 @@ assert valid_gap < 1e-4 and gap < 1e-4, f"the frameworks disagree by {max(valid_
 # relative 1e-5, both frameworks pick the same best epoch, and their validation and test RMSEs
 # differ by less than 1e-4 (all asserted above; the gaps printed are smaller still).
 #
-# **About the times.** The `s/epoch` column is one run's measurement of each framework, not a fair
-# race. Both frameworks live in this process, and the first cell printed PyTorch's thread count
-# before and after MXNet was imported: when the two differ, PyTorch here did not compute as it
-# would in a process of its own. Which way that tilts the race depends on the machine. On an idle
-# CPU a second thread usually speeds these matrix products up, so fewer threads handicap PyTorch;
-# on a busy shared CPU, like the course machine while other work runs, threads compete for the
-# same cores and more of them can make an epoch slower instead. One timing on a shared CPU is noisy
-# besides. A fair comparison would time each framework in its own process, with the same number of
-# threads, over several runs. The line below is this one run's ratio, with the threads it ran at.
+# **About the times.** The `s/epoch` column is one run's measurement of each framework. Both
+# computed with the same number of threads (the first cell asserts it), but one timing on a shared
+# CPU is noisy, and two frameworks in one process share its caches and allocator. The fair
+# comparison times each framework in its own process over several runs: `scripts/speed.py` does
+# that, and the README quotes its result for this machine. The line below is this one run's ratio.
 
 # %%
 # needs MXNet
