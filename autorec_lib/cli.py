@@ -71,9 +71,8 @@ def run_config(args) -> RunConfig:
     """The course's defaults for ``--model``/``--variant``, changed only where a flag was given."""
     config = course_config(args.model, args.variant, args.framework)
     changes = {field: getattr(args, flag) for flag, field in FIELDS.items() if getattr(args, flag) is not None}
-    for flag, field in (("hidden", "hidden"), ("factors", "n_factors"), ("encoder_activation", "encoder"),
-                        ("decoder_activation", "decoder"), ("dropout", "dropout")):
-        if field in changes and not hasattr(config.net, field):
+    for flag, field in FIELDS.items():
+        if field in changes and not (hasattr(config.net, field) or hasattr(config.train, field)):
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --model {args.model}")
     return config.replace(**changes)
 

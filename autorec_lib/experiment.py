@@ -15,7 +15,7 @@ from .model import TrainedModel, load
 from .splits import Split
 from .training import History, evaluate_learner, fit
 
-__all__ = ["Result", "train", "defaults", "load", "load_model", "TrainedModel"]
+__all__ = ["Result", "train", "defaults", "load", "TrainedModel"]
 
 
 def defaults(model: str = "autorec", variant: str = "item", framework: str = "torch") -> RunConfig:
@@ -108,8 +108,3 @@ def train(data: RatingData, split: Split, model: str | None = None, variant: str
     scores = evaluate_learner(learner, split, data.scale)
     return Result(run, history, scores, learner, data, split, fw.device_name(run.train), seconds)
 
-
-def load_model(path: str | Path, framework: str | None = None):
-    """The bare network of a checkpoint, in its own framework or another one, with the checkpoint's metadata."""
-    trained = load(path, framework)
-    return trained.net, trained.meta

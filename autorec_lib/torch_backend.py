@@ -276,7 +276,6 @@ class AutoRecLearner(_TorchLearner):
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         self.model.train()
-        n_rows = self.matrix.shape[0]
         total = torch.zeros((), device=self.device)
         for rows in self.matrix.batches(self.batch_size, rng):
             if self.sparse:

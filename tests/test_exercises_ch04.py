@@ -39,10 +39,6 @@ def setup(tmp_path_factory):
     return data, split
 
 
-def train_config(model: str, variant: str = "item", seed: int = 0, **changes) -> TrainConfig:
-    return experiment.defaults(model, variant).replace(seed=seed, **changes).train
-
-
 @pytest.fixture(scope="module")
 def models(setup):
     """Adam I-AutoRec and biased MF (the notebook's `results`) and Rprop I-AutoRec, per seed."""
@@ -50,10 +46,8 @@ def models(setup):
     out = {}
     for seed in SEEDS:
         out[seed] = {
-            "I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False,
-                                          **train_config("autorec", seed=seed).as_dict()),
-            "biased MF": experiment.train(data, split, "biased-mf", progress=False,
-                                          **train_config("biased-mf", seed=seed).as_dict()),
+            "I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False, seed=seed),
+            "biased MF": experiment.train(data, split, "biased-mf", progress=False, seed=seed),
             "Rprop": rprop_solution(data, split, seed),
         }
     return out

@@ -94,8 +94,9 @@ def test_checkpoints_cross_frameworks(mxnet_backend, small_data, tmp_path):
     split = splits.make_split(small_data)
     result = experiment.train(small_data, split, framework="mxnet", **TrainConfig(epochs=2).as_dict(),
                               progress=False, hidden=8)
-    net, meta = experiment.load_model(result.save(tmp_path / "mx.npz"), framework="torch")
-    assert meta["config"]["framework"] == "mxnet" and isinstance(net, TorchAutoRec)
+    trained = experiment.load(result.save(tmp_path / "mx.npz"), framework="torch")
+    net = trained.net
+    assert trained.meta["config"]["framework"] == "mxnet" and isinstance(net, TorchAutoRec)
     torch_set(net, result.learner.get_weights())
 
 

@@ -211,8 +211,9 @@ def test_checkpoint_round_trip_restores_predictions_and_config(low_rank, tmp_pat
     result = experiment.train(data, split, model, **TrainConfig(epochs=2, batch_size=16).as_dict(),
                               progress=False, **opts)
     path = result.save(tmp_path / "ckpt" / "model.npz")
-    net, meta = experiment.load_model(path)
-    assert dataclasses.asdict(net.config) == result.model_config and meta["config"]["train"]["epochs"] == 2
+    trained = experiment.load(path)
+    net = trained.net
+    assert dataclasses.asdict(net.config) == result.model_config and trained.meta["config"]["train"]["epochs"] == 2
     users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
     if model == "autorec":
         learner = AutoRecLearner(net, result.learner.matrix, result.train_config, torch.device("cpu"))
