@@ -48,7 +48,7 @@ NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=n
 # Each stack's own bin first, so that jupyter and the kernel come from that stack.
 in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
 
-.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench speed gpu-check student reference reproduce sync site test-site clean
+.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench speed d2l gpu-check student reference reproduce sync site test-site clean
 
 stacks:
 	@echo "legacy:  $(or $(PYTHON_LEGACY),none)  -> $(LEGACY_VENV)"
@@ -114,6 +114,17 @@ student: setup
 # Speed, each framework in its own process, against the measured floor (about 4 minutes).
 speed: setup
 	$(PY) scripts/speed.py
+
+# d2l's AutoRec chapter against ours, every run a process of its own (a few minutes). d2l pins
+# NumPy 1.23.5 and needs none of ours, so it gets an environment of its own with Python 3.11.
+D2L_VENV ?= .venv-d2l
+$(D2L_VENV)/.installed:
+	$(PYTHON_LEGACY) -m venv --clear $(D2L_VENV)
+	$(D2L_VENV)/bin/python -m pip install -q mxnet==1.9.1 d2l==1.0.3
+	touch $@
+
+d2l: setup-legacy $(D2L_VENV)/.installed
+	$(LEGACY_VENV)/bin/python scripts/d2l_compare.py --d2l-python $(D2L_VENV)/bin/python
 
 # On a CUDA machine after `pip install -e .` (Python 3.12, no MXNet): every notebook and the speed
 # benchmark on the GPU, into a JSON and a markdown table (about 10 minutes on one H100).

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .checkpoint import CheckpointError
-from .config import ACTIVATIONS, FRAMEWORKS, MODELS, OPTIMIZERS, RunConfig, course_config
+from .config import ACTIVATIONS, FRAMEWORKS, INPUTS, MODELS, OPTIMIZERS, RunConfig, course_config
 from .datasets import DATASETS, DataError
 from .splits import CANONICAL
 
@@ -24,7 +24,7 @@ from .splits import CANONICAL
 FIELDS = {"hidden": "hidden", "factors": "n_factors", "encoder_activation": "encoder",
           "decoder_activation": "decoder", "dropout": "dropout", "lam": "lam", "lr": "lr",
           "batch_size": "batch_size", "optimizer": "optimizer", "epochs": "epochs", "patience": "patience",
-          "seed": "seed", "device": "device"}
+          "seed": "seed", "device": "device", "inputs": "inputs"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=int)
     t.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    t.add_argument("--inputs", choices=INPUTS, help="AutoRec's rows as dense rows or sparse ratings (PyTorch; "
+                   "auto: sparse on large matrices only)")
     t.add_argument("--out", default="runs", help="folder for the JSON result, the PNG and the checkpoint")
     t.add_argument("--no-progress", action="store_true")
 
@@ -72,7 +74,8 @@ def run_config(args) -> RunConfig:
     config = course_config(args.model, args.variant, args.framework)
     changes = {field: getattr(args, flag) for flag, field in FIELDS.items() if getattr(args, flag) is not None}
     for flag, field in FIELDS.items():
-        if field in changes and not (hasattr(config.net, field) or hasattr(config.train, field)):
+        applies = hasattr(config.net, field) or hasattr(config.train, field) and (field != "inputs" or config.is_autorec)
+        if field in changes and not applies:
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --model {args.model}")
     return config.replace(**changes)
 
@@ -122,13 +125,13 @@ def _train(args, config, world) -> int:
                "world_size": world.size, "history": result.history.records}
     _write_json(out / f"{stem}.json", summary)
     result.save(out / f"{stem}.npz")
-    import matplotlib
+    from matplotlib.figure import Figure  # a figure of its own: no pyplot, no GUI backend
 
-    matplotlib.use("Agg")
-    ax = result.history.plot(label=f"{args.model} {args.variant}")
+    figure = Figure(figsize=(6, 3.5))
+    ax = result.history.plot(figure.subplots(), label=f"{args.model} {args.variant}")
     ax.set_title(f"{stem}: test RMSE {result.test_rmse:.4f}")
-    ax.figure.tight_layout()
-    ax.figure.savefig(out / f"{stem}.png", dpi=100)
+    figure.tight_layout()
+    figure.savefig(out / f"{stem}.png", dpi=100)
     print(f"best epoch {result.history.best_epoch} of {len(result.history.records)}, "
           f"{result.history.seconds_per_epoch:.2f} s/epoch on {result.device}; "
           f"{result.scores['test'].n_default} test ratings got the default rating")

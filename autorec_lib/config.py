@@ -16,6 +16,7 @@ from .matrix import VARIANTS
 
 ACTIVATIONS = ("identity", "sigmoid", "relu", "tanh", "elu", "selu")
 OPTIMIZERS = ("adam", "rprop", "sgd")
+INPUTS = ("auto", "dense", "sparse")
 
 
 def check_activation(name: str, role: str) -> str:
@@ -103,6 +104,10 @@ class TrainConfig:
     patience: int = 10
     seed: int = 0
     device: str = "auto"
+    # How AutoRec's rows reach the network (PyTorch): ``dense`` rows with a mask, or ``sparse``
+    # ratings, whose cost scales with the ratings (encoder) and the rated entries (loss); the same
+    # objective, rounded differently. ``auto`` takes sparse on large matrices only (torch_backend).
+    inputs: str = "auto"
 
     def __post_init__(self):
         _positive_int(self.epochs, "epochs")
@@ -115,6 +120,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ValueError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
+        if self.inputs not in INPUTS:
+            raise ValueError(f"unknown inputs {self.inputs!r}; choose one of {', '.join(INPUTS)}")
         if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
             raise ValueError(f"patience must be a positive integer, got {self.patience!r}")
 

@@ -79,13 +79,9 @@ class RatingMatrix:
         return np.diff(self.csr.indptr)
 
 
-def gather_predictions(reconstruct, matrix: RatingMatrix, users: np.ndarray, items: np.ndarray,
-                       batch_size: int = 1024) -> np.ndarray:
-    """Predict (user, item) pairs with an autoencoder that reconstructs whole rows.
-
-    ``reconstruct(rows) -> (len(rows), n_cols)`` array. Only rows that hold a requested pair are
-    reconstructed, ``batch_size`` rows at a time, so memory stays bounded on large matrices.
-    """
+def pair_positions(matrix: RatingMatrix, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) positions of (user, item) index pairs in ``matrix``; an index outside the
+    matrix is an ``IndexError`` that names it (an autoencoder knows only its training matrix)."""
     users, items = np.asarray(users), np.asarray(items)
     n_items, n_users = matrix.shape if matrix.variant == "item" else matrix.shape[::-1]
     for what, index, n in (("user", users, n_users), ("item", items, n_items)):
@@ -93,7 +89,17 @@ def gather_predictions(reconstruct, matrix: RatingMatrix, users: np.ndarray, ite
             bad = int(index[(index < 0) | (index >= n)][0])
             raise IndexError(f"{what} index {bad} is outside the {n} {what}s this model was trained on "
                              f"(0..{n - 1}): an autoencoder predicts only for {what}s in its training matrix")
-    rows, cols = matrix.orient(users, items)
+    return matrix.orient(users, items)
+
+
+def gather_predictions(reconstruct, matrix: RatingMatrix, users: np.ndarray, items: np.ndarray,
+                       batch_size: int = 1024) -> np.ndarray:
+    """Predict (user, item) pairs with an autoencoder that reconstructs whole rows.
+
+    ``reconstruct(rows) -> (len(rows), n_cols)`` array. Only rows that hold a requested pair are
+    reconstructed, ``batch_size`` rows at a time, so memory stays bounded on large matrices.
+    """
+    rows, cols = pair_positions(matrix, users, items)
     out = np.empty(len(rows), dtype=np.float32)
     if len(rows) == 0:
         return out

@@ -37,6 +37,19 @@ class Evaluation:
         return asdict(self)
 
 
+def known_pairs(users: np.ndarray, items: np.ndarray, train: pd.DataFrame) -> np.ndarray:
+    """Which (user, item) pairs have both a user and an item with at least one training rating."""
+    return np.isin(users, train["user"].unique()) & np.isin(items, train["item"].unique())
+
+
+def with_default(known_predictions: np.ndarray, known: np.ndarray, scale: tuple[float, float],
+                 default: float = DEFAULT_RATING) -> np.ndarray:
+    """Predictions for every pair, clipped to ``scale``: ``known_predictions`` where ``known``, else ``default``."""
+    out = np.full(len(known), default, dtype=np.float64)
+    out[known] = known_predictions
+    return np.clip(out, *scale)
+
+
 def predict_with_default(predict: Predictor, pairs: pd.DataFrame, train: pd.DataFrame,
                          scale: tuple[float, float], default: float = DEFAULT_RATING
                          ) -> tuple[np.ndarray, int]:
@@ -46,11 +59,9 @@ def predict_with_default(predict: Predictor, pairs: pd.DataFrame, train: pd.Data
     """
     users = pairs["user"].to_numpy()
     items = pairs["item"].to_numpy()
-    known = np.isin(users, train["user"].unique()) & np.isin(items, train["item"].unique())
-    out = np.full(len(pairs), default, dtype=np.float64)
-    if known.any():
-        out[known] = predict(users[known], items[known])
-    return np.clip(out, *scale), int((~known).sum())
+    known = known_pairs(users, items, train)
+    preds = predict(users[known], items[known]) if known.any() else np.empty(0)
+    return with_default(preds, known, scale, default), int((~known).sum())
 
 
 def evaluate(predict: Predictor, test: pd.DataFrame, train: pd.DataFrame, scale: tuple[float, float],

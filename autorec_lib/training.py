@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import distributed
-from .metrics import Evaluation, evaluate
+from .metrics import Evaluation, known_pairs, mae, rmse, with_default
 from .splits import Split
 
 
@@ -59,10 +59,12 @@ class History:
 
     def plot(self, ax=None, label: str = ""):
         """Learning curves: validation and test RMSE by epoch, best epoch marked."""
-        import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
-        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.subplots(figsize=(6, 3.5))[1]
         frame = self.frame()
         prefix = f"{label} " if label else ""
         for column, style in (("valid_rmse", "-"), ("test_rmse", "--")):
@@ -126,6 +128,7 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     world = distributed.current()  # in a process group only process 0 evaluates and draws progress
     progress = progress and world.is_main
     out = progress_file() if progress else sys.stderr
+    score = PartScorer({"valid": split.valid, "test": split.test if eval_test else None}, split.train, scale)
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False, file=out)
     for epoch in bar:
         start = time.perf_counter()
@@ -137,10 +140,7 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
                                    f"Lower the learning rate{hint}, or raise lambda.", history)
         record = {"epoch": epoch, "train_loss": loss, "seconds": seconds}
         start = time.perf_counter()
-        scores = None
-        if world.is_main:
-            scores = evaluate_parts(learner.predict, {"valid": split.valid, "test": split.test if eval_test else None},
-                                    split.train, scale)
+        scores = score(learner.predict) if world.is_main else None
         record.update({f"{part}_rmse": e.rmse for part, e in distributed.from_main(scores).items()})
         record["eval_seconds"] = time.perf_counter() - start
         history.records.append(record)
@@ -163,46 +163,45 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
     return history
 
 
-class _SharedPredictions:
-    """A predictor that answers several evaluations from ONE call of ``predict``.
+class PartScorer:
+    """Scores held-out parts (validation, test) with ONE call of ``predict`` over all their pairs.
 
-    First pass (:meth:`ask`): it records the pairs each evaluation requests and answers zeros.
-    Then :meth:`run` predicts all of them together, so an autoencoder reconstructs each needed
-    row once for validation and test alike; the second pass (:meth:`answer`) hands each request
-    its slice. Which pairs get predicted stays decided in one place, :func:`metrics.evaluate`.
+    What does not change between epochs is worked out once: each part's pairs, which of them have
+    a user and an item seen in training (the others get the default rating, as in
+    :func:`metrics.evaluate`), and the true ratings. Calling the scorer then predicts the union of
+    the known pairs, so an autoencoder encodes each needed row once for validation and test alike,
+    and gives every part the same :class:`Evaluation` that :func:`metrics.evaluate` would.
     """
 
-    def __init__(self, predict):
-        self.predict, self.requests, self.outputs = predict, [], []
+    def __init__(self, parts: dict[str, pd.DataFrame | None], train: pd.DataFrame, scale: tuple[float, float]):
+        self.scale = scale
+        self.parts, known_users, known_items = {}, [], []
+        for name, part in parts.items():
+            if part is not None:
+                users, items = part["user"].to_numpy(), part["item"].to_numpy()
+                known = known_pairs(users, items, train)
+                self.parts[name] = (known, part["rating"].to_numpy())
+                known_users.append(users[known])
+                known_items.append(items[known])
+        self.users = np.concatenate(known_users) if known_users else np.empty(0, np.int64)
+        self.items = np.concatenate(known_items) if known_items else np.empty(0, np.int64)
 
-    def ask(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self.requests.append((np.asarray(users), np.asarray(items)))
-        return np.zeros(len(users), dtype=np.float32)
-
-    def run(self) -> None:
-        if not self.requests:
-            return
-        preds = np.asarray(self.predict(np.concatenate([u for u, _ in self.requests]),
-                                        np.concatenate([i for _, i in self.requests])))
-        bounds = np.cumsum([0] + [len(u) for u, _ in self.requests])
-        self.outputs = [preds[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-
-    def answer(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        out = self.outputs.pop(0)
-        assert len(out) == len(users), "evaluations asked for different pairs in the two passes"
-        return out
+    def __call__(self, predict) -> dict[str, Evaluation]:
+        preds = np.asarray(predict(self.users, self.items)) if len(self.users) else np.empty(0)
+        scores, offset = {}, 0
+        for name, (known, truth) in self.parts.items():
+            n_known = int(known.sum())
+            full = with_default(preds[offset:offset + n_known], known, self.scale)
+            offset += n_known
+            scores[name] = Evaluation(rmse(full, truth), mae(full, truth), len(truth), len(truth) - n_known)
+        return scores
 
 
 def evaluate_parts(predict, parts: dict[str, pd.DataFrame | None], train: pd.DataFrame,
                    scale: tuple[float, float]) -> dict[str, Evaluation]:
     """:func:`metrics.evaluate` of every part that is not ``None``, from one call of ``predict``
     over the union of their pairs (the same scores as one call per part)."""
-    shared = _SharedPredictions(predict)
-    present = {name: part for name, part in parts.items() if part is not None}
-    for part in present.values():
-        evaluate(shared.ask, part, train, scale)
-    shared.run()
-    return {name: evaluate(shared.answer, part, train, scale) for name, part in present.items()}
+    return PartScorer(parts, train, scale)(predict)
 
 
 def evaluate_learner(learner: Learner, split: Split, scale: tuple[float, float]) -> dict[str, Evaluation]:

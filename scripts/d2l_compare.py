@@ -1,120 +1,141 @@
-"""Dive into Deep Learning's AutoRec chapter, run with d2l's own package, beside our implementations.
+"""Our AutoRec against Dive into Deep Learning's AutoRec chapter, every run a process of its own.
 
-d2l's setup: item-based, hidden 500, sigmoid encoder, dropout 0.05, Adam lr 0.002, weight decay
-1e-5, batch 256, 25 epochs, random 90/10 split. d2l's package supplies the data loading, the split
-and the training loop (`d2l.read_data_ml100k`, `split_data_ml100k`, `load_data_ml100k`,
-`train_recsys_rating`); the chapter's small model and evaluator live in the book's notebook, not
-in the package, so they are written here from the chapter's description. Then our PyTorch and
-MXNet code train on *the same split* with the same hyperparameters (λ = 2·m·n·wd, see
-scripts/benchmark.py), and all three are timed on this machine.
+d2l's setup: I-AutoRec, hidden 500, sigmoid encoder, dropout 0.05, Adam lr 0.002, weight decay
+1e-5 (our λ = 2·m·n·wd = 31.7, see :mod:`autorec_lib.objective`), batch 256, 25 epochs, each
+followed by an evaluation, on a random 90/10 split. Three parts:
 
-Needs an environment with d2l==1.0.3 and mxnet==1.9.1 (d2l pins NumPy 1.23.5) plus this library
-and torch; it is not part of `make test`:
+1. **d2l's chapter**, as the book runs it (``scripts/d2l_chapter.py``, in d2l's own environment):
+   its training loop's seconds (``train_recsys_rating``), its test RMSE, the split it drew.
+2. **Our loop on d2l's split**, PyTorch and MXNet each in a process of its own (this script's
+   ``--ours``): the seconds of our loop (25 epochs, each with its evaluation), the test RMSE by
+   the course's metric and by d2l's (raw reconstructions, no clipping, no default rating).
+3. **Whole processes**, alternated (d2l, ours, d2l, ours, ...): d2l's chapter script against
+   ``python -m autorec_lib train`` with d2l's setup (its own seeded 90/10 split), start-up, imports,
+   data loading, training and every output it writes included; wall seconds, median of ``--runs``,
+   and the median of the paired ratios.
 
-    python3.11 -m venv .venv-d2l && .venv-d2l/bin/pip install mxnet==1.9.1 d2l==1.0.3 torch==2.13.0 tqdm
-    .venv-d2l/bin/pip install --no-deps -e . && .venv-d2l/bin/python scripts/d2l_compare.py
+Neither framework is timed in a process that imported the other. d2l pins NumPy 1.23.5, so it
+lives in an environment of its own (see ``scripts/d2l_chapter.py``); ours is this interpreter's::
+
+    python3.11 -m venv .venv-d2l && .venv-d2l/bin/pip install mxnet==1.9.1 d2l==1.0.3
+    python scripts/d2l_compare.py --d2l-python .venv-d2l/bin/python      # = make d2l (a few minutes)
+
+Writes ``results.json`` and ``results.md`` under ``--out``. Not a test: a benchmark to quote.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import mxnet as mx
-import numpy as onp
-import pandas as pd
-from d2l import mxnet as d2l
-from mxnet import autograd, gluon, np, npx
-from mxnet.gluon import nn
+import numpy as np
 
-from autorec_lib import datasets, experiment, splits
-from autorec_lib.metrics import rmse
-
+ROOT = Path(__file__).resolve().parent.parent
 HIDDEN, EPOCHS, LR, WD, DROPOUT, BATCH = 500, 25, 0.002, 1e-5, 0.05, 256
+ML100K_USERS, ML100K_ITEMS = 943, 1682
+LAMBDA = round(2 * ML100K_USERS * ML100K_ITEMS * WD, 1)  # 31.7
+# `python -m autorec_lib train` with d2l's setup; --inputs sparse: the encoder reads the ratings
+OURS_CLI = ["-m", "autorec_lib", "train", "--hidden", str(HIDDEN), "--dropout", str(DROPOUT), "--lr", str(LR),
+            "--lambda", str(LAMBDA), "--batch-size", str(BATCH), "--epochs", str(EPOCHS), "--patience", str(EPOCHS),
+            "--valid-fraction", "0", "--test-fraction", "0.1", "--inputs", "sparse", "--no-progress"]
 
 
-class ChapterAutoRec(nn.Block):
-    """The chapter's model: sigmoid encoder, dropout, linear decoder; in training, only the
-    outputs at observed inputs are kept (multiplied by sign(input))."""
+def ours_on_d2l_split(framework: str, split_file: Path) -> dict:
+    """Our library on d2l's split in this process (one framework only): loop seconds and test RMSEs."""
+    import pandas as pd
 
-    def __init__(self, num_hidden, num_inputs, dropout):
-        super().__init__()
-        self.encoder = nn.Dense(num_hidden, activation="sigmoid", use_bias=True)
-        self.decoder = nn.Dense(num_inputs, use_bias=True)
-        self.dropout = nn.Dropout(dropout)
+    from autorec_lib import datasets, experiment, splits
+    from autorec_lib.metrics import rmse
 
-    def forward(self, x):
-        out = self.decoder(self.dropout(self.encoder(x)))
-        return out * np.sign(x) if autograd.is_training() else out
-
-
-def chapter_evaluator(net, inter_matrix, test_data, devices):
-    """The chapter's evaluation: reconstruct every item from its training ratings and take the RMSE
-    over the observed test entries (no clipping, no default for unseen items)."""
-    recons = onp.concatenate([net(v.as_in_context(devices[0])).asnumpy() for v in inter_matrix])
-    test = test_data.asnumpy() if hasattr(test_data, "asnumpy") else onp.asarray(test_data)
-    return float(onp.sqrt(onp.sum(onp.square(test - onp.sign(test) * recons)) / onp.sum(onp.sign(test))))
-
-
-class _NoPlot:
-    """Stands in for d2l.Animator, which draws through IPython (and fails outside a notebook with
-    the versions d2l pins); it also keeps plotting out of d2l's timings."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def add(self, *args, **kwargs):
-        pass
+    data = datasets.load("ml-100k")
+    arrays = np.load(split_file)
+    part = lambda name: data.index_ratings(pd.DataFrame({c: arrays[f"{name}_{c}"] for c in
+                                                         ("user_id", "item_id", "rating", "timestamp")}))
+    split = splits.Split(part("train"), part("test"), None, "d2l-random")
+    options = {"inputs": "sparse"} if framework == "torch" else {}
+    result = experiment.train(data, split, "autorec", "item", framework, progress=False, epochs=EPOCHS, lr=LR,
+                              lam=LAMBDA, batch_size=BATCH, patience=EPOCHS, hidden=HIDDEN, dropout=DROPOUT, **options)
+    records = result.history.records
+    raw = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())
+    return {"implementation": f"autorec_lib {framework}" + (" (sparse inputs)" if options else ""),
+            "loop_s": sum(r["seconds"] + r["eval_seconds"] for r in records),
+            "train_s": sum(r["seconds"] for r in records), "eval_s": sum(r["eval_seconds"] for r in records),
+            "test_rmse": result.test_rmse, "test_rmse_d2l_metric": rmse(raw, split.test["rating"].to_numpy())}
 
 
-def run_d2l(data_dir: str):
-    d2l.download_extract = lambda name, folder=None: data_dir  # offline: GroupLens's files, unpacked
-    d2l.Animator = _NoPlot
-    npx.set_np()
-    onp.random.seed(0)
-    mx.random.seed(0)
-    devices = d2l.try_all_gpus() or [mx.cpu()]  # d2l 1.0 returns [] on a CPU-only machine
-    df, num_users, num_items = d2l.read_data_ml100k()
-    train_data, test_data = d2l.split_data_ml100k(df, num_users, num_items)
-    _, _, _, train_inter = d2l.load_data_ml100k(train_data, num_users, num_items)
-    _, _, _, test_inter = d2l.load_data_ml100k(test_data, num_users, num_items)
-    train_iter = gluon.data.DataLoader(train_inter, shuffle=True, last_batch="rollover", batch_size=BATCH)
-    test_iter = gluon.data.DataLoader(np.array(train_inter), shuffle=False, last_batch="keep", batch_size=1024)
-    net = ChapterAutoRec(HIDDEN, num_users, DROPOUT)
-    net.initialize(ctx=devices, force_reinit=True, init=mx.init.Normal(0.01))
-    trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": LR, "wd": WD})
+def run_json(command: list[str], env: dict) -> dict:
+    """Run a command that prints a JSON line last; return it."""
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def wall(command: list[str], env: dict) -> float:
+    """Seconds one whole process takes (its output discarded; a failure stops the benchmark)."""
     start = time.perf_counter()
-    d2l.train_recsys_rating(net, train_iter, test_iter, gluon.loss.L2Loss(), trainer, EPOCHS, devices,
-                            chapter_evaluator, inter_mat=test_inter)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     seconds = time.perf_counter() - start
-    test_rmse = chapter_evaluator(net, test_iter, test_inter, devices)
-    npx.reset_np()  # d2l switches MXNet to NumPy semantics globally; our Gluon code uses NDArrays
-    return {"implementation": "d2l (its package + the chapter's model)", "test_rmse_d2l_metric": test_rmse,
-            "seconds_25_epochs_with_eval": seconds}, train_data, test_data
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return seconds
 
 
 def main() -> None:
-    data = datasets.load("ml-100k")
-    chapter, train_raw, test_raw = run_d2l(str(data.path))
-    rows = [chapter]
-    # The same split, in our indices (d2l's ids are ML-100K's, 1-based and contiguous).
-    split = splits.Split(data.index_ratings(train_raw), data.index_ratings(test_raw), None, "d2l-random")
-    lam = 2 * data.n_users * data.n_items * WD
-    for fw in ("torch", "mxnet"):
-        start = time.perf_counter()
-        result = experiment.train(data, split, "autorec", "item", fw, progress=False, eval_test=True, epochs=EPOCHS,
-                                  lr=LR, lam=lam, batch_size=BATCH, patience=EPOCHS, hidden=HIDDEN, dropout=DROPOUT)
-        seconds = time.perf_counter() - start
-        # d2l's metric for comparison: raw reconstructions, no clipping, no default rating
-        raw = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())
-        rows.append({"implementation": f"autorec_lib {fw}", "test_rmse": result.test_rmse,
-                     "test_rmse_d2l_metric": rmse(raw, split.test["rating"].to_numpy()),
-                     "seconds_25_epochs_with_eval": seconds, "train_s_per_epoch": result.history.seconds_per_epoch})
-    frame = pd.DataFrame(rows)
-    print(frame.to_string(index=False))
-    os.makedirs("build", exist_ok=True)
-    with open("build/d2l_compare.json", "w") as f:
-        json.dump(rows, f, indent=1)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--d2l-python", default=str(ROOT / ".venv-d2l/bin/python"),
+                        help="an interpreter with d2l 1.0.3 and MXNet 1.9.1")
+    parser.add_argument("--runs", type=int, default=3, help="whole-process runs of each side")
+    parser.add_argument("--out", type=Path, default=ROOT / "build/d2l")
+    parser.add_argument("--ours", choices=["torch", "mxnet"], help=argparse.SUPPRESS)  # part 2, in its own process
+    parser.add_argument("--split-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.ours:
+        print(json.dumps(ours_on_d2l_split(args.ours, args.split_file)))
+        return
+
+    from autorec_lib import datasets  # only to find the data folder
+
+    data_dir = datasets.load("ml-100k").path
+    args.out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    chapter = [args.d2l_python, str(ROOT / "scripts/d2l_chapter.py"), str(data_dir), "--out", str(args.out / "chapter.json")]
+    ours_cli = [sys.executable, *OURS_CLI, "--out", str(args.out / "runs")]
+
+    print("1. d2l's chapter", flush=True)
+    loops = [run_json(chapter, env)]
+    print(json.dumps(loops[0]), "\n2. ours on d2l's split", flush=True)
+    for framework in ("torch", "mxnet"):
+        loops.append(run_json([sys.executable, __file__, "--ours", framework, "--split-file",
+                               str(args.out / "chapter.npz")], env))
+        print(json.dumps(loops[-1]), flush=True)
+    for row in loops:
+        row["loop_vs_d2l"] = row["loop_s"] / loops[0]["loop_s"]
+
+    print(f"3. whole processes, alternated, {args.runs} each", flush=True)
+    pairs = []
+    for _ in range(args.runs):
+        pairs.append((wall(chapter, env), wall(ours_cli, env)))
+        print(f"  d2l {pairs[-1][0]:.2f} s, ours {pairs[-1][1]:.2f} s", flush=True)
+    d2l_s, ours_s = np.array(pairs).T
+    whole = {"d2l_s_median": float(np.median(d2l_s)), "ours_s_median": float(np.median(ours_s)),
+             "ratio_median": float(np.median(ours_s / d2l_s)), "runs": args.runs,
+             "d2l_command": " ".join(chapter), "ours_command": " ".join(["python", *OURS_CLI])}
+    result = {"loops": loops, "whole_process": whole, "cpus": len(os.sched_getaffinity(0)),
+              "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"), "date": time.strftime("%Y-%m-%d")}
+    (args.out / "results.json").write_text(json.dumps(result, indent=1))
+    lines = ["| implementation | loop s (25 epochs + evaluation) | × d2l | test RMSE (d2l's metric) |",
+             "|---|---|---|---|"]
+    lines += [f"| {r['implementation']} | {r['loop_s']:.2f} | {r['loop_vs_d2l']:.2f} | {r['test_rmse_d2l_metric']:.4f} |"
+              for r in loops]
+    lines += ["", f"Whole processes (median of {args.runs}, alternated): d2l's chapter {whole['d2l_s_median']:.1f} s, "
+              f"`python -m autorec_lib train` {whole['ours_s_median']:.1f} s, ratio {whole['ratio_median']:.2f}."]
+    (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def test_cli_trains_the_mf_baselines(small_ml100k, tmp_path, capsys, model):
     (["--lambda", "-1"], "lambda (weight regularization) must be >= 0, got -1.0"),
     (["--dropout", "1.5"], "dropout must lie in [0, 1), got 1.5"),
     (["--model", "mf", "--hidden", "10"], "--hidden does not apply to --model mf"),
+    (["--model", "mf", "--inputs", "sparse"], "--inputs does not apply to --model mf"),
 ])
 def test_cli_refuses_bad_hyperparameters_with_a_message(small_ml100k, tmp_path, capsys, flags, message):
     code = main(["train", "--data-path", str(small_ml100k), "--out", str(tmp_path), "--no-progress", *flags])
@@ -47,3 +48,16 @@ def test_cli_rejects_an_unknown_activation_before_training(capsys):
 def test_cli_reports_missing_data_clearly(tmp_path, capsys):
     assert main(["train", "--data-path", str(tmp_path), "--no-progress"]) == 2
     assert "does not hold ml-100k" in capsys.readouterr().err
+
+
+def test_cli_inputs_sparse_trains_from_sparse_ratings_to_the_dense_paths_numbers(small_ml100k, tmp_path, capsys):
+    """--inputs sparse is how rows reach the network, not another model: the checkpoint and the
+    score match the dense run up to float rounding, and the recorded configuration says which."""
+    scores = {}
+    for inputs in ("dense", "sparse"):
+        assert main(["train", "--data-path", str(small_ml100k), "--epochs", "3", "--hidden", "16", "--inputs", inputs,
+                     "--out", str(tmp_path / inputs), "--no-progress"]) == 0
+        result = json.loads(next((tmp_path / inputs).glob("*.json")).read_text())
+        assert result["config"]["train"]["inputs"] == inputs
+        scores[inputs] = result["test_rmse"]
+    assert scores["sparse"] == pytest.approx(scores["dense"], abs=1e-4)

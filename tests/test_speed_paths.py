@@ -133,3 +133,29 @@ def test_large_matrices_take_the_sparse_path_and_checkpoint_weights_keep_their_s
     tb.set_weights(fresh, weights)  # loads into a plain (dense-layout) model
     result.learner.set_weights(weights)
     np.testing.assert_array_equal(result.learner.get_weights()["W0"], weights["W0"])
+
+
+@pytest.mark.parametrize("variant", ["item", "user"])
+def test_predicting_at_the_asked_entries_equals_reading_them_from_whole_reconstructions(small_data, variant):
+    """predict() encodes rows from their ratings and decodes only the asked entries; the numbers are
+    those of the whole reconstruction (up to float rounding), for the dense and the sparse learner,
+    whatever the order of the pairs, with pairs asked twice, with a bounded decoder and depth."""
+    split, matrix, learners = _learners(small_data, variant)
+    users = np.concatenate([split.test["user"].to_numpy(), split.test["user"].to_numpy()[:5]])
+    items = np.concatenate([split.test["item"].to_numpy(), split.test["item"].to_numpy()[:5]])
+    order = np.random.default_rng(0).permutation(len(users))
+    users, items = users[order], items[order]
+    rows, cols = matrix.orient(users, items)
+    for learner in learners:
+        whole = learner.reconstruct(np.arange(matrix.shape[0]))
+        got = learner.predict(users, items)
+        assert got.shape == users.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, whole[rows, cols], rtol=1e-5, atol=1e-5)
+        assert learner.predict(users[:0], items[:0]).shape == (0,)
+        np.testing.assert_allclose(learner.predict(users, items, rows_at_once=3), got, rtol=1e-6, atol=1e-6)
+
+
+def test_predicting_a_pair_outside_the_training_matrix_names_it(small_data):
+    _, matrix, (dense, _) = _learners(small_data)
+    with pytest.raises(IndexError, match="user index 99999 is outside"):
+        dense.predict(np.array([0, 99999]), np.array([0, 0]))

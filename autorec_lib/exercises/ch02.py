@@ -44,7 +44,7 @@ def _run(result, what: str, n_factors: int | None = None, lam: float | None = No
         fail(f"{what} was built with n_factors={result.model_config.get('n_factors')}, expected {want_factors}. "
              "Are two labels swapped?")
     train = {**_defaults().train.as_dict(), **({} if lam is None else {"lam": lam})}
-    train = {k: v for k, v in train.items() if k not in ("seed", "device", "optimizer")}
+    train = {k: v for k, v in train.items() if k not in ("seed", "device", "optimizer", "inputs")}
     got = result.train_config.as_dict()
     wrong = {k: got[k] for k, v in train.items() if not math.isclose(float(got[k]), float(v), abs_tol=1e-12)}
     if got["optimizer"] != "adam":
