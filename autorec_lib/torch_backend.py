@@ -100,9 +100,10 @@ def recycled_gradients(params):
 def _column_sums(indices, table, offsets, weights, out_rows: int, key: int | None) -> torch.Tensor:
     """``out[j] = Σ_e weights[e]·table[indices[e]]`` over ``e`` in ``offsets[j]:offsets[j+1]``: a
     sparse (out_rows × len(table)) times dense product, as ``embedding_bag`` sums. Written into the
-    spare gradient under ``key`` when there is one (on the CPU, in chunks of columns)."""
+    spare gradient under ``key`` when there is one on the CPU, in chunks of columns (elsewhere, e.g.
+    on CUDA, whose caching allocator makes a new tensor cheap, into a new tensor)."""
     out = _SPARE_GRADS.pop(key, None) if key is not None else None
-    if out is None or out.shape != (out_rows, table.shape[1]) or out.dtype != table.dtype or out.device != table.device:
+    if out is None or out.device.type != "cpu" or out.shape != (out_rows, table.shape[1]) or out.dtype != table.dtype or out.device != table.device:
         return nn.functional.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights,
                                            include_last_offset=True)
     bounds = offsets[::_BAG_CHUNK].tolist() + [int(offsets[-1])]
