@@ -108,10 +108,16 @@ def _column_sums(indices, table, offsets, weights, out_rows: int, key: int | Non
         return nn.functional.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights,
                                            include_last_offset=True)
     bounds = offsets[::_BAG_CHUNK].tolist() + [int(offsets[-1])]
-    for c, start in enumerate(range(0, out_rows, _BAG_CHUNK)):
-        stop, lo, hi = min(start + _BAG_CHUNK, out_rows), bounds[c], bounds[c + 1]
-        out[start:stop] = nn.functional.embedding_bag(indices[lo:hi], table, offsets[start:stop + 1] - lo, mode="sum",
-                                                      per_sample_weights=weights[lo:hi], include_last_offset=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # memory-bound: a second thread gains little, and loses much when cores are shared
+    try:
+        for c, start in enumerate(range(0, out_rows, _BAG_CHUNK)):
+            stop, lo, hi = min(start + _BAG_CHUNK, out_rows), bounds[c], bounds[c + 1]
+            out[start:stop] = nn.functional.embedding_bag(indices[lo:hi], table, offsets[start:stop + 1] - lo,
+                                                          mode="sum", per_sample_weights=weights[lo:hi],
+                                                          include_last_offset=True)
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
