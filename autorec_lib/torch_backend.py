@@ -65,8 +65,8 @@ class SparseRows(NamedTuple):
         if by_column:  # SciPy's CSR -> CSC is a counting sort, linear in the ratings
             csc = sp.csr_matrix((np.arange(len(cols)), cols, offsets), shape=(len(rows), matrix.shape[1])).tocsc()
             by_col = (csc.indptr, csc.indices, csc.data)
-        offsets, cols, values, *by_col = (torch.from_numpy(np.asarray(a, dtype=np.int64 if a.dtype.kind == "i" else a.dtype))
-                                          .to(device) for a in (offsets, cols, values, *by_col))
+        as_tensor = lambda a: torch.from_numpy(a.astype(np.int64) if a.dtype.kind == "i" else a).to(device)
+        offsets, cols, values, *by_col = (as_tensor(a) for a in (offsets, cols, values, *by_col))
         positions = torch.repeat_interleave(torch.arange(len(rows), device=device), torch.diff(offsets))
         return cls(offsets, cols, values, positions, *by_col)
 
@@ -104,7 +104,8 @@ def _column_sums(indices, table, offsets, weights, out_rows: int, key: int | Non
     spare gradient under ``key`` when there is one on the CPU, in chunks of columns (elsewhere, e.g.
     on CUDA, whose caching allocator makes a new tensor cheap, into a new tensor)."""
     out = _SPARE_GRADS.pop(key, None) if key is not None else None
-    if out is None or out.device.type != "cpu" or out.shape != (out_rows, table.shape[1]) or out.dtype != table.dtype or out.device != table.device:
+    if out is None or table.device.type != "cpu" or out.device != table.device or out.dtype != table.dtype \
+            or out.shape != (out_rows, table.shape[1]):
         return nn.functional.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights,
                                            include_last_offset=True)
     bounds = offsets[::_BAG_CHUNK].tolist() + [int(offsets[-1])]
@@ -387,7 +388,10 @@ class AutoRecLearner(_TorchLearner):
     encoder sparse rows and takes the loss at the observed entries only, gathered from the
     reconstruction, with no dense target or mask; the objective and its gradients are the same
     as the dense path's, up to float summation order. It also keeps ``V`` transposed in memory
-    and, with Adam, uses PyTorch's fused Adam step (the same update, rounded differently).
+    and, with Adam, uses PyTorch's fused Adam step (the same update, rounded differently), whose
+    ``weight_decay``, set to ``λ·B/n`` for each batch, adds the penalty's gradient ``λ·(B/n)·W``
+    to the weight matrices' gradients inside the step (Adam's L2 term, exactly the paper's penalty;
+    not AdamW's decoupled decay), one pass over the weights fewer.
     """
 
     def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device,
@@ -439,7 +443,7 @@ class AutoRecLearner(_TorchLearner):
                             fraction)
 
     def _param_groups(self) -> list[dict]:
-        """The weight matrices (as stored) in group 0, whose ``weight_decay`` carries the penalty, the rest in group 1."""
+        """Group 0: the weight matrices as stored, whose ``weight_decay`` carries the penalty; group 1: the rest."""
         weights = stored_weight_matrices(self.model)
         rest = [p for p in self.model.parameters() if all(p is not w for w in weights)]
         return [{"params": weights, "weight_decay": 0.0}, {"params": rest, "weight_decay": 0.0}]

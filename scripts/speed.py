@@ -189,7 +189,8 @@ def plot(ratings_sweep: list[dict], shape_sweep: list[dict], path: Path) -> None
         ax.plot(x, [r["floor_dense_s"] for r in sweep], ":", label="floor, dense (10·n·m·k)")
         ax.plot(x, [r["floor_all_sparse_s"] for r in sweep], "-.", label="floor, matmuls at the ratings (10·nnz·k)")
         if all("floor_memory_s" in r for r in sweep):
-            ax.plot(x, [r["floor_memory_s"] for r in sweep], linestyle=(0, (1, 3)), label="floor, optimizer's bytes (32 B/weight/batch)")
+            ax.plot(x, [r["floor_memory_s"] for r in sweep], linestyle=(0, (1, 3)),
+                    label="floor, optimizer's bytes (32 B/weight/batch)")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds per epoch")
         ax.set_ylim(bottom=0)

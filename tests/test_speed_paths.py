@@ -163,7 +163,7 @@ def test_penalty_as_fused_adam_weight_decay_is_the_penalty_gradient(small_data):
 
 
 def test_sparse_gradients_are_written_into_the_previous_gradient_tensors(small_data, monkeypatch):
-    """Recycled gradient tensors, filled a few columns at a time, hold the gradient itself (not added to the last one)."""
+    """Recycled gradient tensors, filled a few columns at a time, hold the new gradient (not added to the old)."""
     monkeypatch.setattr(tb, "_BAG_CHUNK", 5)  # many chunks, the last one partial
     matrix, (learner, reference) = _sparse_pair(small_data)
     rows, other = np.arange(0, 9), np.arange(20, 31)
