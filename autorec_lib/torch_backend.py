@@ -1,12 +1,14 @@
 """AutoRec and matrix factorization in PyTorch, with their learners for :func:`training.fit`."""
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import asdict
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
@@ -40,18 +42,147 @@ def pick_device(name: str = "auto") -> torch.device:
 
 class SparseRows(NamedTuple):
     """A batch of rating rows in CSR form: row ``b``'s ratings are ``values[offsets[b]:offsets[b+1]]``
-    at input columns ``cols[...]``; ``rows`` repeats each row's position once per rating."""
+    at input columns ``cols[...]``; ``rows`` repeats each row's position once per rating.
+
+    With ``by_column=True`` the same ratings are also indexed by column (CSC): column ``j``'s
+    ratings are the row-order entries ``col_order[col_offsets[j]:col_offsets[j+1]]``, in rows
+    ``col_rows[...]``. Training uses it to compute the large weights' gradients as per-column sums
+    (see :func:`rated_sum`, :func:`rated_product`), with no dense temporary.
+    """
 
     offsets: torch.Tensor
     cols: torch.Tensor
     values: torch.Tensor
     rows: torch.Tensor
+    col_offsets: torch.Tensor | None = None
+    col_rows: torch.Tensor | None = None
+    col_order: torch.Tensor | None = None
 
     @classmethod
-    def of(cls, matrix: RatingMatrix, rows: np.ndarray, device: torch.device) -> "SparseRows":
-        offsets, cols, values = (torch.from_numpy(a).to(device) for a in matrix.sparse(rows))
+    def of(cls, matrix: RatingMatrix, rows: np.ndarray, device: torch.device, by_column: bool = False) -> "SparseRows":
+        offsets, cols, values = matrix.sparse(rows)
+        by_col = ()
+        if by_column:  # SciPy's CSR -> CSC is a counting sort, linear in the ratings
+            csc = sp.csr_matrix((np.arange(len(cols)), cols, offsets), shape=(len(rows), matrix.shape[1])).tocsc()
+            by_col = (csc.indptr, csc.indices, csc.data)
+        as_tensor = lambda a: torch.from_numpy(a.astype(np.int64) if a.dtype.kind == "i" else a).to(device)
+        offsets, cols, values, *by_col = (as_tensor(a) for a in (offsets, cols, values, *by_col))
         positions = torch.repeat_interleave(torch.arange(len(rows), device=device), torch.diff(offsets))
-        return cls(offsets, cols, values, positions)
+        return cls(offsets, cols, values, positions, *by_col)
+
+
+# Gradient tensors that the sparse products' backward may overwrite instead of allocating new ones,
+# keyed by their parameter's data pointer (see :func:`recycled_gradients`).
+_SPARE_GRADS: dict[int, torch.Tensor] = {}
+# Columns per call when a per-column sum is written into an existing tensor on the CPU: each call's
+# output (8192 × 500 floats, 16 MB) stays under glibc's 32 MB ceiling for mapping fresh pages, so it
+# reuses heap memory; fewer, larger calls fared better than 2048 or 4096 on a loaded 2-core CPU.
+_BAG_CHUNK = 8192
+
+
+@contextlib.contextmanager
+def recycled_gradients(params):
+    """Inside the block, :func:`rated_sum` and :func:`rated_product` write these parameters'
+    gradients into the tensors now in their ``.grad`` (which is cleared, so autograd takes the
+    tensor back as the new gradient without adding to it) instead of into new tensors. On the CPU a
+    new ML-10M-sized gradient (71,567 × 500, 143 MB) costs more in page faults than its computation."""
+    params = list(params)
+    for p in params:
+        if p.grad is not None:
+            _SPARE_GRADS[p.data_ptr()] = p.grad
+            p.grad = None
+    try:
+        yield
+    finally:
+        for p in params:
+            _SPARE_GRADS.pop(p.data_ptr(), None)
+
+
+def _column_sums(indices, table, offsets, weights, out_rows: int, key: int | None) -> torch.Tensor:
+    """``out[j] = Σ_e weights[e]·table[indices[e]]`` over ``e`` in ``offsets[j]:offsets[j+1]``: a
+    sparse (out_rows × len(table)) times dense product, as ``embedding_bag`` sums. Written into the
+    spare gradient under ``key`` when there is one on the CPU, in chunks of columns (elsewhere, e.g.
+    on CUDA, whose caching allocator makes a new tensor cheap, into a new tensor)."""
+    out = _SPARE_GRADS.pop(key, None) if key is not None else None
+    if out is None or table.device.type != "cpu" or out.device != table.device or out.dtype != table.dtype \
+            or out.shape != (out_rows, table.shape[1]):
+        return nn.functional.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights,
+                                           include_last_offset=True)
+    bounds = offsets[::_BAG_CHUNK].tolist() + [int(offsets[-1])]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # memory-bound: a second thread gains little, and loses much when cores are shared
+    try:
+        for c, start in enumerate(range(0, out_rows, _BAG_CHUNK)):
+            stop, lo, hi = min(start + _BAG_CHUNK, out_rows), bounds[c], bounds[c + 1]
+            out[start:stop] = nn.functional.embedding_bag(indices[lo:hi], table, offsets[start:stop + 1] - lo,
+                                                          mode="sum", per_sample_weights=weights[lo:hi],
+                                                          include_last_offset=True)
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+class _RatedSum(torch.autograd.Function):
+    """``V r`` for sparse rows, ``V`` given as ``Vᵀ``; its gradient is summed per input column."""
+
+    @staticmethod
+    def forward(ctx, weight_t: torch.Tensor, r: SparseRows) -> torch.Tensor:
+        ctx.r, ctx.key, ctx.shape = r, weight_t.data_ptr(), weight_t.shape
+        return nn.functional.embedding_bag(r.cols, weight_t, r.offsets, mode="sum", per_sample_weights=r.values,
+                                           include_last_offset=True)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        r = ctx.r
+        # dL/dVᵀ[j] = Σ over column j's ratings of r_bj · dL/d(V r)[b]
+        return _column_sums(r.col_rows, grad.contiguous(), r.col_offsets, r.values[r.col_order], ctx.shape[0],
+                            ctx.key), None
+
+
+def rated_sum(weight_t: torch.Tensor, r: SparseRows) -> torch.Tensor:
+    """``V r`` (``weight_t`` is ``Vᵀ``, inputs × outputs) for sparse rows that carry their columns
+    (``SparseRows.of(..., by_column=True)``), with the gradient of ``Vᵀ`` computed as per-column sums:
+    ``2·nnz·k`` flops, no zero-filled dense gradient and no sort."""
+    return _RatedSum.apply(weight_t, r)
+
+
+class _RatedProduct(torch.autograd.Function):
+    """``(h Wᵀ + b)`` at the rated entries only; both the product and its gradients cost ``2·nnz·k``."""
+
+    @staticmethod
+    def forward(ctx, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, r: SparseRows) -> torch.Tensor:
+        ctx.save_for_backward(h, weight)
+        ctx.r, ctx.key = r, weight.data_ptr()
+        # sampled by column: (W hᵀ) at the pattern's transpose, so that W is read row by row, in place
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
+            warnings.simplefilter("ignore", UserWarning)
+            pattern = torch.sparse_csr_tensor(r.col_offsets, r.col_rows, torch.zeros_like(r.values),
+                                              (weight.shape[0], h.shape[0]), check_invariants=False)
+            by_column = torch.sparse.sampled_addmm(pattern, weight, h.t().contiguous()).values()
+        out = torch.empty_like(by_column)
+        out[r.col_order] = by_column
+        return out + bias[r.cols]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        h, weight = ctx.saved_tensors
+        r = ctx.r
+        grad = grad.contiguous()
+        grad_h = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:  # dL/dh[b] = Σ over row b's ratings of g_bj · W[j]
+            grad_h = nn.functional.embedding_bag(r.cols, weight, r.offsets, mode="sum", per_sample_weights=grad,
+                                                 include_last_offset=True)
+        if ctx.needs_input_grad[1]:  # dL/dW[j] = Σ over column j's ratings of g_bj · h[b]
+            grad_w = _column_sums(r.col_rows, h.contiguous(), r.col_offsets, grad[r.col_order], weight.shape[0],
+                                  ctx.key)
+        if ctx.needs_input_grad[2]:
+            grad_b = torch.zeros(weight.shape[0], dtype=grad.dtype, device=grad.device).index_add_(0, r.cols, grad)
+        return grad_h, grad_w, grad_b, None
+
+
+def rated_product(h: torch.Tensor, layer: nn.Linear, r: SparseRows) -> torch.Tensor:
+    """``layer(h)`` at the rated entries of ``r`` only, in ``r``'s order (``r`` must carry its columns)."""
+    return _RatedProduct.apply(h, layer.weight, layer.bias, r)
 
 
 class _Transposed(nn.Module):
@@ -84,6 +215,8 @@ def sparse_linear(layer: nn.Linear, r: SparseRows) -> torch.Tensor:
         weight_t = layer.parametrizations.weight.original
     else:
         weight_t = layer.weight.t().contiguous()  # embedding_bag reads a strided weight many times slower
+    if r.col_offsets is not None and torch.is_grad_enabled() and weight_t.requires_grad:
+        return rated_sum(weight_t, r) + layer.bias
     summed = nn.functional.embedding_bag(r.cols, weight_t, r.offsets, mode="sum", per_sample_weights=r.values,
                                          include_last_offset=True)
     return summed + layer.bias
@@ -120,15 +253,13 @@ class AutoRec(nn.Module):
     def observed(self, r: SparseRows) -> torch.Tensor:
         """The reconstruction at the rated entries of ``r`` only, in ``r``'s order (same as
         ``self(r)[r.rows, r.cols]``): the decoder's product is sampled at those entries
-        (``torch.sparse.sampled_addmm``), so it costs ``2·nnz·k``, not ``2·B·m·k``."""
+        (``torch.sparse.sampled_addmm``), so it costs ``2·nnz·k``, not ``2·B·m·k``. When ``r``
+        carries its columns, the gradients too are sums over the ratings (:func:`rated_product`);
+        otherwise autograd's gradient of the sampled product is a dense ``B × m`` product."""
         h = self.encode(r)
-        last = self.layers[-1]
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
-            warnings.simplefilter("ignore", UserWarning)
-            pattern = torch.sparse_csr_tensor(r.offsets, r.cols, torch.zeros_like(r.values),
-                                              (len(r.offsets) - 1, last.out_features), check_invariants=False)
-        sampled = torch.sparse.sampled_addmm(pattern, h, last.weight.t())
-        return self.f(sampled.values() + last.bias[r.cols])
+        if r.col_offsets is not None:
+            return self.f(rated_product(h, self.layers[-1], r))
+        return self.decode_at(h, r.offsets, r.cols)
 
     def decode_at(self, h: torch.Tensor, offsets: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
         """The output layer at some entries only: for row ``b`` of ``h``, the columns
@@ -261,7 +392,10 @@ class AutoRecLearner(_TorchLearner):
     encoder sparse rows and takes the loss at the observed entries only, gathered from the
     reconstruction, with no dense target or mask; the objective and its gradients are the same
     as the dense path's, up to float summation order. It also keeps ``V`` transposed in memory
-    and, with Adam, uses PyTorch's fused Adam step (the same update, rounded differently).
+    and, with Adam, uses PyTorch's fused Adam step (the same update, rounded differently), whose
+    ``weight_decay``, set to ``λ·B/n`` for each batch, adds the penalty's gradient ``λ·(B/n)·W``
+    to the weight matrices' gradients inside the step (Adam's L2 term, exactly the paper's penalty;
+    not AdamW's decoupled decay), one pass over the weights fewer.
     """
 
     def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device,
@@ -274,7 +408,11 @@ class AutoRecLearner(_TorchLearner):
         if self.sparse:
             store_input_weight_transposed(model)
         self._join_world()
-        self.optimizer = make_optimizer(model.parameters(), cfg, fused=self.sparse)
+        # sparse path with Adam: the penalty's gradient λ·(B/n)·W is added inside the fused Adam step
+        # (its weight_decay, set per batch), saving a pass over every weight (see sparse_gradients)
+        self._decay_in_step = self.sparse and cfg.optimizer == "adam"
+        self.optimizer = make_optimizer(self._param_groups() if self._decay_in_step else model.parameters(), cfg,
+                                        fused=self.sparse)
         self.batch_size = cfg.batch_for(matrix.shape[0])
         dense = None if self.sparse else matrix.dense_if_small()
         self._dense = None if dense is None else tuple(torch.from_numpy(a).to(device) for a in dense)
@@ -291,7 +429,9 @@ class AutoRecLearner(_TorchLearner):
         total = torch.zeros((), device=self.device)
         for rows in self.matrix.batches(self.batch_size, rng):
             if self.sparse:
-                loss = self.sparse_gradients(rows)
+                loss = self.sparse_gradients(rows, penalty_gradient=not self._decay_in_step)
+                if self._decay_in_step:
+                    self.optimizer.param_groups[0]["weight_decay"] = self.cfg.lam * len(rows) / self.matrix.shape[0]
                 self.optimizer.step()
             else:
                 self._scaled_step(loss := self.batch_loss(rows))
@@ -308,29 +448,42 @@ class AutoRecLearner(_TorchLearner):
         return autorec_loss(self.net(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
                             fraction)
 
-    def sparse_gradients(self, rows: np.ndarray) -> torch.Tensor:
+    def _param_groups(self) -> list[dict]:
+        """Group 0: the weight matrices as stored, whose ``weight_decay`` carries the penalty; group 1: the rest."""
+        weights = stored_weight_matrices(self.model)
+        rest = [p for p in self.model.parameters() if all(p is not w for w in weights)]
+        return [{"params": weights, "weight_decay": 0.0}, {"params": rest, "weight_decay": 0.0}]
+
+    def sparse_gradients(self, rows: np.ndarray, penalty_gradient: bool = True) -> torch.Tensor:
         """Fill every parameter's ``.grad`` with the objective's gradient on these rows; return the objective.
 
-        The error term is taken at the rated entries only, gathered from the reconstruction (no
-        dense target or mask). The penalty ``λ/2·(B/n)·Σ‖W‖²`` is added to the gradients as
-        ``λ·(B/n)·W`` in place: at ML-10M's size its autograd graph (squares, then their
-        backward) would cost a quarter of the epoch in memory traffic. In a process group the
-        returned objective is this process's share (its shard's error, ``1/size`` of the penalty).
+        The error term is taken at the rated entries only (no dense target or mask); with
+        :data:`OBSERVED_DECODER` the decoder computes only those entries, and the gradients of ``Vᵀ``
+        and ``W`` are sums over the ratings written into the previous batch's gradient tensors
+        (:func:`recycled_gradients`). The penalty ``λ/2·(B/n)·Σ‖W‖²`` is not in the autograd graph
+        (at ML-10M's size its squares and their backward would cost a quarter of the epoch in memory
+        traffic): its gradient ``λ·(B/n)·W`` is added to ``.grad`` in place, or, with
+        ``penalty_gradient=False``, left to the caller (the training loop lets fused Adam add it as
+        ``weight_decay``, the same sum computed inside the step). In a process group the returned
+        objective is this process's share (its shard's error, ``1/size`` of the penalty).
         """
         fraction = len(rows) / self.matrix.shape[0]
-        r = SparseRows.of(self.matrix, self._shard(rows), self.device)
-        if OBSERVED_DECODER and self.world.size == 1:
-            observed = self.model.observed(r)  # the decoder computes the rated entries only
-        else:
-            observed = self.net(r)[r.rows, r.cols]  # the whole reconstruction, gathered at the rated entries
-        error = masked_sse(observed, self.output.to_decoder(r.values), 1.0)
-        self.optimizer.zero_grad(set_to_none=True)
-        (error if self.world.size == 1 else error * self.world.size).backward()
+        observed_decoder = OBSERVED_DECODER and self.world.size == 1
+        r = SparseRows.of(self.matrix, self._shard(rows), self.device, by_column=True)
+        weights = stored_weight_matrices(self.model)
+        with recycled_gradients(weights):
+            self.optimizer.zero_grad(set_to_none=True)
+            if observed_decoder:
+                observed = self.model.observed(r)  # the decoder computes the rated entries only
+            else:
+                observed = self.net(r)[r.rows, r.cols]  # the whole reconstruction, gathered at the rated entries
+            error = masked_sse(observed, self.output.to_decoder(r.values), 1.0)
+            (error if self.world.size == 1 else error * self.world.size).backward()
         with torch.no_grad():
-            weights = stored_weight_matrices(self.model)
             penalty = 0.5 * self.cfg.lam * fraction * sum(torch.dot(w.reshape(-1), w.reshape(-1)) for w in weights)
-            for w in weights:
-                w.grad.add_(w, alpha=self.cfg.lam * fraction)
+            if penalty_gradient:
+                for w in weights:
+                    w.grad.add_(w, alpha=self.cfg.lam * fraction)
         return error.detach() + penalty / self.world.size
 
     @torch.no_grad()

@@ -162,7 +162,8 @@ def memory_probe(device: str, hidden: int, n: int = 10_000_000, shape: tuple[int
     start = time.perf_counter()
     loss = learner.train_epoch(np.random.default_rng(0))
     seconds = time.perf_counter() - start
-    out = {"ratings": int(matrix.nnz), "shape": list(matrix.shape), "hidden": hidden, "epoch_s": seconds,
+    out = {"ratings": int(matrix.nnz), "shape": list(matrix.shape), "hidden": hidden, "batch_size": cfg.batch_size,
+           "epoch_s": seconds,
            "sparse_encoder": learner.sparse, "loss": loss,
            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
            "rss_after_data_gib": after_data,

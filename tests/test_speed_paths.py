@@ -159,3 +159,67 @@ def test_predicting_a_pair_outside_the_training_matrix_names_it(small_data):
     _, matrix, (dense, _) = _learners(small_data)
     with pytest.raises(IndexError, match="user index 99999 is outside"):
         dense.predict(np.array([0, 99999]), np.array([0, 0]))
+
+
+def _sparse_pair(small_data, **cfg):
+    """Two sparse learners over the same matrix and initial weights (the batch size leaves a smaller last batch)."""
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    matrix = RatingMatrix(split.train, small_data.n_users, small_data.n_items, "item")
+    config = TrainConfig(**{"batch_size": 7, "lam": 3.0, "device": "cpu", "lr": 1e-2, **cfg})
+    assert matrix.shape[0] % config.batch_size != 0
+    out = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = tb.AutoRec(matrix.shape[1], 12, "sigmoid", "identity")
+        out.append(tb.AutoRecLearner(model, matrix, config, torch.device("cpu"), small_data.scale, sparse=True))
+    return matrix, out
+
+
+def test_penalty_as_fused_adam_weight_decay_is_the_penalty_gradient(small_data):
+    """Adam's weight_decay λ·(B/n), set per batch, takes the same steps as λ·(B/n)·W added to the gradient."""
+    _, (folded, added) = _sparse_pair(small_data)
+    assert folded._decay_in_step
+    added._decay_in_step = False  # the penalty gradient added in place, then a plain fused Adam step
+    for epoch in range(3):
+        losses = [learner.train_epoch(np.random.default_rng(epoch)) for learner in (folded, added)]
+        assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+    assert all(g["weight_decay"] == 0 for g in added.optimizer.param_groups)
+    for name, value in added.get_weights().items():
+        np.testing.assert_allclose(folded.get_weights()[name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_gradients_are_written_into_the_previous_gradient_tensors(small_data, monkeypatch):
+    """Recycled gradient tensors, filled a few columns at a time, hold the new gradient (not added to the old)."""
+    monkeypatch.setattr(tb, "_BAG_CHUNK", 5)  # many chunks, the last one partial
+    matrix, (learner, reference) = _sparse_pair(small_data)
+    rows, other = np.arange(0, 9), np.arange(20, 31)
+    weights = tb.stored_weight_matrices(learner.model)
+    learner.sparse_gradients(other)
+    pointers = [w.grad.data_ptr() for w in weights]
+    loss = learner.sparse_gradients(rows)
+    assert [w.grad.data_ptr() for w in weights] == pointers  # the same tensors, overwritten
+    reference_loss = reference.sparse_gradients(rows)  # fresh gradient tensors
+    torch.testing.assert_close(loss, reference_loss)
+    for got, want in zip(weights, tb.stored_weight_matrices(reference.model)):
+        torch.testing.assert_close(got.grad, want.grad)
+    assert not tb._SPARE_GRADS
+
+
+def test_rated_products_match_autograd_through_the_dense_reconstruction(small_data):
+    """The per-column gradient sums of ``V r`` and of the sampled decoder equal autograd's through ``model(r)``."""
+    matrix, (learner, _) = _sparse_pair(small_data)
+    model = learner.model
+    rows = np.array([1, 2, 5, 8, matrix.shape[0] - 1])
+    by_column = tb.SparseRows.of(matrix, rows, torch.device("cpu"), by_column=True)
+    plain = tb.SparseRows.of(matrix, rows, torch.device("cpu"))
+    assert plain.col_offsets is None and by_column.col_offsets is not None
+    weights = torch.randn(len(plain.values), dtype=torch.float64).float()
+    grads = []
+    for r, observed in ((plain, lambda r: model(r)[r.rows, r.cols]), (by_column, model.observed)):
+        model.zero_grad(set_to_none=True)
+        out = observed(r)
+        (out * weights).sum().backward()
+        grads.append((out.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}))
+    torch.testing.assert_close(grads[1][0], grads[0][0])
+    for name, value in grads[0][1].items():
+        torch.testing.assert_close(grads[1][1][name], value)
