@@ -286,7 +286,8 @@ class AutoRecLearner(_MXLearner):
             start = stop
             fraction = len(rows) / n_rows
             _optimizer(self.trainer).wd = self.cfg.lam * fraction
-            penalty = 0.5 * self.cfg.lam * fraction * nd.add_n(*map(_squared_norm, self.model.weight_matrices(self.ctx)))
+            squares = nd.add_n(*map(_squared_norm, self.model.weight_matrices(self.ctx)))  # before the step
+            penalty = 0.5 * self.cfg.lam * fraction * squares
             error = self._parallel_gradients(r, m) if len(self.contexts) > 1 else self._gradients(r, m)
             self.trainer.step(1)
             total += (error + penalty).astype("float64")
