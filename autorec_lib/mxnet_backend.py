@@ -60,7 +60,7 @@ from mxnet import autograd, gluon, nd  # noqa: E402
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import RatingMatrix, gather_predictions
-from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
+from .objective import OutputScale
 
 
 def activation(F, name: str, x):
@@ -143,7 +143,8 @@ class MF(gluon.HybridBlock):
                 emb.weight.grad_req = "null"
 
     def hybrid_forward(self, F, users, items, mu):
-        pred = (self.P(users) * self.Q(items)).sum(axis=-1)
+        # p_u · q_i as a matrix-vector product with ones: MXNet's sum(axis=-1) (and batch_dot) are slower
+        pred = F.dot(self.P(users) * self.Q(items), F.ones((self.config.n_factors,)))
         bias = self.bu(users).reshape((-1,)) + self.bi(items).reshape((-1,))
         if not self.config.biased:  # unused, but referenced so Gluon sees every parameter in the graph
             return F.broadcast_add(pred + 0 * bias, 0 * mu)
@@ -174,17 +175,23 @@ def set_weights(model, weights: dict[str, np.ndarray]) -> None:
 
 
 class Rprop:
-    """Resilient backpropagation (iRprop−, as ``torch.optim.Rprop``), which MXNet lacks."""
+    """Resilient backpropagation (iRprop−, as ``torch.optim.Rprop``), which MXNet lacks.
+
+    ``wd`` (set by the learners, as on a Gluon optimizer) adds ``wd · wd_mult · w`` to each gradient.
+    """
 
     def __init__(self, params, lr: float, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)):
         self.params = [p for p in params if p.grad_req != "null"]
         self.etas, self.bounds = etas, step_sizes
+        self.wd = 0.0
         self.prev = [nd.zeros(p.shape, ctx=p.list_ctx()[0]) for p in self.params]
         self.steps = [nd.full(p.shape, lr, ctx=p.list_ctx()[0]) for p in self.params]
 
     def step(self, _batch_size: int = 1) -> None:
         for k, p in enumerate(self.params):
             grad = p.grad()
+            if self.wd * p.wd_mult:
+                grad = grad + (self.wd * p.wd_mult) * p.data()
             sign = nd.sign(grad * self.prev[k])
             step = self.steps[k]
             step = nd.where(sign > 0, nd.minimum(step * self.etas[1], self.bounds[1]), step)
@@ -203,6 +210,17 @@ def make_trainer(model, cfg: TrainConfig):
     return gluon.Trainer(model.collect_params(), cfg.optimizer, options)
 
 
+def _optimizer(trainer):
+    """The object whose ``wd`` a step reads: the Gluon trainer's optimizer, or the library's Rprop."""
+    return trainer if isinstance(trainer, Rprop) else trainer.optimizer
+
+
+def _squared_norm(x):
+    """``Σ x²`` as one dot product of the flattened array (MXNet's ``sum`` is several times slower)."""
+    flat = x.reshape((-1,))
+    return nd.dot(flat, flat)
+
+
 class _MXLearner:
     model: gluon.HybridBlock
 
@@ -216,10 +234,17 @@ class _MXLearner:
 class AutoRecLearner(_MXLearner):
     """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix` (``scale``: as in PyTorch).
 
+    Each step takes the same objective as :func:`objective.autorec_loss` with fewer operators:
+    the reconstruction's gradient ``2·E`` (``E`` the masked residual) is fed to ``backward``
+    directly, and the penalty's gradient ``λ·(B/n)·W`` is the optimizer's weight decay (``wd``,
+    added to the gradient inside Adam's and SGD's fused update; biases get none), which is the
+    same update. Squared norms are dot products. An epoch's rows are taken from the dense
+    matrix once, in batch order, and each batch is a slice of them.
+
     ``ctx`` may be a list of contexts (e.g. ``[mx.gpu(0), mx.gpu(1)]``): data parallelism, Gluon's
     way. The model is copied to every context, each batch is cut into one slice per context
-    (``split_and_load``), each copy computes its slice's loss and gradients, and the trainer sums
-    the gradients over the copies before one update, so a step follows the whole batch (Adam and
+    (``split_and_load``), each copy computes its slice's gradients, and the trainer sums the
+    gradients over the copies before one update, so a step follows the whole batch (Adam and
     SGD; the library's Rprop runs on one context only).
     """
 
@@ -234,6 +259,8 @@ class AutoRecLearner(_MXLearner):
         self.model, self.matrix, self.cfg, self.ctx = model, matrix, cfg, self.contexts[0]
         ctx = self.ctx
         self.output = OutputScale(model.config.decoder, scale)
+        for name, param in model.named_weights().items():  # the penalty (weight decay) spares the biases
+            param.wd_mult = 0.0 if name.startswith("b") else 1.0
         self.trainer = make_trainer(model, cfg)
         self.batch_size = cfg.batch_for(matrix.shape[0])
         dense = matrix.dense_if_small()
@@ -248,32 +275,40 @@ class AutoRecLearner(_MXLearner):
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         n_rows = self.matrix.shape[0]
+        batches = list(self.matrix.batches(self.batch_size, rng))
+        if self._dense is not None:  # the epoch's rows in batch order, taken once; batches are slices
+            values, mask = self._rows(np.concatenate(batches))
         total = nd.zeros((1,), ctx=self.ctx, dtype="float64")  # summed on the context: no sync per batch
-        for rows in self.matrix.batches(self.batch_size, rng):
-            if len(self.contexts) > 1:
-                total += self._parallel_batch(rows)
-                continue
-            r, m = self._rows(rows)
-            with autograd.record():
-                loss = autorec_loss(self.model(r), self.output.to_decoder(r), m, self.model.weight_matrices(), self.cfg.lam,
-                                    len(rows) / n_rows)
-            loss.backward()
+        start = 0
+        for rows in batches:
+            stop = start + len(rows)
+            r, m = (values[start:stop], mask[start:stop]) if self._dense is not None else self._rows(rows)
+            start = stop
+            fraction = len(rows) / n_rows
+            _optimizer(self.trainer).wd = self.cfg.lam * fraction
+            squares = nd.add_n(*map(_squared_norm, self.model.weight_matrices(self.ctx)))  # before the step
+            penalty = 0.5 * self.cfg.lam * fraction * squares
+            error = self._parallel_gradients(r, m) if len(self.contexts) > 1 else self._gradients(r, m)
             self.trainer.step(1)
-            total += loss.astype("float64")
+            total += (error + penalty).astype("float64")
         return float(total.asscalar()) / self.matrix.nnz
 
-    def _parallel_batch(self, rows: np.ndarray):
-        """One step on a batch cut into a slice per context; returns the batch's objective."""
-        r, m = self._rows(rows)
-        slices = [gluon.utils.split_and_load(a, self.contexts, even_split=False) for a in (r, m)]
-        fraction = len(rows) / self.matrix.shape[0] / len(self.contexts)  # each copy: its share of the penalty
+    def _gradients(self, r, m):
+        """Backpropagate the masked squared error of rows ``r`` (mask ``m``); return it."""
         with autograd.record():
-            losses = [autorec_loss(self.model(x), self.output.to_decoder(x), mask,
-                                   self.model.weight_matrices(x.context), self.cfg.lam, fraction)
-                      for x, mask in zip(*slices)]
-        autograd.backward(losses)
-        self.trainer.step(1)
-        return sum(loss.astype("float64").as_in_context(self.ctx) for loss in losses)
+            out = self.model(r)
+        residual = (out - self.output.to_decoder(r)) * m
+        out.backward(2 * residual)
+        return _squared_norm(residual)
+
+    def _parallel_gradients(self, r, m):
+        """The masked squared error's gradients on a batch cut into a slice per context; returns the error."""
+        slices = [gluon.utils.split_and_load(a, self.contexts, even_split=False) for a in (r, m)]
+        with autograd.record():
+            outs = [self.model(x) for x in slices[0]]
+        residuals = [(out - self.output.to_decoder(x)) * mask for out, x, mask in zip(outs, *slices)]
+        autograd.backward(outs, [2 * e for e in residuals])
+        return nd.add_n(*(_squared_norm(e).as_in_context(self.ctx) for e in residuals))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         return self.output.to_rating(self.model(self._rows(rows)[0])).asnumpy()
@@ -282,12 +317,26 @@ class AutoRecLearner(_MXLearner):
         return gather_predictions(self.reconstruct, self.matrix, users, items)
 
 
+class MFObjective(gluon.HybridBlock):
+    """A batch's MF objective, ``Σ (p̂ − r)² + λ/2 · Σ ‖penalised rows‖²``, as one hybridized graph
+    (the model's operators and the loss's, run as one cached graph; squared norms as dot products)."""
+
+    def __init__(self, model: MF, lam: float):
+        super().__init__()
+        self.model, self.lam = model, lam
+
+    def hybrid_forward(self, F, users, items, ratings):
+        squares = [F.dot(x.reshape((-1,)), x.reshape((-1,)))
+                   for x in (self.model(users, items) - ratings, *self.model.penalised(users, items))]
+        return squares[0] + 0.5 * self.lam * F.add_n(*squares[1:])
+
+
 class MFLearner(_MXLearner):
     """Trains Gluon :class:`MF` on shuffled mini-batches of ratings.
 
-    The ratings live on the context as NDArrays once; each batch is taken from them by index,
-    so no NDArray is built from NumPy inside the loop (indices are float32, as Gluon's
-    ``Embedding`` takes them).
+    The ratings live on the context as NDArrays once; each epoch takes them in shuffled order
+    with one ``take``, and each batch is a slice of that (indices are float32, as Gluon's
+    ``Embedding`` takes them). A step runs :class:`MFObjective`, hybridized with static memory.
     """
 
     def __init__(self, model: MF, train: pd.DataFrame, cfg: TrainConfig, ctx):
@@ -300,16 +349,17 @@ class MFLearner(_MXLearner):
         model.mu.set_data(nd.array([ratings.mean()], ctx=ctx))
         self.trainer = make_trainer(model, cfg)
         self.batch_size = cfg.batch_for(len(train))
+        self.objective = MFObjective(model, cfg.lam)
+        self.objective.hybridize(static_alloc=True, static_shape=True)
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         order = nd.array(rng.permutation(self.n), ctx=self.ctx, dtype="int64")
+        users, items, ratings = (nd.take(a, order) for a in (self.users, self.items, self.ratings))
         total = nd.zeros((1,), ctx=self.ctx, dtype="float64")  # no asscalar() per batch: no sync in the loop
         for start in range(0, self.n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            u, i, r = (nd.take(a, idx) for a in (self.users, self.items, self.ratings))
+            batch = slice(start, start + self.batch_size)
             with autograd.record():
-                loss = masked_sse(self.model(u, i), r, 1.0) + weight_penalty(
-                    self.model.penalised(u, i), self.cfg.lam)
+                loss = self.objective(users[batch], items[batch], ratings[batch])
             loss.backward()
             self.trainer.step(1)
             total += loss.astype("float64")
