@@ -386,6 +386,9 @@ def build_model(config: AutoRecConfig | MFConfig, ctx=None):
 def build_learner(model, matrix: RatingMatrix | None, train: pd.DataFrame, cfg: TrainConfig,
                   scale: tuple[float, float] | None = None):
     """AutoRec trains on ``matrix``'s rows, MF on ``train``'s ratings, on ``cfg.device``'s context."""
+    if isinstance(model, AutoRec) and cfg.inputs == "sparse":
+        raise ValueError("inputs='sparse' is PyTorch's path: MXNet trains AutoRec on dense rows. "
+                         "Use framework 'torch' for sparse inputs, or inputs 'auto' or 'dense' with MXNet")
     ctx = pick_context(cfg.device)
     model.collect_params().reset_ctx(ctx)
     if isinstance(model, AutoRec):

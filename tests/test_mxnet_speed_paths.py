@@ -109,3 +109,12 @@ def test_mf_learner_steps_like_autograd_on_the_whole_objective(mxnet_backend, sm
     _assert_same_weights(mxb.get_weights(fast_model), mxb.get_weights(ref_model), start)
     np.testing.assert_allclose(learner.predict(np.arange(5), np.arange(5)),
                                ref_model(nd.arange(5), nd.arange(5)).asnumpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_mxnet_refuses_sparse_inputs_naming_the_framework_that_has_them(mxnet_backend, small_data):
+    from autorec_lib import experiment
+
+    split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
+    with pytest.raises(ValueError, match="inputs='sparse' is PyTorch's path"):
+        experiment.train(small_data, split, "autorec", "item", "mxnet", progress=False, epochs=1, hidden=8,
+                         inputs="sparse")
