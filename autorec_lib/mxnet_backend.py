@@ -311,7 +311,11 @@ class AutoRecLearner(_MXLearner):
         return nd.add_n(*(_squared_norm(e).as_in_context(self.ctx) for e in residuals))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        return self.output.to_rating(self.model(self._rows(rows)[0])).asnumpy()
+        if self._dense is not None:  # the ratings alone: no mask is needed to predict
+            r = nd.take(self._dense[0], nd.array(rows, ctx=self.ctx, dtype="int64"))
+        else:
+            r = self._rows(rows)[0]
+        return self.output.to_rating(self.model(r)).asnumpy()
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return gather_predictions(self.reconstruct, self.matrix, users, items)

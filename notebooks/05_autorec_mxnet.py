@@ -503,13 +503,12 @@ ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction)
 
 # %% tags=["answer"]
 # needs MXNet
-# backing the discussion below: the best epoch of each MXNet model here against PyTorch's best in 5.3
+# this run's rates: the fastest epoch of each MXNet model here, and PyTorch's fastest in 5.3
 mxnet_rates = {name: gflop / t for name, t in seconds.items()}
 torch_rate = gflop / min(r["seconds"] for r in results["torch"].history.records)
 print(f"GFLOP/s of the fastest epoch: MXNet {mxnet_rates['hybridized']:.0f} hybridized and "
       f"{mxnet_rates['imperative']:.0f} imperative (of 3 each), PyTorch {torch_rate:.0f} in 5.3 "
       f"(of {len(results['torch'].history.records)})")
-assert torch_rate > max(mxnet_rates.values())
 
 # %% [markdown] tags=["solution"]
 # **What the solution shows.** Hybridization changes the time of an I-AutoRec epoch by less than a
@@ -522,10 +521,14 @@ assert torch_rate > max(mxnet_rates.values())
 # off for models made of many small operators, and a hybridized block is also what Gluon can
 # export as a graph (`export`) to run without the Python class.
 #
-# Nor does hybridization close the gap to PyTorch: in this run PyTorch's fastest epoch in 5.3 ran
-# at more GFLOP/s than the fastest epoch of either MXNet model here (printed and asserted just
-# above). Whatever makes MXNet slower on this machine is not the Python work that hybridization
-# removes.
+# What does decide MXNet's speed here is the number of small operators per step. An
+# epoch of the library's MXNet learner once took two to three times PyTorch's, and the cause was
+# the small operators around the products: the penalty's squares and sums with their gradients, and
+# arrays rebuilt every batch. The learner now adds the penalty's gradient inside the optimizer's
+# update (Gluon's weight decay: the same step, see `tests/test_mxnet_speed_paths.py`) and slices
+# each batch from one array. The GFLOP/s printed above are this run's; how the two frameworks
+# compare is measured fairly, each in a process of its own, by `scripts/speed.py`, and the README
+# quotes it.
 
 # %% [markdown]
 # ### Exercise 2: U-AutoRec in MXNet and in PyTorch
