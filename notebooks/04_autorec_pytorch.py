@@ -90,7 +90,9 @@ class MyAutoRec(nn.Module):
 
 # %% [markdown]
 # The library's `AutoRec` is the same model with options the exercises need (any activations,
-# more hidden layers, dropout):
+# more hidden layers, dropout), and a second way in for large matrices: `encode` also takes rows as
+# sparse ratings, and `observed`/`decode_at` compute the output at chosen entries only (the README's
+# speed section says when the library uses them):
 
 # %%
 Code(inspect.getsource(AutoRec), language="python")

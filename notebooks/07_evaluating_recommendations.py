@@ -389,7 +389,9 @@ assert n_default["I-AutoRec"] == by_movie.loc["0", "valid ratings"]
 # so a new user's vector goes through the trained network like anyone else's, and the output is a
 # predicted rating for every movie. No retraining is needed. First we check that this is the very
 # computation the library does for a known user: feeding user 0's training vector through the
-# network reproduces `learner.predict` for user 0.
+# network reproduces `learner.predict` for user 0, to float32 rounding (the library sums the
+# weights of the rated movies instead of multiplying the whole vector, and computes only the
+# outputs it is asked for).
 
 # %%
 u_learner = results["U-AutoRec"].learner

@@ -124,7 +124,9 @@ def main() -> None:
     d2l_s, ours_s = np.array(pairs).T
     whole = {"d2l_s_median": float(np.median(d2l_s)), "ours_s_median": float(np.median(ours_s)),
              "ratio_median": float(np.median(ours_s / d2l_s)), "runs": args.runs,
-             "d2l_command": " ".join(chapter), "ours_command": " ".join(["python", *OURS_CLI])}
+             "d2l_command": " ".join(["python", *(str(Path(a).relative_to(ROOT)) if a.startswith(str(ROOT)) else a
+                                                  for a in chapter[1:])]),
+             "ours_command": " ".join(["python", *OURS_CLI])}
     result = {"loops": loops, "whole_process": whole, "cpus": len(os.sched_getaffinity(0)),
               "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"), "date": time.strftime("%Y-%m-%d")}
     (args.out / "results.json").write_text(json.dumps(result, indent=1))

@@ -184,12 +184,17 @@ def plot(ratings_sweep: list[dict], shape_sweep: list[dict], path: Path) -> None
             continue
         scale = 1e6 if key == "ratings" else 1e9
         x = [r[key] / scale for r in sweep]
-        ax.plot(x, [r["epoch_s"] for r in sweep], "o-", label="measured epoch")
-        ax.plot(x, [r["floor_sparse_encoder_s"] for r in sweep], "--", label="floor, sparse encoder (6·n·m·k)")
-        ax.plot(x, [r["floor_dense_s"] for r in sweep], ":", label="floor, dense (10·n·m·k)")
-        ax.plot(x, [r["floor_all_sparse_s"] for r in sweep], "-.", label="floor, matmuls at the ratings (10·nnz·k)")
+        ax.plot(x, [r["epoch_s"] for r in sweep], "-", color="C0")
+        for sparse, marker, text in ((True, "o", "measured epoch, sparse inputs"),
+                                     (False, "s", "measured epoch, dense rows (small matrix)")):
+            points = [(xi, r["epoch_s"]) for xi, r in zip(x, sweep) if r["sparse_encoder"] == sparse]
+            if points:
+                ax.plot(*zip(*points), marker, color="C0" if sparse else "C3", label=text)
+        ax.plot(x, [r["floor_sparse_encoder_s"] for r in sweep], "--", color="C1", label="floor, sparse encoder (6·n·m·k)")
+        ax.plot(x, [r["floor_dense_s"] for r in sweep], ":", color="C2", label="floor, dense (10·n·m·k)")
+        ax.plot(x, [r["floor_all_sparse_s"] for r in sweep], "-.", color="C4", label="floor, matmuls at the ratings (10·nnz·k)")
         if all("floor_memory_s" in r for r in sweep):
-            ax.plot(x, [r["floor_memory_s"] for r in sweep], linestyle=(0, (1, 3)),
+            ax.plot(x, [r["floor_memory_s"] for r in sweep], linestyle=(0, (1, 3)), color="C5",
                     label="floor, optimizer's bytes (32 B/weight/batch)")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds per epoch")
