@@ -32,7 +32,9 @@ def _run(prefix: list[str], data: Path, out: Path, extra: list[str]) -> tuple[di
 
 
 @pytest.mark.parametrize("model", [["--model", "autorec"], ["--model", "autorec", "--variant", "user"],
-                                   ["--model", "autorec", "--optimizer", "sgd", "--lr", "0.002"]])  # SGD: scale-sensitive
+                                   ["--model", "autorec", "--optimizer", "sgd", "--lr", "0.002"],  # SGD: scale-sensitive
+                                   ["--model", "autorec", "--inputs", "sparse"]],
+                         ids=["I-AutoRec", "U-AutoRec", "SGD", "sparse-inputs"])
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path, model):
     data = write_ml100k(tmp_path / "ml-100k", n_users=50, n_items=70, density=0.3)
     extra = model + ["--dropout", "0"]
