@@ -215,10 +215,11 @@ def _optimizer(trainer):
     return trainer if isinstance(trainer, Rprop) else trainer.optimizer
 
 
-def _squared_norm(x):
-    """``Σ x²`` as one dot product of the flattened array (MXNet's ``sum`` is several times slower)."""
+def _squared_norm(x, F=nd):
+    """``Σ x²`` as one dot product of the flattened array (MXNet's ``sum`` is several times slower);
+    ``F`` is ``nd``, or the operator namespace a hybridized block is given."""
     flat = x.reshape((-1,))
-    return nd.dot(flat, flat)
+    return F.dot(flat, flat)
 
 
 class _MXLearner:
@@ -330,7 +331,7 @@ class MFObjective(gluon.HybridBlock):
         self.model, self.lam = model, lam
 
     def hybrid_forward(self, F, users, items, ratings):
-        squares = [F.dot(x.reshape((-1,)), x.reshape((-1,)))
+        squares = [_squared_norm(x, F)
                    for x in (self.model(users, items) - ratings, *self.model.penalised(users, items))]
         return squares[0] + 0.5 * self.lam * F.add_n(*squares[1:])
 
