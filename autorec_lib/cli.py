@@ -9,6 +9,8 @@ checkpoint alone; ``evaluate --checkpoint PATH`` rescores it on its split's held
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -107,9 +109,32 @@ def train_command(args) -> int:
             distributed.finish()
 
 
-def _train(args, config, world) -> int:
-    from . import datasets, experiment, splits
+@contextlib.contextmanager
+def _long_lived():
+    """Import libraries with the cyclic garbage collector paused, then freeze what they created.
 
+    PyTorch (or MXNet) and matplotlib create hundreds of thousands of objects that live until the
+    process ends. While they are being created, CPython's collector walks the growing heap again
+    and again: about 0.7 s of a 4 s ML-100K run on a 2-core CPU. :func:`gc.freeze` leaves them out
+    of every later collection; objects made afterwards are collected as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _train(args, config, world) -> int:
+    from . import backends, datasets, experiment, splits
+
+    with _long_lived():
+        backends.get(config.framework)
+        if world.is_main:
+            import matplotlib.figure  # noqa: F401  (the learning-curve PNG, drawn at the end)
     if world.is_main:
         print("configuration: " + json.dumps(config.as_dict())
               + (f"; {world.size} processes, global batch {config.train.batch_size}" if world.size > 1 else ""))

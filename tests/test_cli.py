@@ -61,3 +61,22 @@ def test_cli_inputs_sparse_trains_from_sparse_ratings_to_the_dense_paths_numbers
         assert result["config"]["train"]["inputs"] == inputs
         scores[inputs] = result["test_rmse"]
     assert scores["sparse"] == pytest.approx(scores["dense"], abs=1e-4)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cli_imports_libraries_with_the_collector_paused_then_frozen_and_restores_its_state(enabled):
+    import gc
+
+    from autorec_lib import cli
+
+    was = gc.isenabled()
+    gc.unfreeze()  # earlier in-process runs of the CLI froze objects too
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with cli._long_lived():
+            assert not gc.isenabled()
+            made = [[] for _ in range(10)]  # objects made inside: frozen afterwards
+        assert gc.isenabled() is enabled and gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
