@@ -136,7 +136,7 @@ gpu-check:
 reproduce: setup
 	OMP_NUM_THREADS=1 $(PY) scripts/reproduce.py
 
-# Re-record the exercises' stored reference answers (notebook 06's study: about 20 minutes on 2 cores).
+# Re-record the exercises' stored reference answers (notebook 06's study: about 3 minutes on 2 cores).
 reference: setup
 	$(PY) scripts/record_references.py
 

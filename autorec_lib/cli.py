@@ -56,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--inputs", choices=INPUTS, help="AutoRec's rows as dense rows or sparse ratings (PyTorch; "
-                   "auto: sparse on large matrices only)")
+                   "auto: sparse on a CPU, on a GPU for large matrices only)")
     t.add_argument("--out", default="runs", help="folder for the JSON result, the PNG and the checkpoint")
     t.add_argument("--no-progress", action="store_true")
 

@@ -106,7 +106,8 @@ class TrainConfig:
     device: str = "auto"
     # How AutoRec's rows reach the network (PyTorch): ``dense`` rows with a mask, or ``sparse``
     # ratings, whose cost scales with the ratings (encoder) and the rated entries (loss); the same
-    # objective, rounded differently. ``auto`` takes sparse on large matrices only (torch_backend).
+    # objective, rounded differently. ``auto``: sparse on a CPU, on a GPU for large matrices only
+    # (torch_backend.sparse_inputs).
     inputs: str = "auto"
 
     def __post_init__(self):

@@ -19,9 +19,9 @@ from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import DENSE_CACHE_LIMIT, RatingMatrix, pair_positions
 from .objective import OutputScale, autorec_loss, masked_sse, weight_penalty
 
-# AutoRec learners feed rows to the encoder as sparse ratings (cost scaling with the ratings, not
-# rows × columns) when the rating matrix has more than this many entries, else as dense rows from
-# a cached dense matrix (faster on ML-100K, whose 943 × 1682 matrix is 6% full; see scripts/speed.py).
+# On a GPU, AutoRec learners with inputs="auto" feed rows as sparse ratings only when the rating
+# matrix has more than this many entries, else as dense rows from a cached dense matrix (see
+# sparse_inputs; on a CPU "auto" always means sparse ratings).
 SPARSE_ABOVE = DENSE_CACHE_LIMIT
 # On the sparse path, whether the decoder computes only the rated entries (sampled matmul) rather
 # than whole rows gathered afterwards; the loss and gradients are the same either way.
@@ -384,11 +384,24 @@ class _TorchLearner:
         self.optimizer.step()
 
 
+def sparse_inputs(cfg: TrainConfig, shape: tuple[int, int], device: torch.device) -> bool:
+    """Whether AutoRec's rows reach the network as sparse ratings (else dense rows and a mask).
+
+    As ``cfg.inputs`` says; ``auto`` means sparse on a CPU at every size, where it is 2–3× faster
+    than dense rows even on ML-100K's 943 × 1682 matrix, 6% full (``scripts/speed.py``). On a GPU,
+    whose dense products are fast (not yet measured here), ``auto`` keeps dense rows up to
+    :data:`SPARSE_ABOVE` entries.
+    """
+    if cfg.inputs != "auto":
+        return cfg.inputs == "sparse"
+    return device.type == "cpu" or shape[0] * shape[1] > SPARSE_ABOVE
+
+
 class AutoRecLearner(_TorchLearner):
     """Trains an :class:`AutoRec` on the rows of a :class:`RatingMatrix` (Rprop: full batch).
 
     ``scale`` is the rating scale, needed when the decoder is bounded (see :class:`OutputScale`).
-    ``sparse`` (default: as ``cfg.inputs`` says; ``auto`` when the matrix has more than :data:`SPARSE_ABOVE` entries) feeds the
+    ``sparse`` (default: as :func:`sparse_inputs` decides from ``cfg.inputs``) feeds the
     encoder sparse rows and takes the loss at the observed entries only, gathered from the
     reconstruction, with no dense target or mask; the objective and its gradients are the same
     as the dense path's, up to float summation order. It also keeps ``V`` transposed in memory
@@ -402,9 +415,7 @@ class AutoRecLearner(_TorchLearner):
                  scale: tuple[float, float] | None = None, sparse: bool | None = None):
         self.model, self.matrix, self.cfg, self.device = model.to(device), matrix, cfg, device
         self.output = OutputScale(model.config.decoder, scale)
-        if sparse is None:
-            sparse = matrix.shape[0] * matrix.shape[1] > SPARSE_ABOVE if cfg.inputs == "auto" else cfg.inputs == "sparse"
-        self.sparse = sparse
+        self.sparse = sparse_inputs(cfg, matrix.shape, device) if sparse is None else sparse
         if self.sparse:
             store_input_weight_transposed(model)
         self._join_world()

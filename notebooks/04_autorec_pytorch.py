@@ -90,7 +90,8 @@ class MyAutoRec(nn.Module):
 
 # %% [markdown]
 # The library's `AutoRec` is the same model with options the exercises need (any activations,
-# more hidden layers, dropout), and a second way in for large matrices: `encode` also takes rows as
+# more hidden layers, dropout), and a second way in, which its learner takes on a CPU (on a GPU, for
+# matrices too large to keep dense; the end of notebook 3 says why): `encode` also takes rows as
 # sparse ratings, and `observed`/`decode_at` compute the output at chosen entries only (the README's
 # speed section says when the library uses them):
 

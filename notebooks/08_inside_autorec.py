@@ -500,7 +500,8 @@ def train_on(fill: float | None, epochs: int = BUDGET) -> tuple[AutoRecLearner, 
     if fill is None:
         wrong_or_right = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
     else:
-        wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale)
+        # dense rows and a mask: the wrong objective puts every entry in the loss, not only the ratings
+        wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
         wrong_or_right.fill = fill
     history = training.fit(wrong_or_right, split, data.scale, cfg.epochs, cfg.patience, cfg.seed,
                            progress=False, eval_test=False)

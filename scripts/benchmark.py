@@ -147,7 +147,8 @@ def memory_probe(device: str, hidden: int, n: int = 10_000_000, shape: tuple[int
                  sparse: bool | None = None) -> dict:
     """One I-AutoRec epoch on a synthetic MovieLens-10M-shaped set (10M ratings); run in a subprocess.
 
-    ``sparse=None`` lets the learner choose (sparse rows above ``torch_backend.SPARSE_ABOVE`` entries).
+    ``sparse=None`` lets the learner choose (``torch_backend.sparse_inputs``: sparse on a CPU, on a GPU
+    above ``torch_backend.SPARSE_ABOVE`` entries).
     """
     from autorec_lib.matrix import RatingMatrix
     from autorec_lib.torch_backend import AutoRec, AutoRecLearner, pick_device

@@ -8,7 +8,7 @@ chosen λ trained again with seeds 1 and 2 (new initialisation and batch order, 
 The test RMSE is recorded only after λ has been chosen, to set beside the paper's table; it
 chooses nothing. A chapter module with a ``record_reference(data)`` function is recorded too.
 
-    python scripts/record_references.py [ch06 ...]      # about 20 minutes for ch06 on 2 CPU cores
+    python scripts/record_references.py [ch06 ...]      # about 3 minutes for ch06 on 2 CPU cores
 """
 from __future__ import annotations
 

@@ -122,8 +122,16 @@ def test_sparse_training_follows_the_dense_path_over_epochs(small_data, monkeypa
     np.testing.assert_allclose(sparse.predict(users, items), dense.predict(users, items), rtol=1e-4, atol=1e-4)
 
 
-def test_large_matrices_take_the_sparse_path_and_checkpoint_weights_keep_their_shape(small_data, monkeypatch):
-    monkeypatch.setattr(tb, "SPARSE_ABOVE", 10)
+@pytest.mark.parametrize("inputs,device,entries,sparse", [
+    ("auto", "cpu", 4, True), ("auto", "cpu", 10 ** 9, True),            # a CPU: sparse at every size
+    ("auto", "cuda", 4, False), ("auto", "cuda", tb.SPARSE_ABOVE + 1, True),  # a GPU: dense rows while they fit
+    ("dense", "cpu", 10 ** 9, False), ("sparse", "cuda", 4, True)])       # asked for: as asked
+def test_auto_inputs_are_sparse_on_a_cpu_and_on_a_gpu_only_above_the_limit(inputs, device, entries, sparse):
+    cfg = TrainConfig(inputs=inputs)
+    assert tb.sparse_inputs(cfg, (1, entries), torch.device(device)) is sparse
+
+
+def test_the_default_learner_on_a_cpu_takes_the_sparse_path_and_checkpoint_weights_keep_their_shape(small_data):
     split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
     result = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=2, hidden=8, device="cpu")
     assert result.learner.sparse and result.learner._dense is None
