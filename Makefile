@@ -132,7 +132,7 @@ gpu-check:
 	python scripts/gpu_check.py $(if $(AUTOREC_DATA),--data $(AUTOREC_DATA))
 
 # Notebook 09's record: tune I-AutoRec on validation, then 5 random splits and folds u1..u5 per model
-# (77 runs, about half an hour on 2 cores; resumes from build/reproduce-runs.jsonl).
+# (77 runs, about 4 minutes on 2 cores; resumes from build/reproduce-runs.jsonl).
 reproduce: setup
 	OMP_NUM_THREADS=1 $(PY) scripts/reproduce.py
 

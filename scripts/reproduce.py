@@ -15,7 +15,7 @@ What ``make reproduce`` runs, and what notebook 09 reads (``notebooks/results/re
    number of epochs its validation chose, then scored on the test part once.
 
 Finished runs are appended to ``build/reproduce-runs.jsonl``, so an interrupted run resumes where
-it stopped. 77 runs, about half an hour of training on 2 busy CPU cores with ``OMP_NUM_THREADS=1``.
+it stopped. 77 runs, about 4 minutes of training on 2 CPU cores with ``OMP_NUM_THREADS=1``.
 
     python scripts/reproduce.py            # tune, then score; writes the JSON
     python scripts/reproduce.py --dry-run  # print the plan, train nothing
