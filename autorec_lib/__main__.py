@@ -1,8 +1,3 @@
-import gc
-import sys
+from .cli import run
 
-from .cli import main
-
-code = main()
-gc.freeze()  # the process ends here: no need for a last collection to walk every object PyTorch made (0.7 s)
-sys.exit(code)
+run()

@@ -80,3 +80,12 @@ def test_cli_imports_libraries_with_the_collector_paused_then_frozen_and_restore
     finally:
         gc.unfreeze()
         (gc.enable if was else gc.disable)()
+
+
+def test_the_program_exits_with_the_commands_status_and_message():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "autorec_lib", "train", "--epochs", "0"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("error:") and "epochs" in done.stderr
