@@ -479,16 +479,16 @@ assert round(matrix.shape[0] * matrix.shape[1] / 1e6, 1) == 1.6
 ml10m
 
 # %% [markdown]
-# So the library's PyTorch learner does not compute the formulas above as written. The encoder
-# reads only the ratings of each row (a sparse product, whose cost grows with the ratings), and the
-# decoder computes only the rated entries, the only ones the loss needs: the same objective and
-# gradients, summed in another order. On a CPU it computes this way at every size (the README's
-# speed section measures what that saves, on ML-100K too). On a GPU, where dense products are
-# fast, it computes the formulas as written, on dense rows, as long as the dense matrix has at most
-# `DENSE_CACHE_LIMIT` entries ($2^{26}$, about 67 million), and keeps that matrix whole on the
-# device; ML-100K's 1.6 million entries are under that limit, ML-10M's 746 million are not.
-# `inputs="dense"` or `inputs="sparse"` chooses a way anywhere. One epoch each way, from the same
-# start, ends at the same validation RMSE:
+# So on a CPU the library's PyTorch learner does not compute the formulas above as written, at any
+# size. The encoder reads only the ratings of each row (a sparse product, whose cost grows with the
+# ratings), and the decoder computes only the rated entries, the only ones the loss needs: the same
+# objective and gradients, summed in another order (the README's speed section measures what that
+# saves, on ML-100K too). On a GPU, built for large dense products (our GPU timings are still to
+# come), it computes the formulas as written, on dense rows, as long as the dense matrix has at
+# most `DENSE_CACHE_LIMIT` entries ($2^{26}$, about 67 million), and keeps that matrix whole on
+# the device; ML-100K's 1.6 million entries are under that limit, ML-10M's 746 million are not.
+# `inputs="dense"` or `inputs="sparse"` (`--inputs` on the command line) forces either way on any
+# device. One epoch each way, from the same start, ends at the same validation RMSE:
 
 # %%
 from autorec_lib.config import TrainConfig

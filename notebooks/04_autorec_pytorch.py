@@ -90,10 +90,10 @@ class MyAutoRec(nn.Module):
 
 # %% [markdown]
 # The library's `AutoRec` is the same model with options the exercises need (any activations,
-# more hidden layers, dropout), and a second way in, which its learner takes on a CPU (on a GPU, for
-# matrices too large to keep dense; the end of notebook 3 says why): `encode` also takes rows as
-# sparse ratings, and `observed`/`decode_at` compute the output at chosen entries only (the README's
-# speed section says when the library uses them):
+# more hidden layers, dropout). It also computes from sparse ratings: `encode` takes rows as
+# sparse ratings, and `observed`/`decode_at` compute the output at chosen entries only. Its learner
+# computes this way on a CPU, and on a GPU for matrices too large to keep dense; the end of
+# notebook 3 says why, and the README's speed section measures it.
 
 # %%
 Code(inspect.getsource(AutoRec), language="python")
@@ -125,7 +125,8 @@ print(f"identical outputs on {len(values)} movies: max difference {float((ours -
 # scaled by the batch's share of rows (the shares of one epoch add up to 1, so the penalty
 # $\frac{\lambda}{2}\sum\lVert W\rVert^2$ counts once per epoch, as in the paper's objective),
 # and step the optimizer. We run it on our model and compare with the library's trainer
-# started from the same weights and the same batch order.
+# started from the same weights and the same batch order (on a CPU the library computes the same
+# objective from the ratings alone, so the comparison checks that too).
 
 # %%
 def my_epoch(model, optimizer, matrix, lam, batch_size, rng):

@@ -579,7 +579,9 @@ ch05.check_user_autorec(user_results, user_initial, user_gap, data, split)
 # (asserted in the solution cell). Unlike I-AutoRec in 5.3, these are not the same computation:
 # the course's U-AutoRec uses dropout 0.5, a setting the course tuned on the validation split (the
 # paper's AutoRec has no dropout), and each framework draws its own dropout masks, so the two runs
-# take different random paths from the same start. Both were still improving when the cap stopped
+# take different random paths from the same start. (PyTorch also computes from the sparse ratings
+# here, its default on a CPU: the same objective, summed in another order, a far smaller
+# difference than the masks.) Both were still improving when the cap stopped
 # them (their best epoch is among the last five, asserted), so these are not the RMSEs U-AutoRec
 # reaches with the course's full budget (notebook 04 trains it that way); the comparison between
 # the frameworks is fair because both stopped at the same cap.

@@ -60,7 +60,7 @@ if ON_COLAB:
 # it has not converged, and the checks refuse it.
 #
 # **λ for each setting.** The paper tunes its regulariser λ for each model. A fair comparison does
-# the same: the script `scripts/record_references.py` (`make reference`, about 20 minutes) trained
+# the same: the script `scripts/record_references.py` (`make reference`, a few minutes) trained
 # every setting below for each λ in a grid, chose λ on seed 0's validation RMSE, and retrained
 # the chosen λ with seeds 1 and 2. This notebook reads that stored study, so you can run the
 # exercises in minutes: `ex.chosen_lambda(group, key)` gives the λ to use.

@@ -497,10 +497,11 @@ def train_on(fill: float | None, epochs: int = BUDGET) -> tuple[AutoRecLearner, 
     cfg = run.train
     seed_everything(cfg.seed)
     model = build_model(run.net)
+    # dense rows and a mask for all three (sparse=False): the wrong objectives put every entry in the
+    # loss, not only the ratings, and the right one computes the same way, so only the loss differs
     if fill is None:
-        wrong_or_right = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
+        wrong_or_right = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
     else:
-        # dense rows and a mask: the wrong objective puts every entry in the loss, not only the ratings
         wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
         wrong_or_right.fill = fill
     history = training.fit(wrong_or_right, split, data.scale, cfg.epochs, cfg.patience, cfg.seed,

@@ -138,8 +138,8 @@ paper.fillna("–")
 # folds u1..u5 (Sec. 9.3) at most **0.905**, with every hyperparameter chosen on validation only.
 # The cells below print whether each is met.
 #
-# `scripts/reproduce.py` (run with `make reproduce`: 77 training runs, a few minutes of training
-# on two CPU cores, longer than a notebook should take, so the notebook reads its output) follows the paper's protocol
+# `scripts/reproduce.py` (run with `make reproduce`: 77 training runs, a few minutes on two CPU
+# cores, so this notebook reads its output rather than training them again) follows the paper's protocol
 # on ML-100K:
 # for each seed 0 to 4 a fresh 90/10 random split, 10% of its training ratings for validation, the
 # best validation epoch kept, the test part scored once. Before that it tunes I-AutoRec, on

@@ -12,8 +12,8 @@ measures the float32 matmul rate itself and compares with the floor computed fro
 * dense AutoRec epoch: ``10·n·m·k`` flops (forward ``2nmk`` per layer, weight gradients ``2nmk``
   per layer, the input gradient of the decoder only; the ratings need none);
 * sparse encoder (the encoder reads only the ratings): the decoder's ``6·n·m·k`` remain;
-* sparse encoder and a decoder that computes only the rated entries (what the library does on
-  large sets): ``10·nnz·k``, far below, but these are gathers bound by memory, not matmuls, and the
+* sparse encoder and a decoder that computes only the rated entries (what the library does by
+  default on a CPU, and on a GPU for large sets): ``10·nnz·k``, far below, but these are gathers bound by memory, not matmuls, and the
   optimizer still touches every weight once per batch, so that floor is out of reach;
 * memory (the ML-10M-shaped epochs): every batch writes the two large weights' gradients once and
   fused Adam reads weight, gradient and both moments and writes three of them back, 32 bytes per
@@ -123,6 +123,8 @@ def part_ml100k(framework: str, epochs: int, models: list[str], device: str = "c
         row = {"model": label, "s_per_epoch": float(np.median([r["seconds"] for r in records])),
                "eval_s_per_epoch": float(np.median([r["eval_seconds"] for r in records])),
                "valid_rmse_last": records[-1]["valid_rmse"], "epochs": len(result.history.records)}
+        if result.config.is_autorec:  # how the rows reached the network (a default row is dense on a GPU)
+            row["sparse_inputs"] = bool(getattr(result.learner, "sparse", False))
         if result.config.is_autorec and "matmul_gflops" in out:
             rows, inputs = result.learner.matrix.shape
             floors = autorec_floors(rows, inputs, result.config.net.hidden[0], out["matmul_gflops"] * 1e9,
@@ -301,7 +303,7 @@ def main() -> int:
         rate = f", matmul {part['matmul_gflops']:.0f} GFLOP/s" if "matmul_gflops" in part else ""
         report += ["", f"## ML-100K, {fw} ({part.get('torch_threads', part['threads'])} threads{rate}; "
                    f"median of {part['repeats']} processes)", "",
-                   markdown(part["rows"], ["model", "s_per_epoch", "eval_s_per_epoch", "floor_dense_s",
+                   markdown(part["rows"], ["model", "sparse_inputs", "s_per_epoch", "eval_s_per_epoch", "floor_dense_s",
                                            "floor_sparse_encoder_s", "ratio_to_dense_floor", "valid_rmse_last"])]
     if "torch" in results["ml100k"] and "mxnet" in results["ml100k"]:
         t = {r["model"]: r["s_per_epoch"] for r in results["ml100k"]["torch"]["rows"]}

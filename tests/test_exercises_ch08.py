@@ -260,10 +260,10 @@ def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
     seed_everything(seed)
     model = build_model(run.net)
     matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
-    if fill is None:
-        learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
+    if fill is None:  # dense rows for all three, as in the notebook
+        learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
     else:
-        learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale)
+        learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
         learner.fill = fill
     history = training.fit(learner, split, data.scale, cfg.epochs, cfg.patience, cfg.seed, progress=False,
                            eval_test=False)
