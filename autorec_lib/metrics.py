@@ -37,6 +37,11 @@ class Evaluation:
         return asdict(self)
 
 
+def scored(predictions: np.ndarray, truth: np.ndarray, n_default: int) -> Evaluation:
+    """RMSE and MAE of clipped ``predictions`` against the ``truth`` ratings (``n_default`` of them defaulted)."""
+    return Evaluation(rmse(predictions, truth), mae(predictions, truth), len(truth), n_default)
+
+
 def known_pairs(users: np.ndarray, items: np.ndarray, train: pd.DataFrame) -> np.ndarray:
     """Which (user, item) pairs have both a user and an item with at least one training rating."""
     return np.isin(users, train["user"].unique()) & np.isin(items, train["item"].unique())
@@ -68,8 +73,7 @@ def evaluate(predict: Predictor, test: pd.DataFrame, train: pd.DataFrame, scale:
              default: float = DEFAULT_RATING) -> Evaluation:
     """RMSE and MAE of ``predict`` on the observed ``test`` ratings only."""
     preds, n_default = predict_with_default(predict, test, train, scale, default)
-    truth = test["rating"].to_numpy()
-    return Evaluation(rmse(preds, truth), mae(preds, truth), len(test), n_default)
+    return scored(preds, test["rating"].to_numpy(), n_default)
 
 
 def top_n(scores: np.ndarray, exclude: np.ndarray, n: int = 10) -> np.ndarray:

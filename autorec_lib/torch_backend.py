@@ -122,6 +122,16 @@ def _column_sums(indices, table, offsets, weights, out_rows: int, key: int | Non
     return out
 
 
+def _sampled_matmul(offsets: torch.Tensor, indices: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``(a @ b)`` at the entries of a CSR pattern only (row ``i``'s columns ``indices[offsets[i]:offsets[i+1]]``),
+    in the pattern's order: ``torch.sparse.sampled_addmm``, ``2·k`` flops an entry."""
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
+        warnings.simplefilter("ignore", UserWarning)
+        pattern = torch.sparse_csr_tensor(offsets, indices, torch.zeros(len(indices), dtype=a.dtype, device=a.device),
+                                          (a.shape[0], b.shape[1]), check_invariants=False)
+        return torch.sparse.sampled_addmm(pattern, a, b).values()
+
+
 class _RatedSum(torch.autograd.Function):
     """``V r`` for sparse rows, ``V`` given as ``Vᵀ``; its gradient is summed per input column."""
 
@@ -154,11 +164,7 @@ class _RatedProduct(torch.autograd.Function):
         ctx.save_for_backward(h, weight)
         ctx.r, ctx.key = r, weight.data_ptr()
         # sampled by column: (W hᵀ) at the pattern's transpose, so that W is read row by row, in place
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
-            warnings.simplefilter("ignore", UserWarning)
-            pattern = torch.sparse_csr_tensor(r.col_offsets, r.col_rows, torch.zeros_like(r.values),
-                                              (weight.shape[0], h.shape[0]), check_invariants=False)
-            by_column = torch.sparse.sampled_addmm(pattern, weight, h.t().contiguous()).values()
+        by_column = _sampled_matmul(r.col_offsets, r.col_rows, weight, h.t().contiguous())
         out = torch.empty_like(by_column)
         out[r.col_order] = by_column
         return out + bias[r.cols]
@@ -265,11 +271,7 @@ class AutoRec(nn.Module):
         """The output layer at some entries only: for row ``b`` of ``h``, the columns
         ``cols[offsets[b]:offsets[b+1]]`` (CSR order), by a sampled product (``2·k`` flops each)."""
         last = self.layers[-1]
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": it is used for this one product
-            warnings.simplefilter("ignore", UserWarning)
-            pattern = torch.sparse_csr_tensor(offsets, cols, torch.zeros(len(cols), dtype=h.dtype, device=h.device),
-                                              (len(offsets) - 1, last.out_features), check_invariants=False)
-        return self.f(torch.sparse.sampled_addmm(pattern, h, last.weight.t()).values() + last.bias[cols])
+        return self.f(_sampled_matmul(offsets, cols, h, last.weight.t()) + last.bias[cols])
 
     def weight_matrices(self) -> list[torch.Tensor]:
         """The regularised parameters: every weight matrix, no biases."""

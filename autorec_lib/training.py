@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import distributed
-from .metrics import Evaluation, known_pairs, mae, rmse, with_default
+from .metrics import Evaluation, known_pairs, scored, with_default
 from .splits import Split
 
 
@@ -193,7 +193,7 @@ class PartScorer:
             n_known = int(known.sum())
             full = with_default(preds[offset:offset + n_known], known, self.scale)
             offset += n_known
-            scores[name] = Evaluation(rmse(full, truth), mae(full, truth), len(truth), len(truth) - n_known)
+            scores[name] = scored(full, truth, len(truth) - n_known)
         return scores
 
 

@@ -13,8 +13,9 @@ measures the float32 matmul rate itself and compares with the floor computed fro
   per layer, the input gradient of the decoder only; the ratings need none);
 * sparse encoder (the encoder reads only the ratings): the decoder's ``6·n·m·k`` remain;
 * sparse encoder and a decoder that computes only the rated entries (what the library does by
-  default on a CPU, and on a GPU for large sets): ``10·nnz·k``, far below, but these are gathers bound by memory, not matmuls, and the
-  optimizer still touches every weight once per batch, so that floor is out of reach;
+  default on a CPU, and on a GPU for large sets): ``10·nnz·k``, far below, but these are gathers
+  bound by memory, not matmuls, and the optimizer still touches every weight once per batch, so
+  that floor is out of reach;
 * memory (the ML-10M-shaped epochs): every batch writes the two large weights' gradients once and
   fused Adam reads weight, gradient and both moments and writes three of them back, 32 bytes per
   weight per batch, at the copy rate the part measures (read + write bytes per second). With the
@@ -125,11 +126,11 @@ def part_ml100k(framework: str, epochs: int, models: list[str], device: str = "c
                "valid_rmse_last": records[-1]["valid_rmse"], "epochs": len(result.history.records)}
         if result.config.is_autorec:  # how the rows reached the network (a default row is dense on a GPU)
             row["sparse_inputs"] = bool(getattr(result.learner, "sparse", False))
-        if result.config.is_autorec and "matmul_gflops" in out:
-            rows, inputs = result.learner.matrix.shape
-            floors = autorec_floors(rows, inputs, result.config.net.hidden[0], out["matmul_gflops"] * 1e9,
-                                    result.learner.matrix.nnz)
-            row.update(floors, ratio_to_dense_floor=row["s_per_epoch"] / floors["floor_dense_s"])
+            if "matmul_gflops" in out:
+                rows, inputs = result.learner.matrix.shape
+                floors = autorec_floors(rows, inputs, result.config.net.hidden[0], out["matmul_gflops"] * 1e9,
+                                        result.learner.matrix.nnz)
+                row.update(floors, ratio_to_dense_floor=row["s_per_epoch"] / floors["floor_dense_s"])
         out["rows"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return out
