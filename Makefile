@@ -4,13 +4,15 @@
 #
 # Two stacks, each in its own virtual environment:
 #   legacy   .venv          Python 3.11, NumPy 1.23.5, MXNet 1.9.1, pinned (pyproject's `full` extra)
-#   current  .venv-current  the newest supported Python found, NumPy 2, the newest pandas, no MXNet
-#                           (pyproject's `current` extra): what Colab and today's laptops have
+#   current  .venv-current  Python 3.12 (Colab's) if found, else 3.13, else 3.11; NumPy 2, the newest
+#                           pandas, no MXNet (pyproject's `current` extra): what Colab and laptops have
+# Setup never empties an environment: it creates one where none is, and otherwise installs the course
+# into the one that is there (it refuses, saying why, when that one holds another Python version).
 # Without Python 3.11 the legacy stack is skipped with a message (CI=true makes that an error).
 # `make stacks` shows which interpreter each stack uses; override with PYTHON_LEGACY=/path/to/python3.11
 # or PYTHON_CURRENT=/path/to/python, or narrow the current stack's versions with CURRENT_VERSIONS=3.12.
 LEGACY_VERSION := 3.11
-CURRENT_VERSIONS ?= 3.13 3.12 3.11
+CURRENT_VERSIONS ?= 3.12 3.13 3.11
 LEGACY_VENV ?= .venv
 CURRENT_VENV ?= .venv-current
 STACKS ?= legacy current
@@ -19,8 +21,9 @@ PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
 # $(call runs_as,python,versions): the python if it runs and is one of the versions (a pyenv shim
 # that is not selected refuses to run, so it is skipped like a missing one).
 runs_as = $(shell "$(1)" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] not in "$(2)".split())' >/dev/null 2>&1 && echo "$(1)")
-# Commands on PATH first, newest first, then the pyenv versions folder (no shims needed).
-candidates = $(foreach v,$(1),python$(v)) python3 $(foreach v,$(1),$(sort $(wildcard $(PYENV_VERSIONS)/$(v).*/bin/python$(v))))
+# In the order of the versions asked for: for each, the command on PATH, then pyenv's versions folder
+# (no shims needed); plain python3 last. So "3.12 3.13 3.11" takes a 3.12 before a selected 3.11.
+candidates = $(foreach v,$(1),python$(v) $(sort $(wildcard $(PYENV_VERSIONS)/$(v).*/bin/python$(v)))) python3
 find_python = $(firstword $(foreach p,$(call candidates,$(1)),$(call runs_as,$(p),$(1))))
 
 ifndef PYTHON_LEGACY
@@ -71,18 +74,29 @@ else
 	@$(MAKE) -s --no-print-directory $(CURRENT_VENV)/.installed-py$(CURRENT_VERSION)
 endif
 
+# $(call make_venv,python,folder,version): create the environment where there is none; reuse the one
+# there (never cleared) when it runs that Python version, else refuse and say what to do.
+define make_venv
+	@if [ ! -e "$(2)/bin/python" ]; then \
+	  echo "setting up $(2) with $(1) (Python $(3); a few minutes, once)"; \
+	  "$(1)" -m venv "$(2)" && "$(2)/bin/python" -m pip install -q --upgrade pip; \
+	else \
+	  found=$$("$(2)/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	  if [ "$$found" != "$(3)" ]; then \
+	    echo "$(2) holds Python $${found:-that does not run}, not $(3); it is left as it is. Remove it yourself, or name another folder (LEGACY_VENV=... or CURRENT_VENV=...)." >&2; exit 1; \
+	  fi; \
+	  echo "updating the existing environment $(2) (Python $(3); nothing is removed)"; \
+	fi
+endef
+
 $(LEGACY_VENV)/.installed: pyproject.toml
-	@echo "setting up the legacy stack in $(LEGACY_VENV) with $(PYTHON_LEGACY) (a few minutes, once)"
-	$(PYTHON_LEGACY) -m venv --clear $(LEGACY_VENV)
-	$(LEGACY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(call make_venv,$(PYTHON_LEGACY),$(LEGACY_VENV),$(LEGACY_VERSION))
 	$(LEGACY_VENV)/bin/python -m pip install -q -e ".[full,site]"
 	touch $@
 
 # The stamp names the Python version, so that another interpreter rebuilds the environment.
 $(CURRENT_VENV)/.installed-py$(CURRENT_VERSION): pyproject.toml
-	@echo "setting up the current stack in $(CURRENT_VENV) with $(PYTHON_CURRENT) (a few minutes, once)"
-	$(PYTHON_CURRENT) -m venv --clear $(CURRENT_VENV)
-	$(CURRENT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(call make_venv,$(PYTHON_CURRENT),$(CURRENT_VENV),$(CURRENT_VERSION))
 	$(CURRENT_VENV)/bin/python -m pip install -q -e ".[current,site]"
 	touch $@
 
@@ -119,7 +133,7 @@ speed: setup
 # NumPy 1.23.5 and needs none of ours, so it gets an environment of its own with Python 3.11.
 D2L_VENV ?= .venv-d2l
 $(D2L_VENV)/.installed:
-	$(PYTHON_LEGACY) -m venv --clear $(D2L_VENV)
+	$(call make_venv,$(PYTHON_LEGACY),$(D2L_VENV),$(LEGACY_VERSION))
 	$(D2L_VENV)/bin/python -m pip install -q mxnet==1.9.1 d2l==1.0.3
 	touch $@
 

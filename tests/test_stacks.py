@@ -67,10 +67,52 @@ def test_without_python311_make_test_skips_the_mxnet_stack_naming_what_to_instal
     dry = _make(["-n", "test", "course"], no_python311)
     assert dry.returncode == 0, dry.stderr
     current, legacy = no_python311["CURRENT_VENV"], no_python311["LEGACY_VENV"]
-    assert f"python3 -m venv --clear {current}\n" in dry.stdout
+    assert f'"python3" -m venv "{current}"' in dry.stdout and "--clear" not in dry.stdout
     assert f"{current}/bin/python -m pytest -q tests notebooks --nbval-lax" in dry.stdout
     assert f"{current}/bin/python scripts/run_course.py" in dry.stdout
     assert legacy not in dry.stdout
+
+
+def _fake_venv(folder: Path, version: str) -> Path:
+    """A folder that looks like an environment of Python ``version`` (its python prints that version)."""
+    (folder / "bin").mkdir(parents=True)
+    python = folder / "bin" / "python"
+    python.write_text(f"#!/bin/sh\necho {version}\n")
+    python.chmod(0o755)
+    (folder / "keep.txt").write_text("a file setup must not remove")
+    return folder
+
+
+def test_setup_reuses_an_existing_environment_and_never_empties_it(no_python311, tmp_path):
+    version = _version(_python_other_than_311())
+    elsewhere = _fake_venv(tmp_path / "made-by-another-clone", version)
+    current = Path(no_python311["CURRENT_VENV"])
+    current.symlink_to(elsewhere)  # a clone beside an environment it did not create
+    dry = _make(["-n", "setup-current"], no_python311)
+    assert dry.returncode == 0, dry.stderr
+    assert "--clear" not in dry.stdout and "rm -" not in dry.stdout
+    done = _make(["setup-current"], {**no_python311, "PIP_NO_INDEX": "1"})  # pip itself fails offline: fine
+    assert "updating the existing environment" in done.stdout
+    assert (elsewhere / "keep.txt").read_text() == "a file setup must not remove"
+
+
+def test_setup_refuses_an_environment_of_another_python_version_and_leaves_it(no_python311, tmp_path):
+    current = _fake_venv(Path(no_python311["CURRENT_VENV"]), "2.7")
+    done = _make(["setup-current"], no_python311)
+    assert done.returncode != 0
+    assert "holds Python 2.7" in done.stderr and "it is left as it is" in done.stderr
+    assert (current / "keep.txt").exists()
+
+
+def test_make_stacks_prefers_colabs_python_over_a_selected_311(tmp_path):
+    """pyenv's 3.12 and 3.13 beside a selected 3.11: the current stack takes 3.12, as the README says."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if not list(versions.glob("3.12.*/bin/python3.12")):
+        pytest.skip("no pyenv Python 3.12 here")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_CURRENT", "CURRENT_VERSIONS")}
+    done = _make(["-s", "stacks"], env)
+    current = done.stdout.splitlines()[1]
+    assert "(Python 3.12)" in current, current
 
 
 def test_in_ci_a_missing_stack_fails(no_python311):
