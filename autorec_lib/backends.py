@@ -18,14 +18,12 @@ from .config import BACKEND_MODULES, FRAMEWORKS, AutoRecConfig, MFConfig, TrainC
 from .matrix import RatingMatrix
 from .training import Learner
 
-MODULES = BACKEND_MODULES
 MISSING = {
     "torch": "PyTorch is not installed. Install the course with `pip install -e '.[torch]'`.",
     "mxnet": ("MXNet is not installed. Install the course's MXNet extra with `pip install -e '.[torch,mxnet]'` "
               "(it pins mxnet==1.9.1 and numpy==1.23.5, since MXNet breaks with NumPy >= 1.24; conda users: "
               "environment.yml), or use framework='torch'."),
 }
-MXNET_MISSING = MISSING["mxnet"]
 
 
 @runtime_checkable
@@ -57,7 +55,7 @@ def get(framework: str) -> Backend:
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
     try:
-        module: ModuleType = importlib.import_module(f".{MODULES[framework]}", __package__)
+        module: ModuleType = importlib.import_module(f".{BACKEND_MODULES[framework]}", __package__)
     except ImportError as err:
         if err.name != framework:  # the framework itself is missing, not something it needs
             raise

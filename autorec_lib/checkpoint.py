@@ -9,34 +9,28 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomically
+
 META_KEY = "__meta__"
-FORMAT, VERSION = "autorec_lib checkpoint", 2
+FORMAT, VERSION = "autorec_lib checkpoint", 3  # 3: the configuration names model_type (was model)
 
 
 class CheckpointError(ValueError):
     """A file is not a checkpoint, is truncated or corrupted, or does not match its configuration."""
 
 
-def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> Path:
-    """Write ``arrays`` and the JSON-serialisable ``meta`` to ``path`` (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            meta = {"format": FORMAT, "version": VERSION, **meta}
-            np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict,
+                    overwrite: bool = True) -> Path:
+    """Write ``arrays`` and the JSON-serialisable ``meta`` to ``path`` (atomically; with
+    ``overwrite=False`` an existing file is never replaced: ``FileExistsError``)."""
+    meta = {"format": FORMAT, "version": VERSION, **meta}
+    return write_atomically(path, lambda f: np.savez(f, **{META_KEY: np.array(json.dumps(meta))}, **arrays),
+                            overwrite)
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import itertools
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .checkpoint import CheckpointError
-from .config import ACTIVATIONS, FRAMEWORKS, INPUTS, MODELS, OPTIMIZERS, RunConfig, course_config
+from .config import ACTIVATIONS, FRAMEWORKS, INPUTS, MODEL_TYPES, OPTIMIZERS, RunConfig, course_config
 from .datasets import DATASETS, DataError
+from .files import write_atomically
 from .splits import CANONICAL
 
 # CLI flag -> RunConfig field, for the flags that change one field of the run
@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train and evaluate a model",
                        description="Train a model; unset options take the course defaults.")
-    t.add_argument("--model", choices=MODELS, default="autorec")
+    t.add_argument("--model", choices=MODEL_TYPES, default="autorec", help="which model type to train")
     t.add_argument("--variant", choices=["item", "user"], default="item", help="I-AutoRec or U-AutoRec")
     t.add_argument("--framework", choices=FRAMEWORKS, default="torch")
     t.add_argument("--dataset", choices=list(DATASETS), default="ml-100k")
@@ -58,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--inputs", choices=INPUTS, help="AutoRec's rows as dense rows or sparse ratings (PyTorch; "
                    "auto: sparse on a CPU, on a GPU for large matrices only)")
     t.add_argument("--out", default="runs", help="folder for the JSON result, the PNG and the checkpoint")
+    t.add_argument("--force", action="store_true", help="replace an earlier run's files of the same name in --out")
     t.add_argument("--no-progress", action="store_true")
 
     r = sub.add_parser("recommend", help="top movies for a user, from a checkpoint")
@@ -76,21 +77,9 @@ def run_config(args) -> RunConfig:
     config = course_config(args.model, args.variant, args.framework)
     changes = {field: getattr(args, flag) for flag, field in FIELDS.items() if getattr(args, flag) is not None}
     for flag, field in FIELDS.items():
-        applies = hasattr(config.net, field) or hasattr(config.train, field) and (field != "inputs" or config.is_autorec)
-        if field in changes and not applies:
+        if field in changes and not (hasattr(config.net, field) or hasattr(config.train, field)):
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --model {args.model}")
     return config.replace(**changes)
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def train_command(args) -> int:
@@ -139,35 +128,64 @@ def _train(args, config, world) -> int:
     if world.is_main:
         print("configuration: " + json.dumps(config.as_dict())
               + (f"; {world.size} processes, global batch {config.train.batch_size}" if world.size > 1 else ""))
+    out = Path(args.out)
+    stem = f"{args.model}-{args.variant}-{args.framework}-{args.dataset}-{args.split}-seed{args.seed}"
+    taken = [p.name for p in _outputs(out, stem) if p.exists()]
+    if taken and not args.force:
+        raise ValueError(f"{out} already holds {', '.join(taken)} from an earlier run; pass --force to replace "
+                         "them, or --out another folder")
     data = datasets.load(args.dataset, args.data_path)
     split = splits.make_split(data, args.split, args.test_fraction, args.valid_fraction, args.seed)
     result = experiment.train(data, split, config=config, progress=not args.no_progress)
     if not world.is_main:
         return 0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{args.model}-{args.variant}-{args.framework}-{args.dataset}-{args.split}-seed{args.seed}"
     summary = {**result.summary(), "dataset": args.dataset, "split": args.split,
                "world_size": world.size, "history": result.history.records}
-    _write_json(out / f"{stem}.json", summary)
-    result.save(out / f"{stem}.npz")
     from matplotlib.figure import Figure  # a figure of its own: no pyplot, no GUI backend
 
     figure = Figure(figsize=(6, 3.5))
     ax = result.history.plot(figure.subplots(), label=f"{args.model} {args.variant}")
     ax.set_title(f"{stem}: test RMSE {result.test_rmse:.4f}")
     figure.tight_layout()
-    figure.savefig(out / f"{stem}.png", dpi=100)
+    writers = {".json": lambda path, overwrite: write_atomically(
+                   path, lambda f: f.write(json.dumps(summary, indent=2).encode()), overwrite),
+               ".png": lambda path, overwrite: write_atomically(
+                   path, lambda f: figure.savefig(f, format="png", dpi=100), overwrite),
+               ".npz": result.save}
+    written = _write_new(out, stem, writers, args.force)
     print(f"best epoch {result.history.best_epoch} of {len(result.history.records)}, "
           f"{result.history.seconds_per_epoch:.2f} s/epoch on {result.device}; "
           f"{result.scores['test'].n_default} test ratings got the default rating")
-    print(f"wrote {out / stem}.json, .png and .npz")
+    if written != stem:
+        print(f"note: another run wrote {stem}.* into {out} while this one trained; this run's files are "
+              f"{written}.*")
+    print(f"wrote {out / written}.json, .png and .npz")
     print(f"test RMSE: {result.test_rmse:.4f}")
     return 0
 
 
+def _outputs(out: Path, stem: str) -> list[Path]:
+    return [out / f"{stem}{suffix}" for suffix in (".json", ".png", ".npz")]
+
+
+def _write_new(out: Path, stem: str, writers: dict, force: bool) -> str:
+    """Write every output under ``stem`` (replacing earlier files only with ``force``); when another
+    process took a name meanwhile, under ``stem-2``, ``stem-3``, ...: a result is never lost. Returns
+    the stem used."""
+    for attempt in itertools.count(1):
+        name = stem if attempt == 1 else f"{stem}-{attempt}"
+        done = []
+        try:
+            for suffix, write in writers.items():
+                done.append(write(out / f"{name}{suffix}", force))
+            return name
+        except FileExistsError:
+            for path in done:  # this run's own files under a name it cannot have whole
+                path.unlink(missing_ok=True)
+
+
 def recommend_command(args) -> int:
-    from .model import load
+    from .trained import load
 
     model = load(args.checkpoint)
     table = model.recommend(args.user, args.n)
@@ -179,7 +197,7 @@ def recommend_command(args) -> int:
 
 def evaluate_command(args) -> int:
     from . import datasets
-    from .model import load
+    from .trained import load
 
     model = load(args.checkpoint)
     data = datasets.load(model.dataset, args.data_path)

@@ -2,13 +2,19 @@
 
 Every value is checked when a configuration is built, so a bad hyperparameter is refused with a
 message naming it before any training starts. A :class:`RunConfig` holds everything that defines
-a run (model, variant, framework, the model's config and the training config) and is passed
-whole; :data:`COURSE` holds the course's defaults, and :meth:`RunConfig.replace` changes one field
-and nothing else.
+a run (model type, variant, framework, the network's config and the training config) and is
+passed whole; :data:`COURSE` holds the course's defaults, and :meth:`RunConfig.replace` changes
+one field and nothing else.
+
+Words used the same way in every module: a *model* is the network object (an ``nn.Module`` or a
+Gluon block, ``learner.model``); ``model_type`` names what kind it is (``"autorec"``, ``"mf"``,
+``"biased-mf"``); ``net`` is the network's configuration (:class:`AutoRecConfig` or
+:class:`MFConfig`, ``RunConfig.net``).
 """
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import asdict, dataclass, field
 
 from .matrix import VARIANTS
@@ -16,6 +22,7 @@ from .matrix import VARIANTS
 
 ACTIVATIONS = ("identity", "sigmoid", "relu", "tanh", "elu", "selu")
 OPTIMIZERS = ("adam", "rprop", "sgd")
+LR_SCHEDULES = ("constant", "plateau")
 INPUTS = ("auto", "dense", "sparse")
 
 
@@ -25,10 +32,18 @@ def check_activation(name: str, role: str) -> str:
     return name
 
 
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return value
+def real_number(value, what: str) -> float:
+    """``value`` as a float if it is a real number (not a bool or a string), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+        raise ValueError(f"{what} must be a number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def positive_int(value, what: str) -> int:
+    """``value`` if it is a positive integer (NumPy integers included), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value!r} ({type(value).__name__})")
+    return int(value)
 
 
 @dataclass
@@ -43,14 +58,17 @@ class AutoRecConfig:
 
     def __post_init__(self):
         if self.n_inputs is not None:
-            _positive_int(self.n_inputs, "n_inputs")
-        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+            positive_int(self.n_inputs, "n_inputs")
+        if isinstance(self.hidden, (str, bytes)) or not isinstance(self.hidden, (numbers.Integral, tuple, list)):
+            raise ValueError(f"hidden must be a positive integer or a tuple of them, got {self.hidden!r} "
+                             f"({type(self.hidden).__name__})")
+        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
         if not hidden:
             raise ValueError("hidden must list at least one hidden size, got ()")
-        self.hidden = tuple(_positive_int(h, "hidden size") for h in hidden)
+        self.hidden = tuple(positive_int(h, "hidden size") for h in hidden)
         check_activation(self.encoder, "encoder")
         check_activation(self.decoder, "decoder")
-        if not 0.0 <= self.dropout < 1.0:
+        if not 0.0 <= real_number(self.dropout, "dropout") < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout!r}")
 
     @property
@@ -88,8 +106,8 @@ class MFConfig:
     def __post_init__(self):
         for name in ("n_users", "n_items"):
             if getattr(self, name) is not None:
-                _positive_int(getattr(self, name), name)
-        _positive_int(self.n_factors, "n_factors")
+                positive_int(getattr(self, name), name)
+        positive_int(self.n_factors, "n_factors")
 
 
 @dataclass
@@ -109,22 +127,37 @@ class TrainConfig:
     # objective, rounded differently. ``auto``: sparse on a CPU, on a GPU for large matrices only
     # (torch_backend.sparse_inputs).
     inputs: str = "auto"
+    # ``plateau``: multiply the learning rate by ``lr_factor`` whenever ``lr_patience`` epochs in a row
+    # bring no better validation RMSE (training.fit; PyTorch's ReduceLROnPlateau rule).
+    lr_schedule: str = "constant"
+    lr_patience: int = 5
+    lr_factor: float = 0.5
 
     def __post_init__(self):
-        _positive_int(self.epochs, "epochs")
-        _positive_int(self.batch_size, "batch_size")
-        if not self.lr > 0:
+        positive_int(self.epochs, "epochs")
+        positive_int(self.batch_size, "batch_size")
+        positive_int(self.patience, "patience")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r} ({type(self.seed).__name__})")
+        if not real_number(self.lr, "learning rate") > 0:
             raise ValueError(f"learning rate must be positive, got {self.lr!r}")
-        if not self.lam >= 0:
+        if not real_number(self.lam, "lambda (weight regularization)") >= 0:
             raise ValueError(f"lambda (weight regularization) must be >= 0, got {self.lam!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+        if not isinstance(self.device, str) or (self.device not in ("auto", "cpu", "cuda")
+                                                and not self.device.startswith("cuda:")):
             raise ValueError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
         if self.inputs not in INPUTS:
             raise ValueError(f"unknown inputs {self.inputs!r}; choose one of {', '.join(INPUTS)}")
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {self.patience!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
+        positive_int(self.lr_patience, "lr_patience")
+        if not 0.0 < real_number(self.lr_factor, "lr_factor") < 1.0:
+            raise ValueError(f"lr_factor must lie strictly between 0 and 1, got {self.lr_factor!r}")
+        if self.lr_schedule != "constant" and self.optimizer == "rprop":
+            raise ValueError("Rprop adapts its own step sizes and has no learning rate to schedule: "
+                             "use lr_schedule='constant' with optimizer 'rprop'")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -134,7 +167,7 @@ class TrainConfig:
         return n_examples if self.optimizer == "rprop" else self.batch_size
 
 
-MODELS = ("autorec", "mf", "biased-mf")
+MODEL_TYPES = ("autorec", "mf", "biased-mf")
 # framework -> the module of autorec_lib that implements backends.Backend for it
 BACKEND_MODULES = {"torch": "torch_backend", "mxnet": "mxnet_backend"}
 FRAMEWORKS = tuple(BACKEND_MODULES)
@@ -144,43 +177,48 @@ FRAMEWORKS = tuple(BACKEND_MODULES)
 class RunConfig:
     """Everything that defines a run, passed whole: what to build, in which framework, how to train.
 
-    ``net`` is the model's config (its data sizes are filled in by :meth:`bind`), ``train`` the
-    training config. Change fields with :meth:`replace`; the course's defaults are :data:`COURSE`.
+    ``model_type`` is what to build (``autorec``, ``mf`` or ``biased-mf``), ``net`` the network's
+    config (its data sizes are filled in by :meth:`bind`), ``train`` the training config. Change fields with :meth:`replace`; the course's defaults are :data:`COURSE`.
     """
 
-    model: str = "autorec"
+    model_type: str = "autorec"
     variant: str = "item"
     framework: str = "torch"
     net: AutoRecConfig | MFConfig = field(default_factory=AutoRecConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.model_type not in MODEL_TYPES:
+            raise ValueError(f"unknown model type {self.model_type!r}; choose one of {', '.join(MODEL_TYPES)}")
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown AutoRec variant {self.variant!r}; choose item or user")
         if self.framework not in FRAMEWORKS:
             raise ValueError(f"unknown framework {self.framework!r}; choose torch or mxnet")
         want = AutoRecConfig if self.is_autorec else MFConfig
         if not isinstance(self.net, want):
-            raise ValueError(f"model {self.model!r} needs a {want.__name__}, got {type(self.net).__name__}")
-        if not self.is_autorec and self.net.biased != (self.model == "biased-mf"):
-            raise ValueError(f"model {self.model!r} needs MFConfig(biased={self.model == 'biased-mf'})")
+            raise ValueError(f"model type {self.model_type!r} needs a {want.__name__}, got {type(self.net).__name__}")
+        if not isinstance(self.train, TrainConfig):
+            raise ValueError(f"train must be a TrainConfig, got {type(self.train).__name__}")
+        if not self.is_autorec and self.net.biased != (self.model_type == "biased-mf"):
+            raise ValueError(f"model type {self.model_type!r} needs MFConfig(biased={self.model_type == 'biased-mf'})")
+        if not self.is_autorec and self.train.inputs != "auto":
+            raise ValueError(f"inputs={self.train.inputs!r} chooses how AutoRec's rows reach the network; "
+                             f"model type {self.model_type!r} trains on single ratings: leave inputs at 'auto'")
 
     @property
     def is_autorec(self) -> bool:
-        return self.model == "autorec"
+        return self.model_type == "autorec"
 
     @property
     def label(self) -> str:
         """A short name for progress bars and file names, e.g. ``torch autorec (item)``."""
-        return f"{self.framework} {self.model}" + (f" ({self.variant})" if self.is_autorec else "")
+        return f"{self.framework} {self.model_type}" + (f" ({self.variant})" if self.is_autorec else "")
 
     def replace(self, **changes) -> "RunConfig":
         """A copy with the named fields changed (``lr=5e-4``, ``hidden=300``, ``framework="mxnet"``).
 
         Each keyword names one field of the run, its model config or its training config; every
-        other field keeps its value. A field the model does not have is refused.
+        other field keeps its value. A field this model type does not have is refused.
         """
         top, net, train = {}, {}, {}
         net_fields = {f.name for f in dataclasses.fields(self.net)} - {"n_inputs", "n_users", "n_items", "biased"}
@@ -192,12 +230,12 @@ class RunConfig:
                 net[key] = value
             elif key in train_fields:
                 train[key] = value
-            elif key in ("model", "variant"):
-                raise ValueError(f"{key} picks the course's defaults: start from course_config(model, variant) "
+            elif key in ("model_type", "variant"):
+                raise ValueError(f"{key} picks the course's defaults: start from course_config(model_type, variant) "
                                  f"instead of replacing {key}")
             else:
                 known = ", ".join(sorted(net_fields | train_fields | {"framework"}))
-                raise ValueError(f"{key!r} is not a setting of model {self.model!r}; its settings are: {known}")
+                raise ValueError(f"{key!r} is not a setting of model type {self.model_type!r}; its settings are: {known}")
         return dataclasses.replace(self, **top, net=dataclasses.replace(self.net, **net),
                                    train=dataclasses.replace(self.train, **train))
 
@@ -210,14 +248,14 @@ class RunConfig:
         return dataclasses.replace(self, net=net)
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "variant": self.variant, "framework": self.framework,
+        return {"model_type": self.model_type, "variant": self.variant, "framework": self.framework,
                 "net": asdict(self.net), "train": self.train.as_dict()}
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
         """The inverse of :meth:`as_dict` (as stored in results and checkpoints)."""
-        net_type = AutoRecConfig if values["model"] == "autorec" else MFConfig
-        return cls(values["model"], values["variant"], values["framework"],
+        net_type = AutoRecConfig if values["model_type"] == "autorec" else MFConfig
+        return cls(values["model_type"], values["variant"], values["framework"],
                    net_type(**values["net"]), TrainConfig(**values["train"]))
 
 
@@ -237,11 +275,12 @@ COURSE: dict[tuple[str, str], RunConfig] = {
 }
 
 
-def course_config(model: str = "autorec", variant: str = "item", framework: str = "torch", **changes) -> RunConfig:
-    """The course's defaults for ``model`` (and AutoRec ``variant``), with ``changes`` applied field by field."""
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+def course_config(model_type: str = "autorec", variant: str = "item", framework: str = "torch",
+                  **changes) -> RunConfig:
+    """The course's defaults for ``model_type`` (and AutoRec ``variant``), with ``changes`` applied field by field."""
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"unknown model type {model_type!r}; choose one of {', '.join(MODEL_TYPES)}")
     if variant not in VARIANTS:
         raise ValueError(f"unknown AutoRec variant {variant!r}; choose item or user")
-    base = COURSE[(model, variant if model == "autorec" else "item")]
+    base = COURSE[(model_type, variant if model_type == "autorec" else "item")]
     return base.replace(framework=framework, **changes)

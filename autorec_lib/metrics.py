@@ -7,6 +7,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .config import positive_int
+
 DEFAULT_RATING = 3.0  # the paper's rating for users or items with no training ratings
 
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -76,8 +78,23 @@ def evaluate(predict: Predictor, test: pd.DataFrame, train: pd.DataFrame, scale:
     return scored(preds, test["rating"].to_numpy(), n_default)
 
 
+def whole_numbers(values, what: str) -> np.ndarray:
+    """``values`` (a number or a sequence) as an int64 array, refused unless every one is a whole
+    number: an id or index such as ``1.5`` is never rounded to another one."""
+    array = np.atleast_1d(np.asarray(values))
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must be whole numbers, got {values!r}")
+    if array.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(array) & (array == np.round(array)))
+        if bad.any():
+            raise ValueError(f"{what} must be whole numbers, got {array[bad][0]!r}")
+    return array.astype(np.int64)
+
+
 def top_n(scores: np.ndarray, exclude: np.ndarray, n: int = 10) -> np.ndarray:
-    """Indices of the ``n`` highest scores, skipping the indices in ``exclude``."""
+    """Indices of the ``n`` highest scores, skipping the indices in ``exclude`` (``n`` a positive integer)."""
+    positive_int(n, "n (how many items)")
     scores = np.asarray(scores, np.float64).copy()
     scores[np.asarray(exclude, dtype=np.int64)] = -np.inf
     n = min(n, int(np.isfinite(scores).sum()))

@@ -231,6 +231,9 @@ class _MXLearner:
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         set_weights(self.model, weights)
 
+    def set_learning_rate(self, lr: float) -> None:
+        self.trainer.set_learning_rate(lr)  # a Gluon trainer (the config refuses a schedule with Rprop)
+
 
 class AutoRecLearner(_MXLearner):
     """Trains a Gluon :class:`AutoRec` on the rows of a :class:`RatingMatrix` (``scale``: as in PyTorch).

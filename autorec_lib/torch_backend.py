@@ -380,6 +380,10 @@ class _TorchLearner:
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         set_weights(self.model, weights)
 
+    def set_learning_rate(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
     def _step(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

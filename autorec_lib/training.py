@@ -1,8 +1,8 @@
 """The training loop shared by both frameworks: progress bar, history, best epoch, early stopping.
 
 A framework supplies a *learner*: an object with ``train_epoch(rng) -> loss``,
-``predict(users, items) -> ratings``, and ``get_weights()``/``set_weights()`` that move
-NumPy copies of its parameters. Everything else here is plain Python and NumPy.
+``predict(users, items) -> ratings``, ``get_weights()``/``set_weights()`` that move NumPy copies
+of its parameters, and ``set_learning_rate(lr)`` for a learning-rate schedule. Everything else here is plain Python and NumPy.
 """
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from . import distributed
+from .config import TrainConfig
 from .metrics import Evaluation, known_pairs, scored, with_default
 from .splits import Split
 
 
 class Learner(Protocol):
     def train_epoch(self, rng: np.random.Generator) -> float: ...
+    def set_learning_rate(self, lr: float) -> None: ...
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray: ...
     def get_weights(self) -> dict[str, np.ndarray]: ...
     def set_weights(self, weights: dict[str, np.ndarray]) -> None: ...
@@ -112,33 +114,36 @@ def progress_file():
     return NotebookLine() if getattr(shell, "kernel", None) is not None else sys.stderr
 
 
-def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int, patience: int = 10,
-        seed: int = 0, progress: bool = True, eval_test: bool = True, desc: str = "train",
-        lr_hint: float | None = None) -> History:
-    """Train for up to ``epochs``, keep the weights of the best **validation** epoch, stop early.
+def fit(learner: Learner, split: Split, scale: tuple[float, float], cfg: TrainConfig, progress: bool = True,
+        eval_test: bool = True, desc: str = "train") -> History:
+    """Train for up to ``cfg.epochs``, keep the weights of the best **validation** epoch, stop early
+    after ``cfg.patience`` epochs without a better validation RMSE.
 
-    The test RMSE is recorded for the learning curves only; it never picks anything. Without a
-    validation part the last epoch is kept.
+    With ``cfg.lr_schedule == "plateau"`` the learning rate is multiplied by ``cfg.lr_factor`` each
+    time ``cfg.lr_patience`` epochs in a row bring no better validation RMSE: the rule of PyTorch's
+    ``ReduceLROnPlateau(mode="min", threshold=0)`` (a test holds the two together), applied here so
+    that both frameworks follow it. The test RMSE is recorded for the learning curves only; it never
+    picks anything. Without a validation part the last epoch is kept.
     """
     from tqdm.std import tqdm  # plain text, not a widget: stored notebooks show no frozen widget stubs
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(cfg.seed)
     history = History()
     best_rmse, best_weights = math.inf, None
+    lr, lr_best, lr_bad_epochs = cfg.lr, math.inf, 0
     world = distributed.current()  # in a process group only process 0 evaluates and draws progress
     progress = progress and world.is_main
     out = progress_file() if progress else sys.stderr
     score = PartScorer({"valid": split.valid, "test": split.test if eval_test else None}, split.train, scale)
-    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False, file=out)
+    bar = tqdm(range(1, cfg.epochs + 1), desc=desc, disable=not progress, leave=False, file=out)
     for epoch in bar:
         start = time.perf_counter()
         loss = learner.train_epoch(rng)
         seconds = time.perf_counter() - start
         if not math.isfinite(loss):
-            hint = f" (now {lr_hint:g})" if lr_hint else ""
             raise TrainingDiverged(f"training diverged: the loss became {loss} at epoch {epoch}. "
-                                   f"Lower the learning rate{hint}, or raise lambda.", history)
-        record = {"epoch": epoch, "train_loss": loss, "seconds": seconds}
+                                   f"Lower the learning rate (now {lr:g}), or raise lambda.", history)
+        record = {"epoch": epoch, "train_loss": loss, "seconds": seconds, "lr": lr}
         start = time.perf_counter()
         scores = score(learner.predict) if world.is_main else None
         record.update({f"{part}_rmse": e.rmse for part, e in distributed.from_main(scores).items()})
@@ -147,9 +152,14 @@ def fit(learner: Learner, split: Split, scale: tuple[float, float], epochs: int,
         bar.set_postfix(loss=f"{loss:.4f}", **({"val_rmse": f"{record['valid_rmse']:.4f}"}
                                                if "valid_rmse" in record else {}))
         current = record.get("valid_rmse", -epoch)  # no validation part: keep the last epoch
+        if cfg.lr_schedule == "plateau":
+            lr_best, lr_bad_epochs = (current, 0) if current < lr_best else (lr_best, lr_bad_epochs + 1)
+            if lr_bad_epochs > cfg.lr_patience:
+                lr, lr_bad_epochs = lr * cfg.lr_factor, 0
+                learner.set_learning_rate(lr)
         if current < best_rmse:
             best_rmse, best_weights, history.best_epoch = current, learner.get_weights(), epoch
-        elif epoch - history.best_epoch >= patience:
+        elif epoch - history.best_epoch >= cfg.patience:
             history.stopped_early = True
             break
     bar.close()
@@ -197,17 +207,10 @@ class PartScorer:
         return scores
 
 
-def evaluate_parts(predict, parts: dict[str, pd.DataFrame | None], train: pd.DataFrame,
-                   scale: tuple[float, float]) -> dict[str, Evaluation]:
-    """:func:`metrics.evaluate` of every part that is not ``None``, from one call of ``predict``
-    over the union of their pairs (the same scores as one call per part)."""
-    return PartScorer(parts, train, scale)(predict)
-
-
 def evaluate_learner(learner: Learner, split: Split, scale: tuple[float, float]) -> dict[str, Evaluation]:
     """Validation (when present) and test scores of a trained learner (one prediction pass; in a
     process group, process 0's, sent to all)."""
     scores = None
     if distributed.current().is_main:
-        scores = evaluate_parts(learner.predict, {"test": split.test, "valid": split.valid}, split.train, scale)
+        scores = PartScorer({"test": split.test, "valid": split.valid}, split.train, scale)(learner.predict)
     return distributed.from_main(scores)

@@ -64,6 +64,7 @@ import torch
 from IPython.display import Code, display
 
 from autorec_lib import datasets, experiment, metrics, objective, splits
+from autorec_lib.config import course_config
 from autorec_lib.torch_backend import MF, AutoRec, MFLearner
 
 data = datasets.load("ml-100k")
@@ -156,7 +157,7 @@ Code(inspect.getsource(MF) + "\n\n# MFLearner.train_epoch: the training step (a 
 # number of ratings.
 
 # %%
-lam = experiment.defaults("biased-mf").train.lam
+lam = course_config("biased-mf").train.lam
 torch.manual_seed(0)
 small = MF(data.n_users, data.n_items, n_factors=8, biased=True)
 with torch.no_grad():
@@ -245,7 +246,7 @@ print(f"d2l's weight decay 1e-5 for I-AutoRec on ML-100K is the paper's lambda =
 # a cap of 60 epochs.
 
 # %%
-defaults = {name: experiment.defaults(name) for name in ("mf", "biased-mf")}
+defaults = {name: course_config(name) for name in ("mf", "biased-mf")}
 for name, d in defaults.items():
     print(f"{name:9s} {d.net}\n{'':9s} {d.train}")
 assert defaults["mf"].net.n_factors == 64 and defaults["biased-mf"].net.n_factors == 128

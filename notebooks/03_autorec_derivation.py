@@ -63,7 +63,7 @@ import torch
 from IPython.display import Code
 
 from autorec_lib import datasets, experiment, metrics, objective, splits
-from autorec_lib.config import AutoRecConfig
+from autorec_lib.config import AutoRecConfig, course_config
 from autorec_lib.matrix import DENSE_CACHE_LIMIT, RatingMatrix
 from autorec_lib.torch_backend import AutoRec
 
@@ -235,7 +235,7 @@ assert abs(numeric - by_hand["V"][j, k]) < 1e-4 * max(1.0, abs(numeric))
 u = 0                                              # the first user
 rated = np.flatnonzero(mask[:, u] == 1)[:16]       # 16 movies u rated
 unrated = np.flatnonzero(mask[:, u] == 0)[:16]     # 16 movies u did not rate
-course_lam = experiment.defaults("autorec", "item").train.lam
+course_lam = course_config("autorec", "item").train.lam
 
 def step_and_watch(net, opt, rows, lam):
     """One library-style step on ``rows``; the gradients user u's weights got, and whether they moved."""
@@ -291,7 +291,7 @@ print(f"penalty gradient = λ·B/n·weight = {course_lam:g}·{len(unrated)}/{mat
 #
 # The same model reads either orientation; only the input length changes. Both arrange **the same
 # training ratings**: I-AutoRec as 1,682 movie rows of length 943, U-AutoRec as 943 user rows of
-# length 1,682. The table compares them at the sizes the course trains (`experiment.defaults`):
+# length 1,682. The table compares them at the sizes the course trains (`config.course_config`):
 # I-AutoRec with a hidden layer of 500, the paper's size, and U-AutoRec with 300, chosen on the
 # validation split by `scripts/tune.py`.
 
@@ -300,7 +300,7 @@ orientations, counts = {}, {}
 for name, variant in (("I-AutoRec (rows = movies)", "item"), ("U-AutoRec (rows = users)", "user")):
     oriented = RatingMatrix(split.train, data.n_users, data.n_items, variant)
     n_rows, d = oriented.shape
-    hidden = experiment.defaults("autorec", variant).net.hidden[0]
+    hidden = course_config("autorec", variant).net.hidden[0]
     cfg = AutoRecConfig(n_inputs=d, hidden=hidden)
     counts[name] = c = oriented.row_counts()
     orientations[name] = {"rows": n_rows, "input length d": d, "training ratings": oriented.nnz,

@@ -62,7 +62,7 @@ from IPython.display import Code
 from torch import nn
 
 from autorec_lib import datasets, experiment, metrics, splits
-from autorec_lib.config import TrainConfig
+from autorec_lib.config import TrainConfig, course_config
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 from autorec_lib.torch_backend import AutoRec, AutoRecLearner, get_weights, pick_device
@@ -170,7 +170,7 @@ torch.testing.assert_close(mine.decoder.weight, reference.layers[1].weight, rtol
 # and a cap of 300.
 
 # %%
-course = {variant: experiment.defaults("autorec", variant) for variant in ("item", "user")}
+course = {variant: course_config("autorec", variant) for variant in ("item", "user")}
 for variant, run in course.items():
     print(variant, run.net, run.train, sep="\n  ")
 item_cfg, user_cfg = (course[v].train for v in ("item", "user"))
@@ -234,7 +234,7 @@ print(f"I-AutoRec test RMSE {results['I-AutoRec'].test_rmse:.4f}")
 
 # %%
 for name, r in results.items():
-    h, cap, patience = r.history, r.train_config.epochs, r.train_config.patience
+    h, cap, patience = r.history, r.config.train.epochs, r.config.train.patience
     print(f"{name:9s} best validation epoch {h.best_epoch:3d}, stopped after epoch {len(h.records):3d} "
           f"(patience {patience}, cap {cap})")
     assert h.stopped_early and len(h.records) == h.best_epoch + patience < cap
@@ -258,17 +258,21 @@ assert (liked["rating"] == 5).all()
 pd.DataFrame({"title": data.titles[liked["item"]], "rating": liked["rating"].to_numpy()})
 
 # %% [markdown]
-# The identity decoder is not bounded, so a raw prediction can fall outside 1–5. `Result.recommend`
+# `result.trained()` is the trained model as it stands alone: it predicts and recommends by
+# MovieLens ids, as in the data files (user index 0 is the user whose id is `data.user_ids[0]`).
+# The identity decoder is not bounded, so a raw prediction can fall outside 1–5. `recommend`
 # ranks by the model's raw outputs, but a score shown to a person should be a rating, so it shows
 # each score clipped to the scale, as the evaluation does (the largest raw output is printed below
 # the list).
 
 # %%
-recs = results["I-AutoRec"].recommend(user, n=10)
+model = results["I-AutoRec"].trained()
+recs = model.recommend(int(data.user_ids[user]), n=10)
+recommended = np.searchsorted(data.item_ids, recs["item_id"])  # back from MovieLens ids to item indices
 raw = results["I-AutoRec"].learner.predict(np.full(data.n_items, user), np.arange(data.n_items))
-raw_top = float(raw[recs["item"]].max())
+raw_top = float(raw[recommended].max())
 rated = split.train.loc[split.train["user"] == user, "item"]
-assert len(recs) == 10 and recs["item"].is_unique and not recs["item"].isin(rated).any()
+assert len(recs) == 10 and recs["item_id"].is_unique and not np.isin(recommended, rated).any()
 assert recs["score"].is_monotonic_decreasing and recs["score"].between(*data.scale).all()
 print(f"largest raw output {raw_top:.3f}, shown as {recs['score'].max():.3f}")
 recs.round(3)
@@ -279,7 +283,7 @@ recs.round(3)
 # AutoRec predicts by reconstructing a row of the training matrix, so its weights alone are not a
 # model. `Result.save` writes one file with the weights, the resolved configuration, and the
 # training ratings the network encodes (with the MovieLens ids and titles); `experiment.load`
-# returns a model that predicts and recommends by MovieLens ids without the data set, in PyTorch or
+# returns the same kind of model that `result.trained()` gives, which predicts and recommends by MovieLens ids without the data set, in PyTorch or
 # in MXNet (the format is framework-neutral; notebook 05 loads an MXNet checkpoint into PyTorch).
 # From the shell, `python -m autorec_lib recommend --checkpoint PATH --user ID` does the same.
 
@@ -290,7 +294,7 @@ from pathlib import Path
 path = results["I-AutoRec"].save(Path(tempfile.mkdtemp()) / "i-autorec.npz")
 trained = experiment.load(path)
 saved = results["I-AutoRec"].learner.get_weights()
-assert all(np.array_equal(w, saved[name]) for name, w in get_weights(trained.net).items())
+assert all(np.array_equal(w, saved[name]) for name, w in get_weights(trained.learner.model).items())
 again = trained.recommend(int(data.user_ids[user]), 10)  # a MovieLens id in, titles out
 assert again["item_id"].tolist() == recs["item_id"].tolist()
 print(trained.config.label, trained.config.net)
@@ -346,7 +350,7 @@ optimizers["s/epoch"] = optimizers["train seconds"] / optimizers["epochs run"]
 # what the interpretation below states
 adam_row, rprop_row = optimizers.loc["Adam"], optimizers.loc["Rprop"]
 assert batches == {"Adam": 7, "Rprop": 1} and rprop.history.stopped_early
-assert rprop.model_config == results["I-AutoRec"].model_config  # the same model: the same work per epoch
+assert rprop.config.net == results["I-AutoRec"].config.net  # the same model: the same work per epoch
 assert abs(int(rprop_row["best epoch"]) - int(adam_row["best epoch"])) <= 10
 assert abs(rprop_row["valid RMSE"] - adam_row["valid RMSE"]) < 0.002
 assert 5.5 < adam_row["updates"] / rprop_row["updates"] < 8.5  # one update per epoch against seven
@@ -387,7 +391,8 @@ ch04.check_rprop(rprop, optimizers, results["I-AutoRec"], split, data)
 # %% tags=["solution"]
 user_counts = np.bincount(split.train["user"], minlength=data.n_users)
 few_user = int(user_counts.argmin())
-few_recs = results["I-AutoRec"].recommend(few_user, n=10)  # scores clipped to the rating scale
+few_recs = metrics.recommend(results["I-AutoRec"].learner.predict, few_user, split.train, data.n_items,
+                             data.titles, data.item_ids, n=10, scale=data.scale)  # by index; scores clipped
 
 learner = results["I-AutoRec"].learner
 every_user = np.repeat(np.arange(data.n_users), data.n_items)

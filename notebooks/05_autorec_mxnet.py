@@ -87,7 +87,7 @@ from IPython.display import HTML
 
 from autorec_lib import backends, datasets, experiment, splits
 from autorec_lib import torch_backend as tb
-from autorec_lib.config import ACTIVATIONS, AutoRecConfig
+from autorec_lib.config import ACTIVATIONS, AutoRecConfig, course_config
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 
@@ -109,7 +109,7 @@ transformers = get_ipython().input_transformers_cleanup
 transformers[:] = [f for f in transformers if getattr(f, "__name__", "") != "skip_mxnet_cells"]  # re-runs: once
 if not HAVE_MXNET:
     transformers.append(skip_mxnet_cells)
-    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {backends.MXNET_MISSING}")
+    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {backends.MISSING["mxnet"]}")
 data = datasets.load("ml-100k")
 split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
 
@@ -325,7 +325,7 @@ assert loss_rel < 1e-6 and max(grad_rel.values()) < 1e-5
 # ratings its learner takes by default on a CPU (notebook 3, at the end): the same computation in both.
 
 # %%
-config = experiment.defaults("autorec", "item").bind(data.n_users, data.n_items)  # the course's I-AutoRec
+config = course_config("autorec", "item").bind(data.n_users, data.n_items)  # the course's I-AutoRec
 torch.manual_seed(0)
 initial = tb.get_weights(tb.build_model(config.net))
 
@@ -407,7 +407,7 @@ with tempfile.TemporaryDirectory() as folder:  # removed, with the checkpoint, w
     path = results["mxnet"].save(Path(folder) / "mx.npz")
     in_torch = experiment.load(path, framework="torch")
 with torch.no_grad():
-    via_torch = in_torch.net(torch.from_numpy(values)).numpy()
+    via_torch = in_torch.learner.model(torch.from_numpy(values)).numpy()
 via_mxnet = results["mxnet"].learner.reconstruct(np.arange(64))
 checkpoint_gap = float(np.abs(via_torch - via_mxnet).max())
 assert checkpoint_gap < 1e-4
@@ -447,7 +447,7 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 #
 # **Then measure.** Time one training epoch of I-AutoRec with and without `hybridize()`, using two
 # `mb.AutoRecLearner(model, matrix, train_config, ctx)` with the course's I-AutoRec options
-# (`experiment.defaults("autorec", "item")`) whose models differ in hybridization alone. Store the
+# (`course_config("autorec", "item")`) whose models differ in hybridization alone. Store the
 # two learners as `hybridized` and `imperative`, their times for one epoch in seconds as
 # `seconds = {"hybridized": ..., "imperative": ...}`, and `speedup`, the imperative time divided by
 # the hybridized time. The check tells you whether your measurement bears out your prediction.
@@ -462,7 +462,7 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 # needs MXNet
 prediction = "within a factor of 2"  # a few large matrix products per mini-batch, little Python between them
 
-item = experiment.defaults("autorec", "item").bind(data.n_users, data.n_items)
+item = course_config("autorec", "item").bind(data.n_users, data.n_items)
 item_cfg = item.train
 learners, start_weights = {}, None
 for name in ("imperative", "hybridized"):
@@ -538,7 +538,7 @@ print(f"GFLOP/s of the fastest epoch: MXNet {mxnet_rates['hybridized']:.0f} hybr
 #
 # Train U-AutoRec (`variant="user"`) with `framework="mxnet"` and with `framework="torch"`, both
 # from the same initial weights, with the course's U-AutoRec options
-# (`experiment.defaults("autorec", "user")`: 300 hidden units, dropout 0.5, up to 300 epochs) except
+# (`course_config("autorec", "user")`: 300 hidden units, dropout 0.5, up to 300 epochs) except
 # for the number of epochs: cap both at `U_EPOCHS = 60`, which keeps this notebook within its time
 # budget. Store the initial weights as `user_initial` (NumPy arrays under the library's names, as
 # in 5.3), the two `experiment.Result`s as `user_results = {"torch": ..., "mxnet": ...}`, and the
@@ -552,8 +552,8 @@ print(f"GFLOP/s of the fastest epoch: MXNet {mxnet_rates['hybridized']:.0f} hybr
 # %% tags=["solution"]
 # needs MXNet
 U_EPOCHS = 60
-user = experiment.defaults("autorec", "user").replace(epochs=U_EPOCHS).bind(data.n_users, data.n_items)
-assert user.net.hidden == (300,) and user.net.dropout == 0.5 and experiment.defaults("autorec", "user").train.epochs == 300
+user = course_config("autorec", "user").replace(epochs=U_EPOCHS).bind(data.n_users, data.n_items)
+assert user.net.hidden == (300,) and user.net.dropout == 0.5 and course_config("autorec", "user").train.epochs == 300
 torch.manual_seed(user.train.seed)
 user_initial = tb.get_weights(tb.build_model(user.net))
 user_results = {fw: experiment.train(data, split, config=user.replace(framework=fw),

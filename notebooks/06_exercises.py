@@ -109,7 +109,7 @@ def run(**options):
 # The last line above is the floor every model must beat: a model that knows nothing about users
 # or movies, and predicts the mean training rating for every pair. `run(...)` returns the
 # library's `Result`: `result.scores["valid"].rmse` is its validation RMSE,
-# `result.model_config` and `result.train_config` what it was built and trained with, and
+# `result.config` what it was built and trained with (`result.config.net`, `result.config.train`), and
 # `result.history` its learning curve.
 #
 # ## Exercise 1: the masked loss

@@ -153,7 +153,7 @@ results = {
 train_seconds = time.perf_counter() - start
 for name, r in results.items():
     print(f"{name:9s} best validation epoch {r.history.best_epoch:3d} of {len(r.history.records):3d} run "
-          f"(cap {r.train_config.epochs}), {r.seconds:5.1f} s")
+          f"(cap {r.config.train.epochs}), {r.seconds:5.1f} s")
 print(f"training took {train_seconds:.0f} s in all on this machine")
 
 # %%
@@ -463,14 +463,14 @@ assert overlap > K // 2 and correlation > 0.98 and new_recs["score"].between(3.7
 
 # %%
 i_learner = results["I-AutoRec"].learner
-print("I-AutoRec input size:", results["I-AutoRec"].model_config["n_inputs"], "= users", data.n_users)
+print("I-AutoRec input size:", results["I-AutoRec"].config.net.n_inputs, "= users", data.n_users)
 try:
     i_learner.predict(np.array([data.n_users]), np.array([find("Star Wars (1977)")]))
     refused = False
 except IndexError as err:
     refused = True
     print(f"IndexError: {err}")
-assert refused and results["I-AutoRec"].model_config["n_inputs"] == data.n_users
+assert refused and results["I-AutoRec"].config.net.n_inputs == data.n_users
 
 # %% [markdown]
 # In an evaluation the library never gets that far: `metrics.evaluate` gives every rating of a user

@@ -65,6 +65,7 @@ import torch
 from IPython.display import Code
 
 from autorec_lib import datasets, experiment, metrics, splits, training
+from autorec_lib.config import course_config
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 from autorec_lib.torch_backend import AutoRec, AutoRecLearner, build_model, seed_everything
@@ -132,7 +133,7 @@ print(f"{len(unrated)} movies have no training rating; all of them have the code
 
 # %%
 factors = mf.learner.get_weights()["Q"]
-assert factors.shape == (data.n_items, mf.model_config["n_factors"]) == (1682, 128)
+assert factors.shape == (data.n_items, mf.config.net.n_factors) == (1682, 128)
 
 # %% [markdown]
 # ## 8.2 Genres, and a picture
@@ -493,7 +494,7 @@ mean_rating = float(split.train["rating"].mean())
 
 def train_on(fill: float | None, epochs: int = BUDGET) -> tuple[AutoRecLearner, training.History]:
     """I-AutoRec with the course's settings and ``epochs``; ``fill=None`` is the right objective."""
-    run = experiment.defaults("autorec", "item").replace(epochs=epochs, device="cpu").bind(data.n_users, data.n_items)
+    run = course_config("autorec", "item").replace(epochs=epochs, device="cpu").bind(data.n_users, data.n_items)
     cfg = run.train
     seed_everything(cfg.seed)
     model = build_model(run.net)
@@ -504,8 +505,7 @@ def train_on(fill: float | None, epochs: int = BUDGET) -> tuple[AutoRecLearner, 
     else:
         wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
         wrong_or_right.fill = fill
-    history = training.fit(wrong_or_right, split, data.scale, cfg.epochs, cfg.patience, cfg.seed,
-                           progress=False, eval_test=False)
+    history = training.fit(wrong_or_right, split, data.scale, cfg, progress=False, eval_test=False)
     return wrong_or_right, history
 
 

@@ -403,7 +403,7 @@ pivot = np.zeros((data.n_users, data.n_items), dtype=np.float32)
 pivot[split.train["user"], split.train["item"]] = split.train["rating"]
 item_rows = run.learner.matrix.csr
 user_rows = RatingMatrix(split.train, data.n_users, data.n_items, "user").csr
-assert item_rows.shape == (data.n_items, data.n_users) and run.model_config["n_inputs"] == data.n_users
+assert item_rows.shape == (data.n_items, data.n_users) and run.config.net.n_inputs == data.n_users
 assert np.array_equal(pivot, user_rows.toarray()) and np.array_equal(pivot.T, item_rows.toarray())
 label_gap = user["test_mean"] - default["test_mean"]
 print(f"rows of the users x movies pivot = U-AutoRec's input {user_rows.shape}; I-AutoRec's input is its "
@@ -447,7 +447,7 @@ train_only = RatingMatrix(split.train, data.n_users, data.n_items, "item").csr
 assert item_rows.nnz == len(split.train) and (item_rows != train_only).nnz == 0       # (a)
 assert run.history.best_epoch == int(curve["valid_rmse"].idxmin())                     # (b)
 assert abs(curve.loc[run.history.best_epoch, "test_rmse"] - run.test_rmse) < 1e-9
-assert run.variant == "item" and item_rows.shape[0] == data.n_items                     # (c)
+assert run.config.variant == "item" and item_rows.shape[0] == data.n_items                     # (c)
 print("no test rating in the input, epoch chosen on validation, rows are movies")
 
 # %% [markdown]

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from autorec_lib import datasets, experiment, splits
-from autorec_lib.config import COURSE
+from autorec_lib.config import COURSE, course_config
 from autorec_lib.splits import Split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def grid_points() -> list[dict]:
 
 def course_options(model: str, variant: str) -> dict:
     """The course defaults as flat options (one hidden layer as an int): what runs are keyed by."""
-    run = experiment.defaults(model, variant)
+    run = course_config(model, variant)
     net = {k: getattr(run.net, k) for k in ("hidden", "encoder", "decoder", "dropout", "n_factors")
            if hasattr(run.net, k)}
     if "hidden" in net and len(net["hidden"]) == 1:

@@ -1,14 +1,16 @@
 """Trained models that stand alone: a checkpoint predicts, recommends and rescores by itself."""
 import json
+import re
 import zipfile
 
 import numpy as np
 import pytest
 
 from autorec_lib import datasets, experiment, splits
+from autorec_lib.config import course_config
 from autorec_lib.checkpoint import CheckpointError
 from autorec_lib.cli import main
-from autorec_lib.model import load
+from autorec_lib.trained import load
 
 
 @pytest.fixture(params=[("autorec", "item"), ("autorec", "user"), ("biased-mf", "item")], ids=str)
@@ -38,7 +40,7 @@ def test_recommend_takes_a_movielens_id_and_gives_titles_of_unrated_movies(saved
     assert list(table.columns) == ["item_id", "title", "score"] and len(table) == 5
     assert not rated & set(table["item_id"]) and table["title"].str.startswith("Movie").all()
     assert table["score"].between(*result.data.scale).all() and table["score"].is_monotonic_decreasing
-    assert table.reset_index(drop=True).equals(result.recommend(0, 5).drop(columns="item"))
+    assert table.equals(result.trained().recommend(user_id, 5))
 
 
 def test_an_unknown_movielens_id_is_refused_by_name(saved):
@@ -123,7 +125,7 @@ def test_cli_prints_the_resolved_config_and_recommends_and_evaluates_from_the_ch
                  "--no-progress"]) == 0
     printed = capsys.readouterr().out
     config = json.loads(printed.splitlines()[0].removeprefix("configuration: "))
-    assert config["train"]["lr"] == 0.002 and config["train"]["lam"] == experiment.defaults().train.lam
+    assert config["train"]["lr"] == 0.002 and config["train"]["lam"] == course_config().train.lam
     ckpt = out / "autorec-item-torch-ml-100k-random-seed0.npz"
     assert main(["recommend", "--checkpoint", str(ckpt), "--user", "10", "-n", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -139,3 +141,35 @@ def test_cli_names_a_bad_checkpoint_and_an_unknown_user(small_ml100k, tmp_path, 
     bad.write_text("not a model")
     assert main(["recommend", "--checkpoint", str(bad), "--user", "1"]) == 2
     assert "x.npz is not an autorec_lib checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("users, items, message", [
+    ([1, 1], [50], "2 user ids and 1 item ids"),
+    ([1.5], [50], "user ids must be whole numbers, got 1.5"),
+    (["1"], [50], "user ids must be whole numbers"),
+    ([1], [np.nan], "item ids must be whole numbers, got nan"),
+])
+def test_predict_refuses_pairs_that_are_not_pairs_of_ids(saved, users, items, message):
+    result, path = saved
+    model = load(path)
+    known_user, known_item = int(result.data.user_ids[0]), int(result.data.item_ids[0])
+    users = [known_user if u == 1 else u for u in users]
+    items = [known_item if i == 50 else i for i in items]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.predict(users, items)
+
+
+def test_predict_accepts_ids_of_any_integer_type_and_whole_floats(saved):
+    result, path = saved
+    model = load(path)
+    user, item = int(result.data.user_ids[0]), int(result.data.item_ids[0])
+    expected = model.predict([user], [item])
+    for u, i in ((np.int32(user), np.int64(item)), (float(user), float(item)), (np.array([user]), [item])):
+        np.testing.assert_array_equal(model.predict(u, i), expected)
+
+
+@pytest.mark.parametrize("n", [0, -2, 2.5, "3"])
+def test_recommend_refuses_a_count_that_is_not_a_positive_integer(saved, n):
+    result, path = saved
+    with pytest.raises(ValueError, match="n \\(how many items\\) must be a positive integer"):
+        load(path).recommend(int(result.data.user_ids[0]), n)

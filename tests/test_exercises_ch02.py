@@ -14,11 +14,12 @@ import pytest
 pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
+from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch02  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
 
 SEEDS = (0, 1, 2)
-LAM = experiment.defaults("biased-mf").train.lam
+LAM = course_config("biased-mf").train.lam
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -125,7 +126,7 @@ def test_factor_sweep_rejects_other_training_settings(factors, data):
 
 def test_factor_sweep_rejects_plain_mf(factors, data):
     split, runs, table, gain = factors
-    plain = train(data, split, model="mf", n_factors=16)
+    plain = train(data, split, model_type="mf", n_factors=16)
     with pytest.raises(CheckFailed, match="'mf' model"):
         ch02.check_factor_sweep({**runs, 16: plain}, {**table, 16: valid(plain)}, gain, data, split)
 

@@ -72,7 +72,7 @@ def optimizer_table(adam, rprop) -> pd.DataFrame:
 def few_ratings_solution(result, data, split):
     counts = np.bincount(split.train["user"], minlength=data.n_users)
     user = int(counts.argmin())
-    return user, result.recommend(user, n=10)  # scores clipped to the rating scale
+    return user, _recs(result, user, data, split)  # scores clipped to the rating scale
 
 
 def overlap_solution(recs, result, data, clip=False) -> int:
@@ -229,10 +229,8 @@ def stub(setup):
     rng = np.random.default_rng(0)
     table = rng.uniform(0.0, 6.0, size=(data.n_users, data.n_items))  # outside 1..5 on purpose
     learner = StubLearner(table)
-    result = SimpleNamespace(model="autorec", variant="item", model_config={}, train_config=None, history=None,
-                             scores={}, learner=learner)
-    result.recommend = lambda user, n=10: metrics.recommend(
-        learner.predict, user, split.train, data.n_items, data.titles, data.item_ids, n, data.scale)
+    config = SimpleNamespace(model_type="autorec", variant="item", net=None, train=None)
+    result = SimpleNamespace(config=config, history=None, scores={}, learner=learner)
     return result, data, split
 
 
@@ -315,7 +313,7 @@ def test_overlap_check_rejects_other_users_overlaps_and_a_fraction(setup, models
     with pytest.raises(CheckFailed, match="an int"):
         ch04.check_overlap(right / 10, recs, result, data)
     everyone = set(ch04.everyones_top(result, data, clip=False))
-    others = {len(everyone & set(result.recommend(u, n=10)["item"])) for u in range(data.n_users)}
+    others = {len(everyone & set(_recs(result, u, data, split)["item"])) for u in range(data.n_users)}
     wrong = (others | {right + 1, right - 1}) - {-1, right, overlap_solution(recs, result, data, clip=True)}
     assert len(wrong) >= 2  # other users' overlaps, and off by one
     for value in wrong:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from autorec_lib import experiment, splits
+from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch05
 from autorec_lib.matrix import RatingMatrix
 
@@ -33,7 +34,7 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
     ``imperative_off``: the imperative model comes from mb.build_model, hybridization then turned off."""
     import mxnet as mx
 
-    item = experiment.defaults("autorec", "item")
+    item = course_config("autorec", "item")
     net = item.replace(**({"hidden": hidden} if hidden else {})).net
     options = {k: getattr(net, k) for k in ("hidden", "encoder", "decoder", "dropout")}
     cfg = item.train
@@ -182,7 +183,7 @@ def user_results(data, split, seed=0, epochs=ch05.U_EPOCHS, frameworks=("torch",
 
     from autorec_lib import torch_backend as tb
 
-    course = experiment.defaults("autorec", variant)
+    course = course_config("autorec", variant)
     torch.manual_seed(seed)
     initial = tb.get_weights(tb.build_model(course.bind(data.n_users, data.n_items).net))
     # Start the output bias at a typical rating, so that the small data's short runs do not leave

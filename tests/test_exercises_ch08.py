@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits, training  # noqa: E402
+from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch08  # noqa: E402
 from autorec_lib.matrix import RatingMatrix  # noqa: E402
 from autorec_lib.objective import autorec_loss  # noqa: E402
@@ -253,7 +254,7 @@ class FilledLoss(AutoRecLearner):
 
 
 def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
-    run = experiment.defaults("autorec", "item")
+    run = course_config("autorec", "item")
     run = run.replace(epochs=epochs, device="cpu", seed=seed, patience=patience or run.train.patience)
     run = run.bind(data.n_users, data.n_items)
     cfg = run.train
@@ -265,8 +266,7 @@ def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
     else:
         learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
         learner.fill = fill
-    history = training.fit(learner, split, data.scale, cfg.epochs, cfg.patience, cfg.seed, progress=False,
-                           eval_test=False)
+    history = training.fit(learner, split, data.scale, cfg, progress=False, eval_test=False)
     return learner, history
 
 

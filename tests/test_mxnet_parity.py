@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autorec_lib import backends, experiment, splits
-from autorec_lib.config import ACTIVATIONS, AutoRecConfig, MFConfig, TrainConfig
+from autorec_lib.config import ACTIVATIONS, AutoRecConfig, MFConfig, TrainConfig, course_config
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.objective import autorec_loss
 from autorec_lib.torch_backend import AutoRec as TorchAutoRec
@@ -150,7 +150,7 @@ def test_mxnet_context_is_never_an_empty_list(mxnet_backend):
 def test_same_config_training_on_ml100k_ends_within_0_01_rmse(mxnet_backend, ml100k, variant):
     """Course defaults, same split, same initial weights and batch order (dropout masks differ)."""
     split = splits.make_split(ml100k, "random", 0.1, 0.1, seed=0)
-    config = experiment.defaults("autorec", variant).bind(ml100k.n_users, ml100k.n_items)
+    config = course_config("autorec", variant).bind(ml100k.n_users, ml100k.n_items)
     torch.manual_seed(0)
     init = torch_weights(TorchAutoRec(**dataclasses.asdict(config.net)))
     scores = {fw: experiment.train(ml100k, split, "autorec", variant, fw, progress=False,

@@ -10,7 +10,7 @@ from autorec_lib import experiment, splits
 from autorec_lib.config import TrainConfig
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.metrics import evaluate
-from autorec_lib.training import evaluate_learner, evaluate_parts
+from autorec_lib.training import PartScorer, evaluate_learner
 
 
 def _two_calls(predict, split, scale):
@@ -29,7 +29,7 @@ def test_one_prediction_pass_scores_equal_one_call_per_part(small_data, model, v
         calls.append(len(users))
         return result.learner.predict(users, items)
 
-    shared = evaluate_parts(counting, {"valid": split.valid, "test": split.test}, split.train, small_data.scale)
+    shared = PartScorer({"valid": split.valid, "test": split.test}, split.train, small_data.scale)(counting)
     assert len(calls) == 1
     separate = _two_calls(result.learner.predict, split, small_data.scale)
     assert shared == separate  # every field exactly: rmse, mae, n, n_default
@@ -39,8 +39,7 @@ def test_one_prediction_pass_scores_equal_one_call_per_part(small_data, model, v
 def test_one_prediction_pass_on_real_data_equals_two(ml100k):
     split = splits.make_split(ml100k, "random", 0.1, 0.1, seed=0)
     result = experiment.train(ml100k, split, "autorec", "item", progress=False, epochs=2, device="cpu")
-    shared = evaluate_parts(result.learner.predict, {"valid": split.valid, "test": split.test}, split.train,
-                            ml100k.scale)
+    shared = PartScorer({"valid": split.valid, "test": split.test}, split.train, ml100k.scale)(result.learner.predict)
     assert shared == _two_calls(result.learner.predict, split, ml100k.scale)
     best = result.history.records[result.history.best_epoch - 1]  # recorded in training, from the shared pass
     assert (best["valid_rmse"], best["test_rmse"]) == (shared["valid"].rmse, shared["test"].rmse)

@@ -212,11 +212,11 @@ def test_checkpoint_round_trip_restores_predictions_and_config(low_rank, tmp_pat
                               progress=False, **opts)
     path = result.save(tmp_path / "ckpt" / "model.npz")
     trained = experiment.load(path)
-    net = trained.net
-    assert dataclasses.asdict(net.config) == result.model_config and trained.meta["config"]["train"]["epochs"] == 2
+    net = trained.learner.model
+    assert net.config == result.config.net and trained.meta["config"]["train"]["epochs"] == 2
     users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
     if model == "autorec":
-        learner = AutoRecLearner(net, result.learner.matrix, result.train_config, torch.device("cpu"))
+        learner = AutoRecLearner(net, result.learner.matrix, result.config.train, torch.device("cpu"))
         np.testing.assert_array_equal(learner.predict(users, items), result.learner.predict(users, items))
     else:
         assert isinstance(net, MF)
@@ -236,7 +236,7 @@ def test_loading_weights_of_the_wrong_shape_names_the_weight():
 def test_top_n_recommendations_have_titles_and_skip_rated_items(low_rank):
     data, split = low_rank
     result = experiment.train(data, split, **TrainConfig(epochs=2).as_dict(), progress=False, hidden=8)
-    table = result.recommend(0, n=5)
-    rated = set(split.train.loc[split.train["user"] == 0, "item"])
-    assert len(table) == 5 and not rated & set(table["item"]) and table["title"].str.startswith("Movie").all()
+    table = result.trained().recommend(int(data.user_ids[0]), n=5)
+    rated = set(data.item_ids[split.train.loc[split.train["user"] == 0, "item"]])
+    assert len(table) == 5 and not rated & set(table["item_id"]) and table["title"].str.startswith("Movie").all()
     assert table["score"].is_monotonic_decreasing

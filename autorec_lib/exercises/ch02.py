@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from .. import experiment, metrics
+from ..config import course_config
 from ..datasets import RatingData
 from ..splits import Split
 from . import fail, number, passed, valid_rmse
@@ -30,22 +31,22 @@ EXACT = 1e-6  # recomputed RMSEs agree to float32 rounding; any real mistake is 
 
 
 def _defaults():
-    return experiment.defaults(MODEL)
+    return course_config(MODEL)
 
 
 def _run(result, what: str, n_factors: int | None = None, lam: float | None = None):
     """``result`` must be a trained biased-MF Result with the course defaults (but ``n_factors``/``lam``)."""
     if not isinstance(result, experiment.Result):
         fail(f"{what} should be the Result that experiment.train(...) returns, got {type(result).__name__}")
-    if result.model != MODEL or not result.model_config.get("biased", False):
-        fail(f"{what} is a {result.model!r} model; train {MODEL!r}: experiment.train(data, split, {MODEL!r}, ...)")
+    if result.config.model_type != MODEL or not getattr(result.config.net, "biased", False):
+        fail(f"{what} is a {result.config.model_type!r} model; train {MODEL!r}: experiment.train(data, split, {MODEL!r}, ...)")
     want_factors = _defaults().net.n_factors if n_factors is None else n_factors
-    if result.model_config.get("n_factors") != want_factors:
-        fail(f"{what} was built with n_factors={result.model_config.get('n_factors')}, expected {want_factors}. "
+    if getattr(result.config.net, "n_factors", None) != want_factors:
+        fail(f"{what} was built with n_factors={getattr(result.config.net, 'n_factors', None)}, expected {want_factors}. "
              "Are two labels swapped?")
     train = {**_defaults().train.as_dict(), **({} if lam is None else {"lam": lam})}
     train = {k: v for k, v in train.items() if k not in ("seed", "device", "optimizer", "inputs")}
-    got = result.train_config.as_dict()
+    got = result.config.train.as_dict()
     wrong = {k: got[k] for k, v in train.items() if not math.isclose(float(got[k]), float(v), abs_tol=1e-12)}
     if got["optimizer"] != "adam":
         wrong["optimizer"] = got["optimizer"]
@@ -130,8 +131,8 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
     for key in keys:
         what = f"runs[{key:g}]"
         result = runs[key]
-        if isinstance(result, experiment.Result) and result.train_config.lam != key:
-            fail(f"{what} was trained with lam={result.train_config.lam:g}, not {key:g}: set it through "
+        if isinstance(result, experiment.Result) and result.config.train.lam != key:
+            fail(f"{what} was trained with lam={result.config.train.lam:g}, not {key:g}: set it through "
                  f"experiment.train(data, split, {MODEL!r}, lam=...)")
         _run(result, what, lam=key)
         valid = valid_rmse(result, split, data.scale, what)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fail, number, passed, valid_rmse
-from ..experiment import defaults
+from ..config import course_config
 from ..metrics import evaluate, top_n
 
 # Exercise 1: the Rprop run, stated in the notebook (Adam's budget and patience, the course's λ).
@@ -28,15 +28,15 @@ RMSE_TOL = 1e-6  # recomputed with the same code on the same float32 predictions
 
 def _result(value, what: str):
     """Refuse anything that is not an ``experiment.Result``."""
-    for attr in ("model", "variant", "model_config", "train_config", "history", "scores", "learner"):
+    for attr in ("config", "history", "scores", "learner"):
         if not hasattr(value, attr):
             fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
     return value
 
 
 def _is_i_autorec(result, what: str) -> None:
-    if result.model != "autorec" or result.variant != "item":
-        fail(f"{what} is a {result.model} ({result.variant}) model; this exercise is about I-AutoRec "
+    if result.config.model_type != "autorec" or result.config.variant != "item":
+        fail(f"{what} is a {result.config.model_type} ({result.config.variant}) model; this exercise is about I-AutoRec "
              "(model 'autorec', variant 'item')")
 
 
@@ -61,12 +61,12 @@ def _train_seconds(result) -> float:
 
 def _check_rprop_run(rprop, split, data) -> None:
     _is_i_autorec(rprop, "rprop")
-    cfg = rprop.train_config
+    cfg = rprop.config.train
     if cfg.optimizer != "rprop":
         fail(f"rprop was trained with optimizer {cfg.optimizer!r}: pass optimizer='rprop' to experiment.train")
-    model = defaults("autorec", "item").net
+    model = course_config("autorec", "item").net
     want = {k: getattr(model, k) for k in ("hidden", "encoder", "decoder", "dropout")}
-    got = {k: rprop.model_config.get(k) for k in want}
+    got = {k: getattr(rprop.config.net, k, None) for k in want}
     got["hidden"], want["hidden"] = tuple(np.atleast_1d(got["hidden"])), tuple(np.atleast_1d(want["hidden"]))
     if got != want:
         fail(f"rprop's model is {got}, not the course's I-AutoRec {want}: change only the optimizer")
@@ -90,7 +90,7 @@ def _check_rprop_run(rprop, split, data) -> None:
 
 def _check_adam_run(adam, split, data) -> None:
     _is_i_autorec(adam, "the Adam result")
-    cfg = adam.train_config
+    cfg = adam.config.train
     if cfg.optimizer != "adam":
         fail(f"the Adam result was trained with optimizer {cfg.optimizer!r}: pass results['I-AutoRec']")
     if not math.isclose(cfg.lam, RPROP["lam"]) or cfg.patience != RPROP["patience"]:
@@ -270,7 +270,7 @@ def check_rare_movies(rare, results, split, data) -> None:
     if not isinstance(results, dict) or not {"I-AutoRec", "biased MF"} <= set(results):
         fail("pass the dict `results` of Sec. 4.3, with the trained 'I-AutoRec' and 'biased MF'")
     _is_i_autorec(_result(results["I-AutoRec"], "results['I-AutoRec']"), "results['I-AutoRec']")
-    if _result(results["biased MF"], "results['biased MF']").model != "biased-mf":
+    if _result(results["biased MF"], "results['biased MF']").config.model_type != "biased-mf":
         fail("results['biased MF'] is not a biased-mf model: pass the dict `results` of Sec. 4.3")
     subset = rare_validation(split, data)
     n = rare["n ratings"]

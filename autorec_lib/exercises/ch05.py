@@ -81,7 +81,7 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
     trained for the same epochs from the same weights; ``seconds`` maps ``"hybridized"`` and
     ``"imperative"`` to the learner's time for one epoch, ``speedup`` is imperative / hybridized,
     and ``prediction`` (one of :data:`PREDICTIONS`) what the learner expected before timing."""
-    from ..experiment import defaults
+    from ..config import course_config
 
     if prediction not in PREDICTIONS:
         fail(f"prediction is {prediction!r}; choose one of {', '.join(map(repr, PREDICTIONS))}, "
@@ -91,7 +91,7 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
         if not isinstance(learner, mb.AutoRecLearner):
             fail(f"{name} should be an mb.AutoRecLearner (the model, matrix, TrainConfig and context "
                  f"together), got {type(learner).__name__}")
-    course = defaults("autorec", "item")
+    course = course_config("autorec", "item")
     for name, learner in (("hybridized", hybridized), ("imperative", imperative)):
         if learner.matrix.variant != "item":
             fail(f"the {name} learner trains on a {learner.matrix.variant}-based matrix; time I-AutoRec "
@@ -101,7 +101,7 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
             fail(f"the {name} model is {learner.model.config}; build both with the I-AutoRec defaults "
                  f"({expected})")
         if learner.cfg != course.train:
-            fail(f"the {name} learner trains with {learner.cfg}; use experiment.defaults('autorec', 'item').train "
+            fail(f"the {name} learner trains with {learner.cfg}; use course_config('autorec', 'item').train "
                  "for both")
     if hybridized.matrix.shape != imperative.matrix.shape or hybridized.matrix.nnz != imperative.matrix.nnz:
         fail("the two learners train on different matrices; give both the same RatingMatrix")
@@ -177,33 +177,33 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     weights ``initial``; ``gap`` is ``abs(validation RMSE of MXNet − validation RMSE of PyTorch)``,
     recomputed here from the trained models. Each framework's first epoch is replayed from
     ``initial`` (never scoring the test split) to confirm where it started."""
-    from ..config import TrainConfig
-    from ..experiment import Result, defaults, train
+    from ..config import TrainConfig, course_config
+    from ..experiment import Result, train
 
     if not isinstance(results, dict) or set(results) != {"torch", "mxnet"}:
         keys = sorted(results) if isinstance(results, dict) else type(results).__name__
         fail(f"results should be a dict with exactly the keys 'torch' and 'mxnet', got {keys}")
-    course = defaults("autorec", "user")
+    course = course_config("autorec", "user")
     config = dataclasses.replace(course.net, n_inputs=data.n_items)
     course_train = course.train
     for fw, result in results.items():
         if not isinstance(result, Result):
             fail(f"results[{fw!r}] should be what experiment.train returns, got {type(result).__name__}")
-        if result.framework != fw:
-            fail(f"results[{fw!r}] was trained with framework={result.framework!r}")
-        if result.model != "autorec" or result.variant != "user":
-            fail(f"results[{fw!r}] is {result.model} ({result.variant}); train U-AutoRec: "
+        if result.config.framework != fw:
+            fail(f"results[{fw!r}] was trained with framework={result.config.framework!r}")
+        if result.config.model_type != "autorec" or result.config.variant != "user":
+            fail(f"results[{fw!r}] is {result.config.model_type} ({result.config.variant}); train U-AutoRec: "
                  "experiment.train(..., 'autorec', 'user', ...)")
-        if result.model_config != dataclasses.asdict(config):
-            fail(f"results[{fw!r}] was built with {result.model_config}; use the course's U-AutoRec "
+        if dataclasses.asdict(result.config.net) != dataclasses.asdict(config):
+            fail(f"results[{fw!r}] was built with {result.config.net}; use the course's U-AutoRec "
                  f"model options {course.net}")
         changed = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs"
-                   and getattr(result.train_config, f.name) != getattr(course_train, f.name)]
+                   and getattr(result.config.train, f.name) != getattr(course_train, f.name)]
         if changed:
             fail(f"results[{fw!r}] changes the course's training options {', '.join(changed)}; keep them "
                  f"all, changing only the epochs (to U_EPOCHS = {U_EPOCHS})")
-        if result.train_config.epochs != U_EPOCHS:
-            fail(f"results[{fw!r}] was allowed {result.train_config.epochs} epochs; cap both runs at "
+        if result.config.train.epochs != U_EPOCHS:
+            fail(f"results[{fw!r}] was allowed {result.config.train.epochs} epochs; cap both runs at "
                  f"U_EPOCHS = {U_EPOCHS}, as the exercise asks")
 
     valid = {fw: valid_rmse(result, split, data.scale, f"results[{fw!r}]") for fw, result in results.items()}

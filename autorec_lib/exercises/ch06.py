@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..config import TrainConfig
 from ..datasets import RatingData
-from ..experiment import Result, defaults, train
+from ..config import course_config
+from ..experiment import Result, train
 from ..matrix import RatingMatrix
 from ..objective import OutputScale
 from ..splits import Split
@@ -69,12 +70,12 @@ def train_config(seed: int = 0, lam: float | None = None) -> TrainConfig:
     changes = {"epochs": MAX_EPOCHS, "lr": LR, "patience": PATIENCE, "seed": seed}
     if lam is not None:
         changes["lam"] = lam
-    return defaults("autorec", "item").replace(**changes).train
+    return course_config("autorec", "item").replace(**changes).train
 
 
 def run(data: RatingData, split: Split, seed: int = 0, lam: float | None = None, **model_options) -> Result:
     """Train I-AutoRec with the exercise settings until early stopping; ``lam`` in rating units."""
-    decoder = model_options.get("decoder", defaults("autorec", "item").net.decoder)
+    decoder = model_options.get("decoder", course_config("autorec", "item").net.decoder)
     lam = None if lam is None else lambda_for(lam, decoder, data.scale)
     options = {**dataclasses.asdict(train_config(seed, lam)), **model_options}
     return train(data, split, "autorec", "item", progress=False, eval_test=False, **options)
@@ -126,9 +127,9 @@ def _check_run(result, where: str, split: Split, lam: float | None = None, **mod
     """One exercise run: its configuration, that it trained on ``split.train``, and that early stopping fired."""
     if not isinstance(result, Result):
         fail(f"{where}: expected the Result that run(...) returns, got {type(result).__name__}")
-    if result.model != "autorec" or result.variant != "item":
-        fail(f"{where}: this is {result.variant}-based {result.model}; the exercises train I-AutoRec")
-    config = dict(result.model_config)
+    if result.config.model_type != "autorec" or result.config.variant != "item":
+        fail(f"{where}: this is {result.config.variant}-based {result.config.model_type}; the exercises train I-AutoRec")
+    config = dataclasses.asdict(result.config.net)
     config["hidden"] = tuple(config["hidden"])
     for name, expected in model.items():
         if config.get(name) != expected:
@@ -136,7 +137,7 @@ def _check_run(result, where: str, split: Split, lam: float | None = None, **mod
                  "Are the labels of your answer in the right order?")
     scale = tuple(reference("ch06")["settings"]["scale"])
     lam = None if lam is None else lambda_for(lam, config["decoder"], scale)
-    cfg, expected_cfg = result.train_config, train_config(result.train_config.seed, lam)
+    cfg, expected_cfg = result.config.train, train_config(result.config.train.seed, lam)
     for name in ("lr", "lam", "batch_size", "patience", "optimizer", "epochs"):
         got, want = getattr(cfg, name), getattr(expected_cfg, name)
         if got != want and not (isinstance(got, float) and math.isclose(got, want, rel_tol=1e-9)):

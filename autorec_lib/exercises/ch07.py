@@ -123,7 +123,7 @@ def check_by_k(by_k, result, split, data) -> None:
     if not isinstance(by_k, dict) or set(by_k) != set(BY_K_MODELS):
         fail(f"by_k should be a dict with exactly the keys {list(BY_K_MODELS)}, got "
              f"{sorted(by_k) if isinstance(by_k, dict) else type(by_k).__name__}")
-    if getattr(result, "model", None) != "autorec" or getattr(result, "variant", None) != "item":
+    if getattr(getattr(result, "config", None), "model_type", None) != "autorec" or result.config.variant != "item":
         fail("pass results['I-AutoRec'], the trained I-AutoRec of Sec. 7.2")
     valid_rmse(result, split, data.scale, "results['I-AutoRec']")
     for name, frame in by_k.items():

@@ -6,6 +6,8 @@ reads test ratings.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 import numpy as np
@@ -25,11 +27,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _i_autorec(result, what: str = "the result"):
     """The learner of a trained course I-AutoRec (one sigmoid hidden layer, identity decoder)."""
-    if not all(hasattr(result, a) for a in ("model", "variant", "model_config", "learner")):
+    if not all(hasattr(result, a) for a in ("config", "learner")):
         fail(f"{what} should be the Result that experiment.train returns, got {type(result).__name__}")
-    if result.model != "autorec" or result.variant != "item":
-        fail(f"{what} is a {result.model} ({result.variant}) model; pass the I-AutoRec result `iautorec`")
-    cfg = result.model_config
+    if result.config.model_type != "autorec" or result.config.variant != "item":
+        fail(f"{what} is a {result.config.model_type} ({result.config.variant}) model; pass the I-AutoRec result `iautorec`")
+    cfg = dataclasses.asdict(result.config.net)
     if len(np.atleast_1d(cfg["hidden"])) != 1 or cfg["encoder"] != "sigmoid" or cfg["decoder"] != "identity":
         fail(f"{what} is not the course's I-AutoRec (one sigmoid hidden layer, identity decoder): pass `iautorec`")
     return result.learner

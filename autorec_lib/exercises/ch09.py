@@ -62,7 +62,7 @@ SNIPPET_HINTS = {
 
 
 def _result(value, what: str):
-    for attr in ("model", "variant", "model_config", "train_config", "history", "scores", "learner"):
+    for attr in ("config", "history", "scores", "learner"):
         if not hasattr(value, attr):
             fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
     return value
@@ -144,17 +144,17 @@ def leaky_learner(result, inputs: pd.DataFrame, data):
     """
     from .. import backends
 
-    matrix = RatingMatrix(inputs, data.n_users, data.n_items, result.variant)
-    fw = backends.get(result.framework)
-    return fw.build_learner(result.learner.model, matrix, inputs, result.train_config, data.scale)
+    matrix = RatingMatrix(inputs, data.n_users, data.n_items, result.config.variant)
+    fw = backends.get(result.config.framework)
+    return fw.build_learner(result.learner.model, matrix, inputs, result.config.train, data.scale)
 
 
 def check_leak_on_valid(leak, result, split, data) -> None:
     """Exercise 3: ``leak``, a dict with ``honest`` (the validation RMSE of ``result`` as trained) and
     ``leaky`` (the validation RMSE when the network encodes rows of training + validation ratings)."""
     result = _result(result, "the I-AutoRec result")
-    if result.model != "autorec" or result.variant != "item":
-        fail(f"the result is a {result.model} ({result.variant}) model; this exercise is about I-AutoRec")
+    if result.config.model_type != "autorec" or result.config.variant != "item":
+        fail(f"the result is a {result.config.model_type} ({result.config.variant}) model; this exercise is about I-AutoRec")
     if not isinstance(leak, dict) or set(leak) != {"honest", "leaky"}:
         got = sorted(leak) if isinstance(leak, dict) else type(leak).__name__
         fail(f"leak should be a dict with exactly the keys 'honest' and 'leaky', got {got}")

@@ -18,7 +18,7 @@ from . import backends
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig
 from .matrix import RatingMatrix
-from .metrics import Evaluation, recommend
+from .metrics import Evaluation, recommend, whole_numbers
 from .ratings import ratings_digest
 
 WEIGHT = "weight/"
@@ -32,11 +32,14 @@ def id_digest(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -
 
 @dataclass
 class TrainedModel:
-    """A network with everything it needs to predict: use :func:`load` or ``Result.trained()``."""
+    """A trained model with everything it needs to predict: use :func:`load` or ``Result.trained()``.
+
+    Users and movies are named by their MovieLens ids (as in the data files), never by the indices
+    a data set assigns them.
+    """
 
     config: RunConfig
-    net: object = field(repr=False)
-    learner: object = field(repr=False)
+    learner: object = field(repr=False)  # learner.model is the network
     train: pd.DataFrame = field(repr=False)  # user, item (indices), rating
     user_ids: np.ndarray = field(repr=False)
     item_ids: np.ndarray = field(repr=False)
@@ -49,7 +52,7 @@ class TrainedModel:
     @classmethod
     def from_learner(cls, learner, config: RunConfig, data, split) -> "TrainedModel":
         train = split.train[["user", "item", "rating"]].reset_index(drop=True)
-        return cls(config, learner.model, learner, train, np.asarray(data.user_ids), np.asarray(data.item_ids),
+        return cls(config, learner, train, np.asarray(data.user_ids), np.asarray(data.item_ids),
                    np.asarray(data.titles, dtype=str), tuple(data.scale), data.name,
                    split.spec.to_dict() if split.spec else None)
 
@@ -57,8 +60,8 @@ class TrainedModel:
     def digest(self) -> str:
         return id_digest(self.train, self.user_ids, self.item_ids)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the checkpoint (atomically)."""
+    def save(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write the checkpoint (atomically; ``overwrite=False`` refuses to replace a file)."""
         arrays = {f"{WEIGHT}{k}": v for k, v in self.learner.get_weights().items()}
         arrays.update({"train/user": self.train["user"].to_numpy(np.int64),
                        "train/item": self.train["item"].to_numpy(np.int64),
@@ -66,10 +69,10 @@ class TrainedModel:
                        "ids/user": self.user_ids, "ids/item": self.item_ids, "titles": self.titles})
         meta = {"config": self.config.as_dict(), "dataset": self.dataset, "scale": list(self.scale),
                 "split": self.split, "train_digest": self.digest}
-        return save_checkpoint(path, arrays, meta)
+        return save_checkpoint(path, arrays, meta, overwrite)
 
     def _index(self, ids, known: np.ndarray, what: str) -> np.ndarray:
-        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        ids = whole_numbers(ids, f"{what} ids")
         pos = np.minimum(np.searchsorted(known, ids), len(known) - 1)
         unknown = known[pos] != ids
         if unknown.any():
@@ -78,13 +81,20 @@ class TrainedModel:
         return pos
 
     def predict(self, user_ids, item_ids) -> np.ndarray:
-        """Predicted ratings for pairs of MovieLens ids, clipped to the rating scale."""
+        """Predicted ratings for pairs of MovieLens ids (two sequences of the same length, or two
+        single ids), clipped to the rating scale."""
+        n_users, n_items = np.size(user_ids), np.size(item_ids)
+        if n_users != n_items:
+            raise ValueError(f"predict takes pairs: {n_users} user ids and {n_items} item ids were given; "
+                             "pass one user id per item id (np.repeat a single user over several items)")
         users = self._index(user_ids, self.user_ids, "user")
         items = self._index(item_ids, self.item_ids, "item")
         return np.clip(self.learner.predict(users, items), *self.scale)
 
     def recommend(self, user_id: int, n: int = 10) -> pd.DataFrame:
         """The ``n`` best unrated movies for MovieLens user ``user_id``: item id, title, predicted rating."""
+        if np.ndim(user_id) != 0:
+            raise ValueError(f"recommend takes one user id, got {user_id!r}")
         user = int(self._index(user_id, self.user_ids, "user")[0])
         table = recommend(self.learner.predict, user, self.train, len(self.item_ids), self.titles, self.item_ids,
                           n, self.scale)
@@ -125,14 +135,13 @@ def load(path: str | Path, framework: str | None = None, device: str = "auto") -
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path} lacks part of a checkpoint or holds a bad configuration ({err!r})") from err
     fw = backends.get(config.framework)
-    net = fw.build_model(config.net)
     matrix = RatingMatrix(train, len(user_ids), len(item_ids), config.variant) if config.is_autorec else None
-    learner = fw.build_learner(net, matrix, train, config.train, tuple(meta["scale"]))
+    learner = fw.build_learner(fw.build_model(config.net), matrix, train, config.train, tuple(meta["scale"]))
     try:
         learner.set_weights(weights)
     except (KeyError, ValueError) as err:
         raise CheckpointError(f"{path} does not match its own configuration: {err}") from err
-    model = TrainedModel(config, net, learner, train, user_ids, item_ids, arrays["titles"], tuple(meta["scale"]),
+    model = TrainedModel(config, learner, train, user_ids, item_ids, arrays["titles"], tuple(meta["scale"]),
                          meta["dataset"], meta["split"], meta)
     if model.digest != meta["train_digest"]:
         raise CheckpointError(f"{path} is corrupted: its training ratings do not match the digest stored with them")
