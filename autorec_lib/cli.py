@@ -144,7 +144,7 @@ def _train(args, config, world) -> int:
     from matplotlib.figure import Figure  # a figure of its own: no pyplot, no GUI backend
 
     figure = Figure(figsize=(6, 3.5))
-    ax = result.history.plot(figure.subplots(), label=f"{args.model} {args.variant}")
+    ax = result.history.plot(figure.subplots(), label=f"{args.model} {args.variant}", test=True)
     ax.set_title(f"{stem}: test RMSE {result.test_rmse:.4f}")
     figure.tight_layout()
     writers = {".json": lambda path, overwrite: write_atomically(

@@ -125,7 +125,7 @@ class TrainConfig:
     # How AutoRec's rows reach the network (PyTorch): ``dense`` rows with a mask, or ``sparse``
     # ratings, whose cost scales with the ratings (encoder) and the rated entries (loss); the same
     # objective, rounded differently. ``auto``: sparse on a CPU, on a GPU for large matrices only
-    # (torch_backend.sparse_inputs).
+    # (sparse.use_sparse_inputs).
     inputs: str = "auto"
     # ``plateau``: multiply the learning rate by ``lr_factor`` whenever ``lr_patience`` epochs in a row
     # bring no better validation RMSE (training.fit; PyTorch's ReduceLROnPlateau rule).

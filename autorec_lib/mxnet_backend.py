@@ -60,7 +60,7 @@ from mxnet import autograd, gluon, nd  # noqa: E402
 from .checkpoint import checked_weights
 from .config import AutoRecConfig, MFConfig, TrainConfig
 from .matrix import RatingMatrix, gather_predictions
-from .objective import OutputScale
+from .objective import OutputScale, weight_penalty
 
 
 def activation(F, name: str, x):
@@ -290,8 +290,8 @@ class AutoRecLearner(_MXLearner):
             start = stop
             fraction = len(rows) / n_rows
             _optimizer(self.trainer).wd = self.cfg.lam * fraction
-            squares = nd.add_n(*map(_squared_norm, self.model.weight_matrices(self.ctx)))  # before the step
-            penalty = 0.5 * self.cfg.lam * fraction * squares
+            penalty = weight_penalty(self.model.weight_matrices(self.ctx), self.cfg.lam, fraction,
+                                     norm=_squared_norm)  # before the step
             error = self._parallel_gradients(r, m) if len(self.contexts) > 1 else self._gradients(r, m)
             self.trainer.step(1)
             total += (error + penalty).astype("float64")

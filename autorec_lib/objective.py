@@ -14,6 +14,22 @@ so on this summed (not averaged) loss, ``torch.optim.SGD``/``Adam`` with ``weigh
 applied to the weight matrices only (a parameter group without the biases) is the same update.
 With a loss averaged over the batch's ``N_B`` observed entries, as many tutorials use, the
 equivalent weight decay is ``λ·B/(n·N_B)``. AdamW's decoupled decay is *not* equivalent.
+
+Every learner trains on this objective; the fast ones write it in an equal form, and a test holds
+each to the plain one (the same losses, gradients and steps, up to float rounding):
+
+* ``torch_backend.AutoRecLearner`` (the reference): :func:`autorec_loss` on dense rows and their
+  mask, differentiated by autograd.
+* ``sparse.SparseAutoRecLearner``: :func:`masked_sse` at the rated entries (mask 1) plus the value of
+  :func:`weight_penalty`; the penalty's gradient ``λ·(B/n)·W`` is added to ``.grad`` by hand
+  (``tests/test_speed_paths.py``).
+* ``torch_ddp.DistributedAutoRecLearner``: :func:`autorec_loss` on each process's shard of a batch,
+  with its share ``len(shard)/n`` of the penalty (``tests/test_distributed.py``).
+* ``mxnet_backend.AutoRecLearner``: with ``E`` the masked residual, ``Σ E²`` is the data term and
+  ``2E`` is fed to ``backward``; the penalty's value is :func:`weight_penalty`, its gradient the
+  optimizer's weight decay ``λ·B/n`` (``tests/test_mxnet_speed_paths.py``).
+* MF, in both frameworks: :func:`masked_sse` of the batch's ratings plus :func:`weight_penalty` of
+  their factors (MXNet runs the same sum as one hybridized graph; ``tests/test_mxnet_speed_paths.py``).
 """
 from __future__ import annotations
 
@@ -57,9 +73,15 @@ def masked_sse(pred, target, mask):
     return (((pred - target) * mask) ** 2).sum()
 
 
-def weight_penalty(weights, lam: float, fraction: float = 1.0):
-    """λ/2 · fraction · Σ ‖W‖²_F over weight matrices (pass no biases)."""
-    return 0.5 * lam * fraction * sum((w ** 2).sum() for w in weights)
+def squared_norm(w):
+    """‖W‖²_F = Σ w², for any array type."""
+    return (w ** 2).sum()
+
+
+def weight_penalty(weights, lam: float, fraction: float = 1.0, norm=squared_norm):
+    """λ/2 · fraction · Σ ‖W‖²_F over weight matrices (pass no biases). ``norm`` computes ‖W‖²_F; the
+    fast paths pass one that needs no temporary array of W's size (a dot product of W with itself)."""
+    return 0.5 * lam * fraction * sum(norm(w) for w in weights)
 
 
 def autorec_loss(pred, target, mask, weights, lam: float, fraction: float = 1.0):

@@ -59,8 +59,9 @@ class History:
         timed = [r["eval_seconds"] for r in self.records if "eval_seconds" in r]
         return float(np.mean(timed)) if timed else float("nan")
 
-    def plot(self, ax=None, label: str = ""):
-        """Learning curves: validation and test RMSE by epoch, best epoch marked."""
+    def plot(self, ax=None, label: str = "", test: bool = False):
+        """Learning curves: validation RMSE by epoch, best epoch marked; with ``test=True`` the test
+        RMSE too (for a model whose settings are all chosen: never look at it while choosing)."""
         from matplotlib.ticker import MaxNLocator
 
         if ax is None:
@@ -69,7 +70,7 @@ class History:
             ax = plt.subplots(figsize=(6, 3.5))[1]
         frame = self.frame()
         prefix = f"{label} " if label else ""
-        for column, style in (("valid_rmse", "-"), ("test_rmse", "--")):
+        for column, style in (("valid_rmse", "-"), ("test_rmse", "--"))[:2 if test else 1]:
             if column in frame and frame[column].notna().any():
                 ax.plot(frame.index, frame[column], style, label=f"{prefix}{column.split('_')[0]}")
         if self.best_epoch is not None:

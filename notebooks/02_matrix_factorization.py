@@ -144,12 +144,13 @@ pd.Series(baseline_rmse, name="validation RMSE").round(4).to_frame()
 # its average.
 #
 # Here are the library's PyTorch model (`forward` is the prediction above, `penalised` what the
-# penalty acts on) and, below it, its training step, a method of the separate class `MFLearner`.
+# penalty acts on) and, below it, its training: the loss of a batch and one epoch over the shuffled
+# ratings, methods of the separate class `MFLearner`.
 
 # %%
-step = textwrap.dedent(inspect.getsource(MFLearner.train_epoch))
-Code(inspect.getsource(MF) + "\n\n# MFLearner.train_epoch: the training step (a method of MFLearner, not of MF)\n" + step,
-     language="python")
+steps = "\n".join(textwrap.dedent(inspect.getsource(method)) for method in (MFLearner.batch_loss, MFLearner.train_epoch))
+Code(inspect.getsource(MF) + "\n\n# MFLearner.batch_loss and MFLearner.train_epoch (methods of MFLearner, not of MF)\n"
+     + steps, language="python")
 
 # %% [markdown]
 # The check below builds a small biased MF and confirms that the library's penalty over all

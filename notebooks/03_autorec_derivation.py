@@ -479,12 +479,13 @@ assert round(matrix.shape[0] * matrix.shape[1] / 1e6, 1) == 1.6
 ml10m
 
 # %% [markdown]
-# So on a CPU the library's PyTorch learner does not compute the formulas above as written, at any
-# size. The encoder reads only the ratings of each row (a sparse product, whose cost grows with the
-# ratings), and the decoder computes only the rated entries, the only ones the loss needs: the same
-# objective and gradients, summed in another order (the README's speed section measures what that
-# saves, on ML-100K too). On a GPU, built for large dense products (our GPU timings are still to
-# come), it computes the formulas as written, on dense rows, as long as the dense matrix has at
+# So on a CPU the library does not compute the formulas above as written, at any size: it trains
+# with a second learner, `autorec_lib.sparse.SparseAutoRecLearner`, kept in a module of its own.
+# Its encoder reads only the ratings of each row (a sparse product, whose cost grows with the
+# ratings), and its decoder computes only the rated entries, the only ones the loss needs: the same
+# model, objective and gradients, summed in another order (the course's benchmarks page measures
+# what that saves, on ML-100K too). On a GPU, built for large dense products, the library computes
+# the formulas as written, with the plain learner of notebook 4, on dense rows, as long as the dense matrix has at
 # most `DENSE_CACHE_LIMIT` entries ($2^{26}$, about 67 million), and keeps that matrix whole on
 # the device; ML-100K's 1.6 million entries are under that limit, ML-10M's 746 million are not.
 # `inputs="dense"` or `inputs="sparse"` (`--inputs` on the command line) forces either way on any
@@ -492,7 +493,7 @@ ml10m
 
 # %%
 from autorec_lib.config import TrainConfig
-from autorec_lib.torch_backend import sparse_inputs
+from autorec_lib.sparse import use_sparse_inputs as sparse_inputs
 
 ways = {way: experiment.train(data, split, "autorec", "item", inputs=way, epochs=1, device="cpu", progress=False)
         for way in ("dense", "sparse")}

@@ -89,11 +89,10 @@ class MyAutoRec(nn.Module):
         return self.decoder(torch.sigmoid(self.encoder(r)))
 
 # %% [markdown]
-# The library's `AutoRec` is the same model with options the exercises need (any activations,
-# more hidden layers, dropout). It also computes from sparse ratings: `encode` takes rows as
-# sparse ratings, and `observed`/`decode_at` compute the output at chosen entries only. Its learner
-# computes this way on a CPU, and on a GPU for matrices too large to keep dense; the end of
-# notebook 3 says why, and the README's speed section measures it.
+# The library's `AutoRec` is the same model with the options the exercises need (any activations,
+# more hidden layers, dropout). Its plain learner, `AutoRecLearner`, trains it exactly as below, on
+# dense rows. On a CPU the library trains the same model with a faster learner that reads only the
+# ratings (`autorec_lib/sparse.py`; the end of notebook 3 says why).
 
 # %%
 Code(inspect.getsource(AutoRec), language="python")

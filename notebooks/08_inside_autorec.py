@@ -454,12 +454,12 @@ assert correct_unobserved > 2.5 and 0.945 < unobserved.mean() < 0.955
 # Now the mistake. Put the unobserved entries into the loss, as if each were a rating of some fill
 # value $c$: the target becomes $r_i + c\,(1 - m_i)$ and every entry counts. With $c = 0$ this is the
 # plain autoencoder loss on the zero-filled matrix; $c = \bar r$, the mean training rating, is the
-# "impute the mean" variant. A subclass of the library's learner changes only the loss of a training
-# epoch; the model, optimizer, batches and λ are the course's (the decoder is the identity, so
-# ratings enter the loss as they are):
+# "impute the mean" variant. The library's plain learner computes the loss of a batch in one
+# method, `batch_loss`; a subclass changes only that method, so the model, optimizer, batches and λ
+# are the course's (the decoder is the identity, so ratings enter the loss as they are):
 
 # %%
-Code(inspect.getsource(AutoRecLearner.train_epoch), language="python")
+Code(inspect.getsource(AutoRecLearner.batch_loss), language="python")
 
 # %%
 class FilledLoss(AutoRecLearner):
@@ -467,18 +467,12 @@ class FilledLoss(AutoRecLearner):
 
     fill: float = 0.0
 
-    def train_epoch(self, rng: np.random.Generator) -> float:
-        self.model.train()
-        total = 0.0
-        for rows in self.matrix.batches(self.batch_size, rng):
-            r, m = self._rows(rows)
-            target = r + (1 - m) * self.fill  # unobserved entries get the fill value ...
-            everything = torch.ones_like(m)  # ... and every entry is in the loss
-            loss = autorec_loss(self.model(r), target, everything, self.model.weight_matrices(),
-                                self.cfg.lam, len(rows) / self.matrix.shape[0])
-            self._step(loss)
-            total += loss.item()
-        return total / self.matrix.nnz
+    def batch_loss(self, rows: np.ndarray) -> torch.Tensor:
+        r, m = self.rows(rows)
+        target = r + (1 - m) * self.fill  # unobserved entries get the fill value ...
+        everything = torch.ones_like(m)  # ... and every entry is in the loss
+        return autorec_loss(self.model(r), target, everything, self.model.weight_matrices(), self.cfg.lam,
+                            len(rows) / self.matrix.shape[0])
 
 # %% [markdown]
 # We train three models for the same budget, **30 epochs** each (patience 10, the validation epoch
@@ -498,12 +492,12 @@ def train_on(fill: float | None, epochs: int = BUDGET) -> tuple[AutoRecLearner, 
     cfg = run.train
     seed_everything(cfg.seed)
     model = build_model(run.net)
-    # dense rows and a mask for all three (sparse=False): the wrong objectives put every entry in the
-    # loss, not only the ratings, and the right one computes the same way, so only the loss differs
+    # the plain learner's dense rows and mask for all three: the wrong objectives put every entry in
+    # the loss, not only the ratings, and the right one computes the same way, so only the loss differs
     if fill is None:
-        wrong_or_right = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
+        wrong_or_right = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
     else:
-        wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
+        wrong_or_right = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale)
         wrong_or_right.fill = fill
     history = training.fit(wrong_or_right, split, data.scale, cfg, progress=False, eval_test=False)
     return wrong_or_right, history

@@ -147,25 +147,27 @@ def memory_probe(device: str, hidden: int, n: int = 10_000_000, shape: tuple[int
                  sparse: bool | None = None) -> dict:
     """One I-AutoRec epoch on a synthetic MovieLens-10M-shaped set (10M ratings); run in a subprocess.
 
-    ``sparse=None`` lets the learner choose (``torch_backend.sparse_inputs``: sparse on a CPU, on a GPU
-    above ``torch_backend.SPARSE_ABOVE`` entries).
+    ``sparse=None`` lets the library choose (``sparse.use_sparse_inputs``: sparse on a CPU, on a GPU
+    above ``sparse.SPARSE_ABOVE`` entries).
     """
     from autorec_lib.matrix import RatingMatrix
-    from autorec_lib.torch_backend import AutoRec, AutoRecLearner, pick_device
+    from autorec_lib.sparse import SparseAutoRecLearner
+    from autorec_lib.torch_backend import AutoRec, build_learner, pick_device
 
     n_users, n_items = shape
     frame = synthetic_ratings(n_users, n_items, n)
     after_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     matrix = RatingMatrix(frame, n_users, n_items, "item")
     del frame
-    cfg = TrainConfig(epochs=1, batch_size=256, lam=100.0, device=device)
-    learner = AutoRecLearner(AutoRec(n_users, hidden), matrix, cfg, pick_device(device), sparse=sparse)
+    cfg = TrainConfig(epochs=1, batch_size=256, lam=100.0, device=device,
+                      inputs={None: "auto", True: "sparse", False: "dense"}[sparse])
+    learner = build_learner(AutoRec(n_users, hidden), matrix, None, cfg)
     start = time.perf_counter()
     loss = learner.train_epoch(np.random.default_rng(0))
     seconds = time.perf_counter() - start
     out = {"ratings": int(matrix.nnz), "shape": list(matrix.shape), "hidden": hidden, "batch_size": cfg.batch_size,
            "epoch_s": seconds,
-           "sparse_encoder": learner.sparse, "loss": loss,
+           "sparse_encoder": isinstance(learner, SparseAutoRecLearner), "loss": loss,
            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
            "rss_after_data_gib": after_data,
            "dense_matrix_would_be_gib": n_users * n_items * 4 / 2**30}

@@ -125,7 +125,9 @@ def part_ml100k(framework: str, epochs: int, models: list[str], device: str = "c
                "eval_s_per_epoch": float(np.median([r["eval_seconds"] for r in records])),
                "valid_rmse_last": records[-1]["valid_rmse"], "epochs": len(result.history.records)}
         if result.config.is_autorec:  # how the rows reached the network (a default row is dense on a GPU)
-            row["sparse_inputs"] = bool(getattr(result.learner, "sparse", False))
+            from autorec_lib.sparse import SparseAutoRecLearner
+
+            row["sparse_inputs"] = isinstance(result.learner, SparseAutoRecLearner)
             if "matmul_gflops" in out:
                 rows, inputs = result.learner.matrix.shape
                 floors = autorec_floors(rows, inputs, result.config.net.hidden[0], out["matmul_gflops"] * 1e9,
@@ -143,10 +145,8 @@ def part_probe(ratings: int, users: int, items: int, hidden: int, sparse: bool |
     from benchmark import memory_probe
 
     rate, bandwidth = matmul_rate(device), copy_rate(device)
-    from autorec_lib import torch_backend
-
     out = memory_probe(device, hidden, ratings, (users, items), sparse)
-    out["observed_decoder"] = out["sparse_encoder"] and torch_backend.OBSERVED_DECODER
+    out["observed_decoder"] = out["sparse_encoder"]  # the sparse path decodes the rated entries only
     out.update(autorec_floors(items, users, hidden, rate, out["ratings"]), matmul_gflops=rate / 1e9, torch_threads=torch.get_num_threads(),
                n_times_m=users * items, copy_gb_s=bandwidth / 1e9,
                floor_memory_s=memory_floor(items, users, hidden, out["batch_size"], bandwidth))
@@ -233,16 +233,11 @@ def main() -> int:
     p.add_argument("--users", type=int, default=71_567, help=argparse.SUPPRESS)
     p.add_argument("--items", type=int, default=10_681, help=argparse.SUPPRESS)
     p.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--full-decoder", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.part == "ml100k":
         print(json.dumps(part_ml100k(args.framework, args.epochs, args.models.split(","), args.device)))
         return 0
     if args.part == "probe":
-        if args.full_decoder:
-            from autorec_lib import torch_backend
-
-            torch_backend.OBSERVED_DECODER = False
         print(json.dumps(part_probe(args.ratings, args.users, args.items, args.hidden, False if args.dense else None,
                                     args.device)))
         return 0

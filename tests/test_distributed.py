@@ -33,8 +33,8 @@ def _run(prefix: list[str], data: Path, out: Path, extra: list[str]) -> tuple[di
 
 @pytest.mark.parametrize("model", [["--model", "autorec"], ["--model", "autorec", "--variant", "user"],
                                    ["--model", "autorec", "--optimizer", "sgd", "--lr", "0.002"],  # SGD: scale-sensitive
-                                   ["--model", "autorec", "--inputs", "sparse"]],
-                         ids=["I-AutoRec", "U-AutoRec", "SGD", "sparse-inputs"])
+                                   ["--model", "autorec", "--inputs", "dense"]],
+                         ids=["I-AutoRec", "U-AutoRec", "SGD", "dense-inputs"])
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path, model):
     data = write_ml100k(tmp_path / "ml-100k", n_users=50, n_items=70, density=0.3)
     extra = model + ["--dropout", "0"]
@@ -99,3 +99,13 @@ def test_mxnet_over_two_cpu_contexts_matches_one(mxnet_backend, small_data, opti
     for name in one:
         np.testing.assert_allclose(two[name], one[name], rtol=1e-3, atol=1e-5)
     assert not np.allclose(one["W0"], start["W0"])  # it trained
+
+
+def test_sparse_inputs_are_refused_under_torchrun_naming_what_to_use(tmp_path):
+    data = write_ml100k(tmp_path / "ml-100k", n_users=20, n_items=30, density=0.3)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                           "-m", "autorec_lib", *ARGS, "--inputs", "sparse", "--data-path", str(data),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode != 0
+    assert "inputs='sparse' trains in one process" in done.stderr and "--inputs dense or auto" in done.stderr

@@ -241,16 +241,10 @@ class FilledLoss(AutoRecLearner):
 
     fill: float = 0.0
 
-    def train_epoch(self, rng):
-        self.model.train()
-        total = 0.0
-        for rows in self.matrix.batches(self.batch_size, rng):
-            r, m = self._rows(rows)
-            loss = autorec_loss(self.model(r), r + (1 - m) * self.fill, torch.ones_like(m),
-                                self.model.weight_matrices(), self.cfg.lam, len(rows) / self.matrix.shape[0])
-            self._step(loss)
-            total += loss.item()
-        return total / self.matrix.nnz
+    def batch_loss(self, rows):
+        r, m = self.rows(rows)
+        return autorec_loss(self.model(r), r + (1 - m) * self.fill, torch.ones_like(m),
+                            self.model.weight_matrices(), self.cfg.lam, len(rows) / self.matrix.shape[0])
 
 
 def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
@@ -262,9 +256,9 @@ def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
     model = build_model(run.net)
     matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
     if fill is None:  # dense rows for all three, as in the notebook
-        learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
+        learner = AutoRecLearner(model, matrix, cfg, torch.device("cpu"), data.scale)
     else:
-        learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale, sparse=False)
+        learner = FilledLoss(model, matrix, cfg, torch.device("cpu"), data.scale)
         learner.fill = fill
     history = training.fit(learner, split, data.scale, cfg, progress=False, eval_test=False)
     return learner, history

@@ -95,7 +95,7 @@ def test_checkpoints_cross_frameworks(mxnet_backend, small_data, tmp_path):
     result = experiment.train(small_data, split, framework="mxnet", **TrainConfig(epochs=2).as_dict(),
                               progress=False, hidden=8)
     trained = experiment.load(result.save(tmp_path / "mx.npz"), framework="torch")
-    net = trained.net
+    net = trained.learner.model
     assert trained.meta["config"]["framework"] == "mxnet" and isinstance(net, TorchAutoRec)
     torch_set(net, result.learner.get_weights())
 

@@ -56,45 +56,53 @@ def test_history_records_evaluation_seconds_apart_from_training(small_data):
     assert all("test_rmse" not in r and "valid_rmse" in r for r in no_test.records)
 
 
-# --- sparse encoder and gathered loss (PyTorch) ---
+# --- the sparse path (autorec_lib.sparse) against the plain dense learner ---
 
+from torch.nn.utils import parametrize  # noqa: E402
+
+from autorec_lib import sparse as sp_path  # noqa: E402
 from autorec_lib import torch_backend as tb  # noqa: E402
 
+CPU = torch.device("cpu")
 
-def _learners(small_data, variant="item", sparse_kw=None, **cfg):
+
+def _learners(small_data, variant="item", **cfg):
     """A dense and a sparse learner over the same matrix, starting from the same weights."""
     split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
     matrix = RatingMatrix(split.train, small_data.n_users, small_data.n_items, variant)
     config = TrainConfig(**{"batch_size": 8, "lam": 3.0, "device": "cpu", **cfg})
     out = []
-    for sparse in (False, True):
+    for learner_class in (tb.AutoRecLearner, sp_path.SparseAutoRecLearner):
         torch.manual_seed(0)
         model = tb.AutoRec(matrix.shape[1], (12, 7, 12), "sigmoid", "sigmoid", dropout=0.0)
-        out.append(tb.AutoRecLearner(model, matrix, config, torch.device("cpu"), small_data.scale, sparse=sparse))
+        out.append(learner_class(model, matrix, config, CPU, small_data.scale))
     return split, matrix, out
+
+
+def _whole(model, r):
+    """The sparse path's reconstruction of whole rows (its encoder, the plain decoder)."""
+    return model.f(model.layers[-1](sp_path.encode(model, r)))
 
 
 @pytest.mark.parametrize("variant", ["item", "user"])
 def test_sparse_rows_give_the_dense_forward_loss_and_gradients(small_data, variant):
     _, matrix, (dense, sparse) = _learners(small_data, variant)
-    assert not dense.sparse and sparse.sparse
-    assert tb.parametrize.is_parametrized(sparse.model.layers[0], "weight")
+    assert parametrize.is_parametrized(sparse.model.layers[0], "weight")
     assert sparse.model.layers[0].weight.shape == dense.model.layers[0].weight.shape  # V still reads as V
     rows = np.array([0, 3, 4, 9, matrix.shape[0] - 1])
-    r, _ = dense._rows(rows)
-    sparse_r = tb.SparseRows.of(matrix, rows, torch.device("cpu"))
-    torch.testing.assert_close(sparse.model(sparse_r), dense.model(r))
-    torch.testing.assert_close(sparse.model.observed(sparse_r), dense.model(r)[sparse_r.rows, sparse_r.cols])
+    r, _ = dense.rows(rows)
+    sparse_r = sp_path.SparseRows.of(matrix, rows, CPU)
+    torch.testing.assert_close(_whole(sparse.model, sparse_r), dense.model(r))
     dense_loss = dense.batch_loss(rows)
     dense_loss.backward()
-    torch.testing.assert_close(sparse.sparse_gradients(rows), dense_loss.detach())
+    torch.testing.assert_close(sparse.gradients(rows), dense_loss.detach())  # the objective, penalty included
     grads = [{k: v.grad if v.grad is not None else None for k, v in learner.model.named_parameters()}
              for learner in (dense, sparse)]
     dense_v = grads[0].pop("layers.0.weight")
     sparse_vt = grads[1].pop("layers.0.parametrizations.weight.original")
     torch.testing.assert_close(sparse_vt.t(), dense_v)
     assert grads[0].keys() == grads[1].keys()
-    for name in grads[0]:
+    for name in grads[0]:  # the penalty's gradient, added by hand, equals autograd's
         torch.testing.assert_close(grads[1][name], grads[0][name])
 
 
@@ -102,13 +110,12 @@ def test_rows_without_ratings_encode_to_the_bias(small_data):
     _, matrix, (dense, sparse) = _learners(small_data)
     empty = np.flatnonzero(matrix.row_counts() == 0)
     rows = np.concatenate([empty[:2], [0]]) if len(empty) else np.array([0])
-    r, _ = dense._rows(rows)
-    torch.testing.assert_close(sparse.model(tb.SparseRows.of(matrix, rows, torch.device("cpu"))), dense.model(r))
+    r, _ = dense.rows(rows)
+    torch.testing.assert_close(_whole(sparse.model, sp_path.SparseRows.of(matrix, rows, CPU)), dense.model(r))
 
 
-@pytest.mark.parametrize("optimizer,observed_decoder", [("adam", True), ("sgd", True), ("adam", False)])
-def test_sparse_training_follows_the_dense_path_over_epochs(small_data, monkeypatch, optimizer, observed_decoder):
-    monkeypatch.setattr(tb, "OBSERVED_DECODER", observed_decoder)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rprop"])
+def test_sparse_training_follows_the_dense_path_over_epochs(small_data, optimizer):
     split, _, (dense, sparse) = _learners(small_data, optimizer=optimizer, lr=1e-2)
     for epoch in range(4):
         losses = [learner.train_epoch(np.random.default_rng(epoch)) for learner in (dense, sparse)]
@@ -123,49 +130,56 @@ def test_sparse_training_follows_the_dense_path_over_epochs(small_data, monkeypa
 
 @pytest.mark.parametrize("inputs,device,entries,sparse", [
     ("auto", "cpu", 4, True), ("auto", "cpu", 10 ** 9, True),            # a CPU: sparse at every size
-    ("auto", "cuda", 4, False), ("auto", "cuda", tb.SPARSE_ABOVE + 1, True),  # a GPU: dense rows while they fit
+    ("auto", "cuda", 4, False), ("auto", "cuda", sp_path.SPARSE_ABOVE + 1, True),  # a GPU: dense rows while they fit
     ("dense", "cpu", 10 ** 9, False), ("sparse", "cuda", 4, True)])       # asked for: as asked
 def test_auto_inputs_are_sparse_on_a_cpu_and_on_a_gpu_only_above_the_limit(inputs, device, entries, sparse):
     cfg = TrainConfig(inputs=inputs)
-    assert tb.sparse_inputs(cfg, (1, entries), torch.device(device)) is sparse
+    assert sp_path.use_sparse_inputs(cfg, (1, entries), torch.device(device)) is sparse
 
 
 def test_the_default_learner_on_a_cpu_takes_the_sparse_path_and_checkpoint_weights_keep_their_shape(small_data):
     split = splits.make_split(small_data, "random", 0.2, 0.2, seed=0)
     result = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=2, hidden=8, device="cpu")
-    assert result.learner.sparse and result.learner._dense is None
+    assert isinstance(result.learner, sp_path.SparseAutoRecLearner)
+    assert "_on_device" not in vars(result.learner)  # the dense matrix was never built
     weights = result.learner.get_weights()
     assert weights["W0"].shape == (8, small_data.n_users) and weights["W1"].shape == (small_data.n_users, 8)
     fresh = tb.AutoRec(small_data.n_users, 8)
     tb.set_weights(fresh, weights)  # loads into a plain (dense-layout) model
     result.learner.set_weights(weights)
     np.testing.assert_array_equal(result.learner.get_weights()["W0"], weights["W0"])
+    dense = experiment.train(small_data, split, "autorec", "item", progress=False, epochs=1, hidden=8, device="cpu",
+                             inputs="dense")
+    assert type(dense.learner) is tb.AutoRecLearner
 
 
 @pytest.mark.parametrize("variant", ["item", "user"])
 def test_predicting_at_the_asked_entries_equals_reading_them_from_whole_reconstructions(small_data, variant):
-    """predict() encodes rows from their ratings and decodes only the asked entries; the numbers are
-    those of the whole reconstruction (up to float rounding), for the dense and the sparse learner,
-    whatever the order of the pairs, with pairs asked twice, with a bounded decoder and depth."""
-    split, matrix, learners = _learners(small_data, variant)
+    """The sparse learner's predict() encodes rows from their ratings and decodes only the asked
+    entries; the numbers are those of the dense learner's whole reconstructions (up to float
+    rounding), whatever the order of the pairs, with pairs asked twice, with a bounded decoder and depth."""
+    split, matrix, (dense, sparse) = _learners(small_data, variant)
     users = np.concatenate([split.test["user"].to_numpy(), split.test["user"].to_numpy()[:5]])
     items = np.concatenate([split.test["item"].to_numpy(), split.test["item"].to_numpy()[:5]])
     order = np.random.default_rng(0).permutation(len(users))
     users, items = users[order], items[order]
     rows, cols = matrix.orient(users, items)
-    for learner in learners:
-        whole = learner.reconstruct(np.arange(matrix.shape[0]))
+    whole = dense.reconstruct(np.arange(matrix.shape[0]))
+    np.testing.assert_allclose(sparse.reconstruct(np.arange(matrix.shape[0])), whole, rtol=1e-5, atol=1e-5)
+    for learner in (dense, sparse):
         got = learner.predict(users, items)
         assert got.shape == users.shape and got.dtype == np.float32
         np.testing.assert_allclose(got, whole[rows, cols], rtol=1e-5, atol=1e-5)
         assert learner.predict(users[:0], items[:0]).shape == (0,)
-        np.testing.assert_allclose(learner.predict(users, items, rows_at_once=3), got, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(sparse.predict(users, items, rows_at_once=3), sparse.predict(users, items),
+                               rtol=1e-6, atol=1e-6)
 
 
-def test_predicting_a_pair_outside_the_training_matrix_names_it(small_data):
-    _, matrix, (dense, _) = _learners(small_data)
+@pytest.mark.parametrize("which", [0, 1])
+def test_predicting_a_pair_outside_the_training_matrix_names_it(small_data, which):
+    _, matrix, learners = _learners(small_data)
     with pytest.raises(IndexError, match="user index 99999 is outside"):
-        dense.predict(np.array([0, 99999]), np.array([0, 0]))
+        learners[which].predict(np.array([0, 99999]), np.array([0, 0]))
 
 
 def _sparse_pair(small_data, **cfg):
@@ -178,55 +192,64 @@ def _sparse_pair(small_data, **cfg):
     for _ in range(2):
         torch.manual_seed(0)
         model = tb.AutoRec(matrix.shape[1], 12, "sigmoid", "identity")
-        out.append(tb.AutoRecLearner(model, matrix, config, torch.device("cpu"), small_data.scale, sparse=True))
+        out.append(sp_path.SparseAutoRecLearner(model, matrix, config, CPU, small_data.scale))
     return matrix, out
-
-
-def test_penalty_as_fused_adam_weight_decay_is_the_penalty_gradient(small_data):
-    """Adam's weight_decay λ·(B/n), set per batch, takes the same steps as λ·(B/n)·W added to the gradient."""
-    _, (folded, added) = _sparse_pair(small_data)
-    assert folded._decay_in_step
-    added._decay_in_step = False  # the penalty gradient added in place, then a plain fused Adam step
-    for epoch in range(3):
-        losses = [learner.train_epoch(np.random.default_rng(epoch)) for learner in (folded, added)]
-        assert losses[0] == pytest.approx(losses[1], rel=1e-6)
-    assert all(g["weight_decay"] == 0 for g in added.optimizer.param_groups)
-    for name, value in added.get_weights().items():
-        np.testing.assert_allclose(folded.get_weights()[name], value, rtol=1e-5, atol=1e-6)
 
 
 def test_sparse_gradients_are_written_into_the_previous_gradient_tensors(small_data, monkeypatch):
     """Recycled gradient tensors, filled a few columns at a time, hold the new gradient (not added to the old)."""
-    monkeypatch.setattr(tb, "_BAG_CHUNK", 5)  # many chunks, the last one partial
+    monkeypatch.setattr(sp_path, "_BAG_CHUNK", 5)  # many chunks, the last one partial
     matrix, (learner, reference) = _sparse_pair(small_data)
     rows, other = np.arange(0, 9), np.arange(20, 31)
-    weights = tb.stored_weight_matrices(learner.model)
-    learner.sparse_gradients(other)
-    pointers = [w.grad.data_ptr() for w in weights]
-    loss = learner.sparse_gradients(rows)
-    assert [w.grad.data_ptr() for w in weights] == pointers  # the same tensors, overwritten
-    reference_loss = reference.sparse_gradients(rows)  # fresh gradient tensors
+    learner.gradients(other)
+    pointers = [w.grad.data_ptr() for w in learner.weights]
+    loss = learner.gradients(rows)
+    assert [w.grad.data_ptr() for w in learner.weights] == pointers  # the same tensors, overwritten
+    reference.gradients(np.arange(31, 36))
+    reference.buffers.clear()
+    for w in reference.weights:
+        w.grad = None  # fresh gradient tensors this time
+    reference_loss = reference.gradients(rows)
     torch.testing.assert_close(loss, reference_loss)
-    for got, want in zip(weights, tb.stored_weight_matrices(reference.model)):
+    for got, want in zip(learner.weights, reference.weights):
         torch.testing.assert_close(got.grad, want.grad)
-    assert not tb._SPARE_GRADS
+    assert not learner.buffers._spare  # nothing held between batches
 
 
 def test_rated_products_match_autograd_through_the_dense_reconstruction(small_data):
-    """The per-column gradient sums of ``V r`` and of the sampled decoder equal autograd's through ``model(r)``."""
+    """The per-column gradient sums of ``V r`` and of the sampled decoder equal autograd's through the
+    dense model on the same rows."""
     matrix, (learner, _) = _sparse_pair(small_data)
     model = learner.model
     rows = np.array([1, 2, 5, 8, matrix.shape[0] - 1])
-    by_column = tb.SparseRows.of(matrix, rows, torch.device("cpu"), by_column=True)
-    plain = tb.SparseRows.of(matrix, rows, torch.device("cpu"))
-    assert plain.col_offsets is None and by_column.col_offsets is not None
-    weights = torch.randn(len(plain.values), dtype=torch.float64).float()
+    by_column = sp_path.SparseRows.of(matrix, rows, CPU, by_column=True)
+    dense_rows = torch.from_numpy(matrix.dense(rows)[0])
+    weights = torch.randn(len(by_column.values), dtype=torch.float64).float()
     grads = []
-    for r, observed in ((plain, lambda r: model(r)[r.rows, r.cols]), (by_column, model.observed)):
+    last = model.layers[-1]
+    for observed in (lambda: model(dense_rows)[by_column.rows, by_column.cols],
+                     lambda: model.f(sp_path._RatedProduct.apply(sp_path.encode(model, by_column,
+                                                                                sp_path.GradientBuffers()),
+                                                                 last.weight, last.bias, by_column,
+                                                                 sp_path.GradientBuffers()))):
         model.zero_grad(set_to_none=True)
-        out = observed(r)
+        out = observed()
         (out * weights).sum().backward()
         grads.append((out.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}))
     torch.testing.assert_close(grads[1][0], grads[0][0])
     for name, value in grads[0][1].items():
         torch.testing.assert_close(grads[1][1][name], value)
+
+
+def test_a_sparse_learner_holds_no_state_outside_itself(small_data):
+    """Two sparse learners trained alternately take the same steps as each trained alone."""
+    matrix, (a, b) = _sparse_pair(small_data)
+    _, (alone, _) = _sparse_pair(small_data)
+    for epoch in range(2):
+        a.train_epoch(np.random.default_rng(epoch))
+        b.train_epoch(np.random.default_rng(100 + epoch))
+        alone.train_epoch(np.random.default_rng(epoch))
+    for name, value in alone.get_weights().items():
+        np.testing.assert_array_equal(a.get_weights()[name], value)
+    import autorec_lib.sparse as module
+    assert not [k for k, v in vars(module).items() if isinstance(v, (dict, list, set)) and not k.startswith("__")]

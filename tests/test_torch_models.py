@@ -9,7 +9,7 @@ from autorec_lib.config import ACTIVATIONS, TrainConfig
 from autorec_lib.matrix import RatingMatrix
 from autorec_lib.metrics import rmse
 from autorec_lib.objective import autorec_gradients_numpy, autorec_loss
-from autorec_lib.torch_backend import MF, AutoRec, AutoRecLearner, pick_device
+from autorec_lib.torch_backend import MF, AutoRec, AutoRecLearner, build_learner, pick_device
 from autorec_lib.training import TrainingDiverged
 from conftest import write_ml100k
 
@@ -216,7 +216,7 @@ def test_checkpoint_round_trip_restores_predictions_and_config(low_rank, tmp_pat
     assert net.config == result.config.net and trained.meta["config"]["train"]["epochs"] == 2
     users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
     if model == "autorec":
-        learner = AutoRecLearner(net, result.learner.matrix, result.config.train, torch.device("cpu"))
+        learner = build_learner(net, result.learner.matrix, None, result.config.train)  # the same kind of learner
         np.testing.assert_array_equal(learner.predict(users, items), result.learner.predict(users, items))
     else:
         assert isinstance(net, MF)

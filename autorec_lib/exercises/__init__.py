@@ -43,10 +43,11 @@ def number(value, what: str, low: float = -math.inf, high: float = math.inf) -> 
 
 
 def close(value, expected: float, tol: float, what: str, hint: str = "") -> float:
-    """``value`` within ``tol`` of ``expected``, else a failure naming both (and the hint)."""
+    """``value`` within ``tol`` of ``expected``, else a failure that names the learner's value and the
+    hint, never the expected value (or anything it could be read off)."""
     x = number(value, what)
     if abs(x - expected) > tol:
-        fail(f"{what} is {x:.4f}, expected {expected:.4f} (± {tol:g}). {hint}".rstrip())
+        fail(f"{what} = {x:.4f} is not right yet. {hint}".rstrip())
     return x
 
 
