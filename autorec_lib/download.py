@@ -54,8 +54,8 @@ def offline_fix(info: DatasetInfo) -> str:
 
 
 def urllib_fetch(url: str, dest: Path, context: ssl.SSLContext | None = None) -> None:
-    """Stream ``url`` into ``dest`` with a progress bar; ``context`` checks the server's TLS certificate
-    (None: against the system's CA certificates)."""
+    """Stream ``url`` into ``dest`` with a progress bar, refusing a body shorter than announced;
+    ``context`` checks the server's TLS certificate (None: against the system's CA certificates)."""
     from tqdm.auto import tqdm
 
     with urllib.request.urlopen(url, timeout=60, context=context) as response, open(dest, "wb") as out:
