@@ -3,11 +3,12 @@
 A data set is found, in this order: an explicit ``path`` argument, the local data root named by
 the environment variable ``AUTOREC_DATA`` (a folder holding ``ml-100k/`` and friends), the
 download cache (``AUTOREC_CACHE``, default ``~/.cache/autorec``), and finally a download from
-GroupLens (:mod:`autorec_lib.download`). A folder that exists but lacks a file the data set needs
-is reported as incomplete, never replaced by a download.
+GroupLens, or a byte-identical mirror where the zip's SHA-256 is pinned (:mod:`autorec_lib.download`).
+A folder that exists but lacks a file the data set needs is reported as incomplete, never replaced
+by a download.
 
 The pieces live in modules named for what they hold: :mod:`~autorec_lib.registry` (the data sets
-and their file formats), :mod:`~autorec_lib.download` (fetch, verify, cache),
+and their file formats), :mod:`~autorec_lib.download` (fetch, authenticate, cache),
 :mod:`~autorec_lib.parsing` (strict parsers) and :mod:`~autorec_lib.ratings` (the data type).
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Downloads: one clear message per failure (URL, what failed, the offline fix), nothing half-written
-left in the cache, and a later complete download still works."""
+"""Downloads: one clear message per failure (every URL tried, what failed at each, the offline fix),
+nothing half-written left in the cache, and a later complete download still works. Fake fetchers stand
+in for the network here; tests/test_download_tls.py runs the real fetcher against local HTTPS servers."""
 import hashlib
 import http.client
 import io
@@ -36,16 +37,26 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+MIRROR = datasets.DATASETS["ml-100k"].mirrors[0]
+
+
 @pytest.fixture
 def payload(tmp_path, monkeypatch) -> bytes:
-    """A valid ml-100k zip, with the registry's MD5 set to match it."""
+    """A valid ml-100k zip, with the registry's MD5 and SHA-256 set to match it (mirrors as registered)."""
     data = zip_of(write_ml100k(tmp_path / "src" / "ml-100k"))
     pin(monkeypatch, data)
     return data
 
 
-def pin(monkeypatch, data: bytes) -> None:
-    info = replace(datasets.DATASETS["ml-100k"], md5=hashlib.md5(data).hexdigest())
+def pin(monkeypatch, data: bytes, **fields) -> None:
+    info = replace(datasets.DATASETS["ml-100k"], md5=hashlib.md5(data).hexdigest(),
+                   sha256=hashlib.sha256(data).hexdigest(), **fields)
+    monkeypatch.setitem(datasets.DATASETS, "ml-100k", info)
+
+
+def unpinned(monkeypatch) -> None:
+    """ml-100k as if it had no fixed bytes (like ml-latest-small): MD5 from the published file, no mirrors."""
+    info = replace(datasets.DATASETS["ml-100k"], md5=None, sha256=None, mirrors=())
     monkeypatch.setitem(datasets.DATASETS, "ml-100k", info)
 
 
@@ -94,8 +105,45 @@ def test_network_unreachable(cache, payload):
 
 
 def test_tls_certificate_error(cache, payload):
+    """A fetcher of one's own gets no retry without verification: every source fails, each one named."""
     err = ssl.SSLCertVerificationError(1, "certificate verify failed: unable to get local issuer certificate")
-    fails(cache, raising(urllib.error.URLError(err)), "TLS certificate could not be verified")
+    message = fails(cache, raising(urllib.error.URLError(err)), "TLS certificate could not be verified",
+                    f"(2) {MIRROR}: the server's TLS")
+    assert "\n" not in message
+
+
+def test_every_source_and_its_own_failure_are_named(cache, payload):
+    def fetch(url, dest):
+        raise (urllib.error.HTTPError(url, 503, "Service Unavailable", Message(), None) if url == URL
+               else urllib.error.URLError(socket.gaierror(-3, "Temporary failure in name resolution")))
+
+    fails(cache, fetch, "every source failed", f"(1) {URL}: the server answered HTTP 503",
+          f"(2) {MIRROR}: the server's name could not be resolved")
+
+
+def test_a_mirror_serves_the_pinned_bytes_when_grouplens_fails(cache, payload):
+    def fetch(url, dest):
+        if url == URL:
+            raise urllib.error.HTTPError(url, 503, "Service Unavailable", Message(), None)
+        dest.write_bytes(payload)
+
+    assert len(datasets.load("ml-100k", fetcher=fetch).ratings) > 0
+    assert leftovers(cache) == ["ml-100k"]
+
+
+def test_altered_bytes_are_refused_from_every_source(cache, payload):
+    altered = zip_of_other_data(payload)
+    message = fails(cache, serving(altered), f"(1) {URL}: the downloaded file is truncated, corrupt or altered",
+                    f"(2) {MIRROR}: the downloaded file", f"instead of {hashlib.sha256(payload).hexdigest()}")
+    assert message.count("and was discarded") == 2
+
+
+def zip_of_other_data(payload: bytes) -> bytes:
+    """A complete, valid zip of the data set whose bytes are not the pinned ones."""
+    buf = io.BytesIO(payload)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr("ml-100k/extra.txt", "not in the published zip")
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize("code, reason", [(404, "Not Found"), (503, "Service Unavailable")])
@@ -119,15 +167,23 @@ def test_connection_lost_halfway(cache, payload):
 
 # ---------------------------------------------------------------- what arrived is wrong
 
-def test_truncated_zip_fails_its_checksum(cache, payload):
-    message = fails(cache, serving(payload[: len(payload) // 2]), "truncated or corrupt",
-                    f"expected {hashlib.md5(payload).hexdigest()}", "Try the download again")
+def test_truncated_zip_fails_its_checksums(cache, payload):
+    message = fails(cache, serving(payload[: len(payload) // 2]), "truncated, corrupt or altered",
+                    f"instead of {hashlib.sha256(payload).hexdigest()}",
+                    f"instead of {hashlib.md5(payload).hexdigest()}", "Try the download again")
     assert f"{len(payload) // 2} bytes" in message
 
 
 def test_zip_with_a_wrong_md5(cache, payload, monkeypatch):
+    """The pinned SHA-256 does not excuse an MD5 that differs: both are checked."""
     monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], md5="0" * 32))
-    fails(cache, serving(payload), "truncated or corrupt", "expected 00000000")
+    message = fails(cache, serving(payload), "truncated, corrupt or altered", "instead of 00000000")
+    assert "SHA-256" not in message
+
+
+def test_zip_with_a_wrong_sha256(cache, payload, monkeypatch):
+    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], sha256="0" * 64))
+    fails(cache, serving(payload), "truncated, corrupt or altered", "SHA-256", "instead of 00000000")
 
 
 def test_zip_truncated_mid_file_with_a_matching_checksum(cache, payload, monkeypatch):
@@ -160,7 +216,7 @@ def test_zip_lacking_a_needed_file(cache, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- the published .md5 file
 
 def test_checksum_from_the_published_md5_file(cache, payload, monkeypatch):
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], md5=None))
+    unpinned(monkeypatch)
     md5 = hashlib.md5(payload).hexdigest()
 
     def fetch(url, dest):
@@ -171,12 +227,12 @@ def test_checksum_from_the_published_md5_file(cache, payload, monkeypatch):
 
 
 def test_unreadable_md5_file(cache, payload, monkeypatch):
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], md5=None))
+    unpinned(monkeypatch)
     fails(cache, serving(b"<html>not found</html>"), f"could not read a checksum from {URL}.md5")
 
 
 def test_md5_file_download_failure_names_its_url(cache, payload, monkeypatch):
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], md5=None))
+    unpinned(monkeypatch)
     fails(cache, raising(urllib.error.HTTPError(URL + ".md5", 404, "Not Found", Message(), None)),
           f"could not download {URL}.md5: the server answered HTTP 404")
 
@@ -195,6 +251,22 @@ def test_urllib_fetch_reads_a_file_url(tmp_path, payload, cache, monkeypatch):
     served = tmp_path / "server" / "ml-100k.zip"
     served.parent.mkdir()
     served.write_bytes(payload)
-    monkeypatch.setitem(datasets.DATASETS, "ml-100k", replace(datasets.DATASETS["ml-100k"], url=served.as_uri()))
+    pin(monkeypatch, payload, url=served.as_uri(), mirrors=())
     assert len(datasets.load("ml-100k").ratings) > 0
     assert leftovers(cache) == ["ml-100k"]
+
+
+# ---------------------------------------------------------------- the registry's pins
+
+def test_fixed_data_sets_pin_a_sha256_and_latest_small_pins_nothing():
+    for name in ("ml-100k", "ml-1m"):
+        info = datasets.DATASETS[name]
+        assert len(info.sha256) == 64 and int(info.sha256, 16) >= 0, name
+        assert len(info.md5) == 32 and info.mirrors, name
+    latest = datasets.DATASETS["ml-latest-small"]
+    assert (latest.md5, latest.sha256, latest.mirrors) == (None, None, ())
+
+
+def test_a_mirror_without_a_pinned_sha256_is_refused():
+    with pytest.raises(ValueError, match="mirrors need a pinned sha256"):
+        replace(datasets.DATASETS["ml-100k"], sha256=None)
