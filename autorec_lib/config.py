@@ -64,7 +64,7 @@ class AutoRecConfig:
                              f"({type(self.hidden).__name__})")
         hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
         if not hidden:
-            raise ValueError("hidden must list at least one hidden size, got ()")
+            raise ValueError(f"hidden must list at least one hidden size, got {self.hidden!r}")
         self.hidden = tuple(positive_int(h, "hidden size") for h in hidden)
         check_activation(self.encoder, "encoder")
         check_activation(self.decoder, "decoder")
