@@ -46,14 +46,15 @@ MAX_DECIMALS = 6  # ratings: at most 6 decimals before trailing zeros, so that a
 ZIP = "replace the file by the one in the data set's zip"  # the remedy every message ends with
 FIX = f"fix or remove that line, or {ZIP}"
 
-# How each field of a ratings line is written (possessive quantifiers: no backtracking, C speed).
-_ID = f"[1-9][0-9]{{0,{MAX_DIGITS - 1}}}+"
+# How each field of a ratings line is written (plain regular expressions, which pandas may also hand
+# to pyarrow's engine).
+_ID = f"[1-9][0-9]{{0,{MAX_DIGITS - 1}}}"
 _AN_ID = (f"a positive integer in plain digits (at most {MAX_DIGITS}; no sign, decimal point, exponent "
           "or leading zero)")
 _FIELDS = (  # (column, how it is written, what it must be, in words)
     ("user_id", _ID, _AN_ID),
     ("item_id", _ID, _AN_ID),
-    ("rating", f"(?:0|{_ID})(?:\\.[0-9]{{1,{MAX_DECIMALS}}}+0*+)?+",
+    ("rating", f"(?:0|{_ID})(?:\\.[0-9]{{1,{MAX_DECIMALS}}}0*)?",
      f"a number in plain decimals (at most {MAX_DECIMALS} decimals; no sign, exponent, leading zero, "
      "nan or inf)"),
     ("timestamp", f"(?:0|{_ID})", f"a whole number of seconds in plain digits (at most {MAX_DIGITS}; "
@@ -63,7 +64,8 @@ _FIELDS = (  # (column, how it is written, what it must be, in words)
 
 @functools.lru_cache(maxsize=None)
 def _grammar(sep: str) -> re.Pattern:
-    """A whole ratings file body: rating lines and empty lines, LF or CRLF, the last end optional."""
+    """A whole ratings file body: rating lines and empty lines, LF or CRLF, the last end optional.
+    The possessive ``*+`` never backtracks into lines already matched: one pass at C speed."""
     line = re.escape(sep).join(pattern for _, pattern, _ in _FIELDS)
     return re.compile(f"(?:{line}\r?\n|\r?\n)*+(?:{line})?+")
 
@@ -139,9 +141,6 @@ def _field_problem(label: str, field: str, pattern: str, what: str) -> str | Non
         return None
     if not field:
         return f"{label} is empty"
-    if "\ufeff" in field or "ï»¿" in field:  # a byte-order mark, read as UTF-8 or as latin-1
-        return (f"{label} {_shown(field)} holds a byte-order mark (bytes EF BB BF), which may only start "
-                "a UTF-8 file")
     if field != field.strip():
         return f"{label} {_shown(field)} has white space around it"
     return f"{label} {_shown(field)} is not {what}"
@@ -149,11 +148,13 @@ def _field_problem(label: str, field: str, pattern: str, what: str) -> str | Non
 
 def _line_problem(line: str, sep: str) -> str:
     """What is wrong with a line the grammar refused, in words. Failure path only."""
-    if not line.strip():
-        return f"the line holds only white space ({_shown(line)})"
+    if "\ufeff" in line or "ï»¿" in line:  # a byte-order mark, read as UTF-8 or as latin-1
+        return f"{_shown(line)} holds a byte-order mark (bytes EF BB BF), which may only start a UTF-8 file"
     if "\r" in line:
         return (f"{_shown(line)} holds a carriage return ('\\r') that does not end a line (as in old Mac "
                 "files); lines must end with LF or CRLF")
+    if not line.strip():
+        return f"the line holds only white space ({_shown(line)})"
     fields = line.split(sep)
     if len(fields) != len(_FIELDS):
         names = {"\t": "tabs", ",": "commas"}.get(sep, repr(sep))

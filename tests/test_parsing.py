@@ -1,5 +1,7 @@
 """The parsers: each format read right, and every line that would change the data silently refused
 with the file, the line(s) and what to do."""
+import re
+
 import numpy as np
 import pytest
 
@@ -223,11 +225,17 @@ def test_a_movie_listed_twice_is_refused_naming_both_lines(tmp_path):
         parse_items(path, DATASETS["ml-100k"].items)
 
 
-@pytest.mark.parametrize("bad", ["0", "x", "2.5"])
+@pytest.mark.parametrize("bad", ["0", "x", "2.5", "01", "+1", "1.0"])
 def test_a_movie_id_that_is_not_a_positive_integer_is_refused(tmp_path, bad):
     path = write(tmp_path, "u.item", f"1|A|x\n{bad}|B|x\n", encoding="latin-1")
-    with pytest.raises(DataError, match=rf"{path}, line 2: movie id '{bad}' is not a positive integer"):
+    with pytest.raises(DataError, match=rf"{path}, line 2: movie id '{re.escape(bad)}' is not a positive integer"):
         parse_items(path, DATASETS["ml-100k"].items)
+
+
+def test_movies_csv_with_crlf_and_a_byte_order_mark_keeps_its_titles_exact(tmp_path):
+    path = tmp_path / "movies.csv"
+    path.write_bytes(b"\xef\xbb\xbfmovieId,title,genres\r\n1,Am\xc3\xa9lie (2001),Comedy\r\n")
+    assert parse_items(path, DATASETS["ml-latest-small"].items).to_dict() == {1: "Amélie (2001)"}
 
 
 def test_movies_csv_without_its_header_is_refused(tmp_path):

@@ -3,11 +3,14 @@ format, ``parse_ratings`` either returns exactly the ratings the file holds, or 
 :class:`DataError` that names the file and the line and says what is wrong and what to do — never
 another exception, never a changed value, never an unreadable message.
 
-Three properties: valid files written every way the parser's docstring allows load exactly; each kind
-of damage (one per test, on a line Hypothesis picks) is refused at its line, or, where the docstring
-allows it, loads exactly; and files edited byte by byte at random either load exactly what their lines
-denote (checked with :class:`~decimal.Decimal`, not with the parser's own rules) or are refused at a line.
-The Hypothesis profile (derandomized, bounded) is registered in ``conftest.py``.
+The properties: valid files, written every way the parser's docstring allows, load exactly; each kind
+of damage, on a line Hypothesis picks, is refused at that line (or, where the docstring allows it, loads
+exactly) — one test for each way of miswriting a field, for each way of leaving the scale or its step,
+and for each damage to the file's structure (separators, field counts, white space, line ends,
+byte-order marks, encodings, repeated pairs, headers, files without ratings); and files edited byte by
+byte at random either load exactly what their lines denote (checked with :class:`~decimal.Decimal`, not
+with the parser's own rules) or are refused at a line. The Hypothesis profiles are in ``conftest.py``:
+"ci" (the default) is derandomized and bounded.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from autorec_lib.datasets import DATASETS, DataError, parse_ratings
 from autorec_lib.parsing import MAX_DECIMALS, MAX_DIGITS, RAW_COLUMNS
 
 FORMATS = [pytest.param(name, id=name) for name in DATASETS]
-MANY = settings(max_examples=4 * settings.default.max_examples)  # the broad properties get more examples
+MANY = settings(max_examples=8 * settings.default.max_examples)  # the broad properties get more examples
+FEW = settings(max_examples=max(3, settings.default.max_examples // 4))  # one narrow case of many
 
 ids = st.integers(1, 10**MAX_DIGITS - 1)
 timestamps = st.integers(0, 10**MAX_DIGITS - 1)
@@ -169,81 +173,87 @@ def bases(draw, fmt):
     return Base(fmt, rows, [fmt.sep.join(fmt.header)] * bool(fmt.header) + lines)
 
 
-def refuse_field(draw, base: Base, bad: str, says=()) -> Case:
-    """``bad`` written in place of one field of one line: refused at that line, naming the text."""
-    k = base.pick(draw)
+def with_field(base: Base, k: int, column: int, text: str) -> bytes:
+    """The clean file with field ``column`` of line index ``k`` written as ``text``."""
     fields = base.lines[k].split(base.fmt.sep)
-    fields[draw(st.integers(0, 3))] = bad
-    lines = base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:]
-    return Case(base.data(lines), line=f"line {k + 1}", says=says or (repr(bad),))
+    fields[column] = text
+    return base.data(base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:])
 
 
-def id_spellings(n: int) -> list[str]:
-    return [f"{n}.0", f"+{n}", f"0{n}", f"{n}e0", f"{n}E0", f" {n}", f"{n} ", f"-{n}", "0", "00", "",
-            "x", "nan", "1_0", "0x1", f"{n}\x00", "²"]
+def seven_decimals(t: str) -> str:
+    whole, _, decimals = t.partition(".")
+    return f"{whole}.{decimals.ljust(MAX_DECIMALS, '0')}1"  # a millionth of a millionth off: never rounded
 
 
-def rating_spellings(v: float) -> list[str]:
-    return [f"{v:g}e0", f"+{v:g}", f"0{v:g}", f"{v:.0f}.", f" {v:g}", f"{v:g} ", f"-{v:g}", "", "x",
-            "nan", "NaN", "inf", "-inf", "Infinity", f"{v:.{MAX_DECIMALS}f}1", ".5", "4,5", "4;5"]
+IDS, RATING, TIMESTAMP = (0, 1), (2,), (3,)
+EVERY = IDS + RATING + TIMESTAMP
+# Ways of writing a field that the docstring refuses: (name, the columns it is tried in, rewrite of the text).
+SPELLINGS = [
+    ("point-zero", IDS + TIMESTAMP, lambda t: t + ".0"), ("plus", EVERY, lambda t: "+" + t),
+    ("leading-zero", EVERY, lambda t: "0" + t), ("exponent", EVERY, lambda t: t + "e0"),
+    ("exponent-upper", EVERY, lambda t: t + "E0"), ("space-before", EVERY, lambda t: " " + t),
+    ("space-after", EVERY, lambda t: t + " "), ("minus", EVERY, lambda t: "-" + t),
+    ("zero", IDS, lambda t: "0"), ("empty", EVERY, lambda t: ""), ("word", EVERY, lambda t: "x"),
+    ("nan", EVERY, lambda t: "nan"), ("NaN", RATING, lambda t: "NaN"), ("inf", RATING, lambda t: "inf"),
+    ("minus-inf", RATING, lambda t: "-inf"), ("Infinity", RATING, lambda t: "Infinity"),
+    ("underscore", EVERY, lambda t: t[0] + "_0" + t[1:]), ("hex", EVERY, lambda t: "0x" + t),
+    ("nul", EVERY, lambda t: t + "\x00"), ("superscript-digit", EVERY, lambda t: t + "²"),
+    ("arabic-digit", EVERY, lambda t: t + "١"), ("fullwidth-digit", EVERY, lambda t: "１" + t),
+    ("too-many-digits", IDS + TIMESTAMP, lambda t: "9" * (MAX_DIGITS + 1)),
+    ("point-alone", RATING, lambda t: t.split(".")[0] + "."), ("no-integer-part", RATING, lambda t: ".5"),
+    ("seven-decimals", RATING, seven_decimals), ("decimal-comma", RATING, lambda t: t.split(".")[0] + ",5"),
+]
 
 
-def damage_id_spelling(draw, base):
-    """A user or movie id written other than as plain digits (or zero)."""
-    k = base.pick(draw)
-    fields = base.lines[k].split(base.fmt.sep)
-    column = draw(st.integers(0, 1))
-    bad = draw(st.sampled_from(id_spellings(int(fields[column]))))
-    fields[column] = bad
-    lines = base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:]
-    says = (repr(bad),) if bad else ("empty",)
-    return Case(base.data(lines), line=f"line {k + 1}", says=says)
+def fits(fmt, rewrite) -> bool:
+    """Whether the rewrite is a damage of one field in this format: its characters are in the format's
+    encoding (else: damage_wrong_encoding) and it holds no separator (else: damage_field_count)."""
+    text = rewrite("4.5")
+    return fmt.sep not in text and text.encode(fmt.encoding, errors="replace").decode(fmt.encoding) == text
 
 
-def damage_unicode_digit(draw, base):
-    """An id written with a digit that Python's int() reads but that is not 0-9."""
-    digit = draw(st.sampled_from(["١", "１", "৭"] if is_utf8(base.fmt) else ["²", "¹", "¼"]))
-    return refuse_field(draw, base, "1" + digit)
+SPELLING_CASES = [pytest.param(name, spelling, rewrite, id=f"{name}-{spelling}")
+                  for name, info in DATASETS.items() for spelling, _, rewrite in SPELLINGS
+                  if fits(info.ratings, rewrite)]
+COLUMNS = {spelling: columns for spelling, columns, _ in SPELLINGS}
 
 
-def damage_rating_spelling(draw, base):
-    """A rating written other than as a plain decimal: signs, exponents, nan, inf, a bare point."""
-    k = base.pick(draw)
-    fields = base.lines[k].split(base.fmt.sep)
-    choices = [s for s in rating_spellings(float(fields[2])) if base.fmt.sep not in s]  # not a field more
-    bad = draw(st.sampled_from(choices))
-    fields[2] = bad
-    lines = base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:]
-    return Case(base.data(lines), line=f"line {k + 1}", says=(repr(bad),) if bad else ("empty",))
+@pytest.mark.parametrize("name, spelling, rewrite", SPELLING_CASES)
+@FEW
+@given(data=st.data())
+def test_a_field_written_other_than_plainly_is_refused_at_its_line(folder, name, spelling, rewrite, data):
+    """Signs, exponents, leading zeros, spaces, nan, inf, digits other than 0-9, too many digits or
+    decimals: each refused at its line and shown as written, never read as a number."""
+    fmt = DATASETS[name].ratings
+    base = data.draw(bases(fmt))
+    k, column = base.pick(data.draw), data.draw(st.sampled_from(COLUMNS[spelling]))
+    bad = rewrite(base.lines[k].split(fmt.sep)[column])
+    says = (repr(bad),) if bad else ("is empty",)
+    check(folder, name, Case(with_field(base, k, column, bad), line=f"line {k + 1}", says=says))
 
 
-def damage_rating_off_scale(draw, base):
-    """A plainly written rating off the scale or off its step (half a step, a tenth, a millionth off)."""
-    low, high = base.fmt.scale
-    k = base.pick(draw)
-    fields = base.lines[k].split(base.fmt.sep)
-    v = float(fields[2])
-    bad = draw(st.sampled_from([low - base.fmt.step, high + base.fmt.step, 0.0, 2 * high + 3, 1000.0,
-                                v + base.fmt.step / 2, v + 0.1, v + 10.0**-MAX_DECIMALS]))
-    fields[2] = draw(spelled(bad))
-    lines = base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:]
-    return Case(base.data(lines), line=f"line {k + 1}", says=("outside the scale",))
+# Ratings off the scale or off its step, worked out in decimals (low, high, step, and the rating there).
+OFF_SCALE = [("below", lambda lo, hi, step, v: lo - step), ("above", lambda lo, hi, step, v: hi + step),
+             ("zero", lambda lo, hi, step, v: Decimal(0)), ("thousand", lambda lo, hi, step, v: Decimal(1000)),
+             ("half-step", lambda lo, hi, step, v: v + step / 2), ("tenth", lambda lo, hi, step, v: v + Decimal("0.1")),
+             ("millionth", lambda lo, hi, step, v: v + Decimal(10) ** -MAX_DECIMALS)]
 
 
-def damage_timestamp_spelling(draw, base):
-    k = base.pick(draw)
-    fields = base.lines[k].split(base.fmt.sep)
-    t = fields[3]
-    bad = draw(st.sampled_from([f"{t}.0", f"+{t}", f"0{t}", f"{t}e0", f" {t}", f"{t} ", f"-{t}", "", "x",
-                                str(10**MAX_DIGITS + int(t))]))
-    fields[3] = bad
-    lines = base.lines[:k] + [base.fmt.sep.join(fields)] + base.lines[k + 1:]
-    return Case(base.data(lines), line=f"line {k + 1}", says=(repr(bad),) if bad else ("empty",))
-
-
-def damage_id_too_large(draw, base):
-    """An id with more digits than a 64-bit integer holds exactly."""
-    return refuse_field(draw, base, str(draw(st.integers(10**MAX_DIGITS, 10**30))))
+@pytest.mark.parametrize("name, how, off", [pytest.param(name, how, off, id=f"{name}-{how}")
+                                            for name in DATASETS for how, off in OFF_SCALE])
+@FEW
+@given(data=st.data())
+def test_a_rating_off_the_scale_or_its_step_is_refused_at_its_line_as_written(folder, name, how, off, data):
+    fmt = DATASETS[name].ratings
+    base = data.draw(bases(fmt))
+    k = base.pick(data.draw)
+    value = off(*map(Decimal, (*fmt.scale, fmt.step, base.lines[k].split(fmt.sep)[2])))
+    text = f"{value:f}"
+    if "." in text:
+        text += "0" * data.draw(st.integers(0, 3))  # trailing zeros change nothing
+    shown = f"{value.normalize():f}"  # the value as written, without trailing zeros
+    check(folder, name, Case(with_field(base, k, 2, text), line=f"line {k + 1}",
+                             says=(f"rating {shown} is outside the scale",)))
 
 
 def damage_other_separator(draw, base):
@@ -371,8 +381,7 @@ def damage_header(draw, base):
     return Case(base.data(lines), line="line 1", says=("header",))
 
 
-DAMAGES = [damage_id_spelling, damage_unicode_digit, damage_id_too_large, damage_rating_spelling,
-           damage_rating_off_scale, damage_timestamp_spelling, damage_other_separator, damage_field_count,
+DAMAGES = [damage_other_separator, damage_field_count,
            damage_white_space, damage_stray_carriage_return, damage_mac_line_ends, damage_line_ends_allowed,
            damage_byte_order_mark, damage_utf16, damage_wrong_encoding, damage_duplicate_pair,
            damage_no_ratings, damage_header]
