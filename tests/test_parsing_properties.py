@@ -28,7 +28,7 @@ from autorec_lib.datasets import DATASETS, DataError, parse_ratings
 from autorec_lib.parsing import MAX_DECIMALS, MAX_DIGITS, RAW_COLUMNS
 
 FORMATS = [pytest.param(name, id=name) for name in DATASETS]
-MANY = settings(max_examples=8 * settings.default.max_examples)  # the broad properties get more examples
+MANY = settings(max_examples=4 * settings.default.max_examples)  # the broad properties get more examples
 FEW = settings(max_examples=max(3, settings.default.max_examples // 4))  # one narrow case of many
 
 ids = st.integers(1, 10**MAX_DIGITS - 1)
