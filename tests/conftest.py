@@ -14,6 +14,17 @@ import pytest
 
 from autorec_lib import datasets
 
+try:
+    from hypothesis import settings
+except ImportError:  # only the property tests need it (the `test` extra); they fail on their import
+    settings = None
+else:
+    # "ci" (the default): the same examples on every run, a bounded number of them, no example database
+    # written; HYPOTHESIS_PROFILE=explore searches far more widely, with fresh examples each run.
+    settings.register_profile("ci", derandomize=True, database=None, max_examples=20, deadline=None)
+    settings.register_profile("explore", max_examples=1000, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 def write_ml100k(folder: Path, n_users: int = 30, n_items: int = 40, density: float = 0.3,
                  rank: int = 3, seed: int = 0) -> Path:

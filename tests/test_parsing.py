@@ -1,5 +1,7 @@
 """The parsers: each format read right, and every line that would change the data silently refused
 with the file, the line(s) and what to do."""
+import re
+
 import numpy as np
 import pytest
 
@@ -49,17 +51,60 @@ def test_windows_line_ends_and_a_missing_final_newline_parse_the_same(tmp_path):
     assert frame["rating"].tolist() == [3.0, 5.0]
 
 
+def test_ratings_csv_with_crlf_and_a_byte_order_mark_parses_exactly(tmp_path):
+    """ml-latest-small's own ratings.csv has CRLF line ends; Excel starts a UTF-8 file with a BOM."""
+    path = tmp_path / "ratings.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + HEADER.replace("\n", "\r\n").encode() + b"1,1,4.5,9\r\n2,1,0.5,9\r\n")
+    assert parse_ratings(path, LATEST)["rating"].tolist() == [4.5, 0.5]
+
+
+@pytest.mark.parametrize("rating", ["4", "4.0", "4.000000", "4.0000000000"])
+def test_a_whole_star_may_be_written_with_decimal_zeros(tmp_path, rating):
+    frame = parse_ratings(write(tmp_path, "u.data", f"1\t2\t{rating}\t4\n"), ML100K)
+    assert frame["rating"].tolist() == [4.0]
+
+
+@pytest.mark.parametrize("rating, words", [
+    ("4.0000001", "at most 6 decimals"), ("4.000001", "rating 4.000001 is outside the scale"),
+    ("+4", "no sign"), ("4.", "plain decimals"), ("inf", "nan or inf"), ("4 ", "has white space around it"),
+])
+def test_a_rating_that_would_not_be_read_exactly_or_is_off_the_step_is_refused(tmp_path, rating, words):
+    path = write(tmp_path, "u.data", f"1\t2\t3\t4\n1\t3\t{rating}\t4\n")
+    refused(path, ML100K, f"{path}, line 2: ", words)
+
+
+@pytest.mark.parametrize("content", ["1\t2\t3\t4\r5\t6\t3\t4\n", "1\t2\t3\t4\r\r\n"])
+def test_a_carriage_return_that_does_not_end_a_line_is_refused_not_read_as_a_line_end(tmp_path, content):
+    path = write(tmp_path, "u.data", content)
+    refused(path, ML100K, f"{path}, line 1: ", "holds a carriage return ('\\r') that does not end a line")
+
+
+def test_a_byte_order_mark_in_a_latin1_file_is_refused(tmp_path):
+    path = tmp_path / "u.data"
+    path.write_bytes(b"\xef\xbb\xbf1\t2\t3\t4\n")
+    refused(path, ML100K, f"{path}, line 1: the file starts with a UTF-8 byte-order mark")
+
+
+def test_a_utf16_file_is_refused(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_bytes((HEADER + "1,1,4.5,9\n").encode("utf-16"))
+    refused(path, LATEST, f"{path}, line 1: the file is UTF-16 text")
+
+
 # ---------------------------------------------------------------- malformed lines
 
 @pytest.mark.parametrize("content, line, words", [
     ("1\t2\t3\t4\n1\t2\t3\n", 2, "expected 4 fields"),
     ("1\t2\t3\t4\n1\t3\t3\t4\t5\n", 2, "expected 4 fields"),
-    ("1\t2\t3\t4\n1\tx\t3\t4\n", 2, "item_id 'x' is not an integer"),
-    ("1\t2\t3\t4\n1.5\t3\t3\t4\n", 2, "user_id '1.5' is not an integer"),
-    ("1\t2\t3\t4\n1\t3\tfive\t4\n", 2, "rating 'five' is not a number"),
-    ("1\t2\t3\t4\n1\t3\t\t4\n", 2, "rating '' is not a number"),
+    ("1\t2\t3\t4\n1\tx\t3\t4\n", 2, "item_id 'x' is not a positive integer in plain digits"),
+    ("1\t2\t3\t4\n1.5\t3\t3\t4\n", 2, "user_id '1.5' is not a positive integer"),
+    ("1\t2\t3\t4\n1\t3\tfive\t4\n", 2, "rating 'five' is not a number in plain decimals"),
+    ("1\t2\t3\t4\n1\t3\t\t4\n", 2, "rating is empty"),
     ("1\t2\t3\t4\n1\t3\t3\t4\n1\t4\t7\t4\n", 3, "rating 7 is outside the scale 1..5"),
-    ("1\t2\t3\t4\n1\t3\tnan\t4\n", 2, "rating nan is outside the scale"),
+    ("1\t2\t3\t4\n1\t3\tnan\t4\n", 2, "rating 'nan' is not a number"),
+    ("1\t2\t3\t4\n1\t3\t3\t4.0\n", 2, "timestamp '4.0' is not a whole number of seconds"),
+    ("1\t2\t3\t4\n1,3,3,4\n", 2, "expected 4 fields separated by tabs, found 1"),
+    ("1\t2\t3\t4\n \n", 2, "the line holds only white space"),
 ])
 def test_malformed_ratings_name_file_line_and_what_to_do(tmp_path, content, line, words):
     path = write(tmp_path, "u.data", content)
@@ -77,11 +122,13 @@ def test_malformed_csv_counts_the_header_line(tmp_path):
 
 
 def test_empty_ratings_file_is_refused(tmp_path):
-    refused(write(tmp_path, "u.data", ""), ML100K, "no ratings")
+    path = write(tmp_path, "u.data", "")
+    refused(path, ML100K, f"{path}, line 1: the file is empty, so it holds no ratings")
 
 
-def test_header_only_ratings_file_is_refused(tmp_path):
-    refused(write(tmp_path, "ratings.csv", HEADER), LATEST, "no ratings")
+def test_header_only_ratings_file_is_refused_at_the_line_after_it(tmp_path):
+    path = write(tmp_path, "ratings.csv", HEADER)
+    refused(path, LATEST, f"{path}, line 2: no ratings from this line to the end of the file (only the header)")
 
 
 def test_ratings_csv_without_its_header_is_refused_not_shortened_by_a_line(tmp_path):
@@ -109,13 +156,11 @@ def test_the_same_movie_by_two_users_is_not_a_duplicate(tmp_path):
     assert len(frame) == 2
 
 
-@pytest.mark.parametrize("content, words", [
-    ("1\t2\t3\t4\n0\t2\t3\t4\n", "user 0 / movie 2: ids must be positive integers"),
-    ("1\t2\t3\t4\n1\t-3\t3\t4\n", "user 1 / movie -3: ids must be positive integers"),
-])
-def test_ids_that_are_not_positive_are_refused(tmp_path, content, words):
-    path = write(tmp_path, "u.data", content)
-    refused(path, ML100K, f"{path}, line 2: {words}")
+@pytest.mark.parametrize("user", ["0", "-3", "01", "+1", "1.0", "1e3", " 1", "1_0", "²", "1" * 19])
+def test_ids_must_be_written_as_plain_positive_integers(tmp_path, user):
+    """Each of these is refused, not read as a number: '01' beside '1' would be one user silently."""
+    path = write(tmp_path, "u.data", f"1\t2\t3\t4\n{user}\t2\t3\t4\n", encoding="latin-1")
+    refused(path, ML100K, f"{path}, line 2: user_id {user!r} ")
 
 
 @pytest.mark.parametrize("rating", ["3.5", "0.5", "5.5"])
@@ -180,11 +225,17 @@ def test_a_movie_listed_twice_is_refused_naming_both_lines(tmp_path):
         parse_items(path, DATASETS["ml-100k"].items)
 
 
-@pytest.mark.parametrize("bad", ["0", "x", "2.5"])
+@pytest.mark.parametrize("bad", ["0", "x", "2.5", "01", "+1", "1.0"])
 def test_a_movie_id_that_is_not_a_positive_integer_is_refused(tmp_path, bad):
     path = write(tmp_path, "u.item", f"1|A|x\n{bad}|B|x\n", encoding="latin-1")
-    with pytest.raises(DataError, match=rf"{path}, line 2: movie id '{bad}' is not a positive integer"):
+    with pytest.raises(DataError, match=rf"{path}, line 2: movie id '{re.escape(bad)}' is not a positive integer"):
         parse_items(path, DATASETS["ml-100k"].items)
+
+
+def test_movies_csv_with_crlf_and_a_byte_order_mark_keeps_its_titles_exact(tmp_path):
+    path = tmp_path / "movies.csv"
+    path.write_bytes(b"\xef\xbb\xbfmovieId,title,genres\r\n1,Am\xc3\xa9lie (2001),Comedy\r\n")
+    assert parse_items(path, DATASETS["ml-latest-small"].items).to_dict() == {1: "Amélie (2001)"}
 
 
 def test_movies_csv_without_its_header_is_refused(tmp_path):
