@@ -8,7 +8,7 @@ JupyterLab, at the copy's top, runs chapter 4's solution notebook (it trains for
 Every cell must run without an error output, and progress must show as text, not as a widget.
 
 Without Chromium, Playwright, JupyterLab or make the tests skip, unless CI=true or
-AUTOREC_REQUIRE_BROWSER=1 (which `.ci/run` sets) makes that a failure.
+AUTOREC_REQUIRE_BROWSER=1 (which `.ci/run` sets) makes that a failure (tests/chromium.py).
 """
 from __future__ import annotations
 
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import pytest
 
+import chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("AUTOREC_CHROMIUM", "/usr/bin/chromium"))
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LEARNER_CHAPTER = "01_setup_and_data.ipynb"      # the learner's copy, solutions typed in
 SOLUTION_CHAPTER = "04_autorec_pytorch.ipynb"    # the solution notebook, run as it is
 TOKEN = "autorec-test-token"
@@ -43,16 +42,8 @@ LAB_SETTINGS = {
 PROGRESS_DONE = r"\d+ epochs .*best validation RMSE"   # training.fit's last progress line
 
 
-def _required() -> bool:
-    return os.environ.get("CI") == "true" or os.environ.get("AUTOREC_REQUIRE_BROWSER") == "1"
-
-
 def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("playwright (pip install -e '.[site]')")
+    missing = chromium.missing()
     if importlib.util.find_spec("jupyterlab") is None or not (Path(sys.prefix) / "bin" / "jupyter").exists():
         missing.append(f"JupyterLab in this environment, {sys.prefix} (pip install -e '.[test]')")
     if shutil.which("make") is None:
@@ -62,12 +53,8 @@ def _missing() -> list[str]:
 
 @pytest.fixture(scope="module")
 def needs():
-    missing = _missing()
-    if missing:
-        message = "JupyterLab's browser test needs " + ", ".join(missing)
-        if _required():
-            pytest.fail(message)
-        pytest.skip(message)
+    if _missing():
+        chromium.skip_or_fail("JupyterLab's browser test needs " + ", ".join(_missing()))
 
 
 @pytest.fixture(scope="module")
@@ -151,15 +138,8 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def browser(needs, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
+    with chromium.browser(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 # ---------------------------------------------------------------- what a user does in JupyterLab
@@ -234,6 +214,23 @@ def _outputs_report(page) -> dict:
     }}""")
 
 
+def _run_in_lab(browser, lab: Lab, path: str, shot: str, timeout_s: float, prepare=None) -> dict:
+    """Open ``path`` in ``lab``, let ``prepare(page)`` act first (a learner typing), run all cells
+    and save; the page's outputs report (and a screenshot in build/jupyterlab-SHOT.png). Stops ``lab``."""
+    page = browser.new_page()
+    try:
+        _open(page, lab, path)
+        if prepare is not None:
+            prepare(page)
+        _run_all_and_save(page, timeout_s)
+        report = _outputs_report(page)
+        page.screenshot(path=str(ROOT / "build" / f"jupyterlab-{shot}.png"))
+        return report
+    finally:
+        page.close()
+        lab.stop()
+
+
 def _errors(notebook: Path) -> list[str]:
     """Cells of the saved notebook that did not run, or ran into an error."""
     import nbformat
@@ -279,21 +276,16 @@ def test_a_learner_opens_make_lab_types_the_solutions_into_chapter_1_and_runs_it
     stubs = [(k, c.id) for k, c in enumerate(student.cells) if "exercise" in c.metadata.get("tags", [])]
     assert stubs and all(cell_id in solutions for _, cell_id in stubs), "a stub without its solution cell"
     lab = Lab(["make", "--no-print-directory", "lab", f"VENV={sys.prefix}"], course, lab_env, tmp_path / "lab.log")
-    page = browser.new_page()
-    try:
+
+    def learner_types(page):
         with urllib.request.urlopen(f"{lab.base}api/contents?token={TOKEN}", timeout=10) as reply:
             listing = {item["name"] for item in json.load(reply)["content"]}
         assert listing == {p.name for p in (ROOT / "notebooks" / "student").glob("0*.ipynb")}
-        _open(page, lab, LEARNER_CHAPTER)
         for k, cell_id in stubs:
             assert "NotImplementedError" in _cells(page).nth(k).locator(".cm-content").inner_text()
             _type_into(page, k, solutions[cell_id])
-        _run_all_and_save(page, timeout_s=300)
-        report = _outputs_report(page)
-        page.screenshot(path=str(ROOT / "build" / "jupyterlab-chapter1.png"))
-    finally:
-        page.close()
-        lab.stop()
+
+    report = _run_in_lab(browser, lab, LEARNER_CHAPTER, "chapter1", 300, prepare=learner_types)
     saved = nbformat.read(course / "notebooks" / "student" / LEARNER_CHAPTER, as_version=4)
     typed = {c.id: c.source for c in saved.cells if "exercise" in c.metadata.get("tags", [])}
     assert typed == {cell_id: solutions[cell_id] for _, cell_id in stubs}, "the typed solutions were altered"
@@ -305,15 +297,7 @@ def test_chapter_4s_solution_notebook_runs_all_in_jupyterlab_with_progress_as_te
         needs, course, lab_env, browser, tmp_path):
     jupyter = Path(sys.prefix) / "bin" / "jupyter"
     lab = Lab([str(jupyter), "lab", "."], course, lab_env, tmp_path / "lab.log")
-    page = browser.new_page()
-    try:
-        _open(page, lab, f"notebooks/{SOLUTION_CHAPTER}")
-        _run_all_and_save(page, timeout_s=400)
-        report = _outputs_report(page)
-        page.screenshot(path=str(ROOT / "build" / "jupyterlab-chapter4.png"))
-    finally:
-        page.close()
-        lab.stop()
+    report = _run_in_lab(browser, lab, f"notebooks/{SOLUTION_CHAPTER}", "chapter4", 400)
     assert _errors(course / "notebooks" / SOLUTION_CHAPTER) == []
     assert report["widgets"] == 0 and not report["widgetText"], report
     assert report["progress"] >= 3, f"training's progress lines are not shown: {report}"

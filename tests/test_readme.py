@@ -5,7 +5,6 @@ from the notebooks and the record (scripts/build_site.py)."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import re
 import subprocess
@@ -39,14 +38,9 @@ COMMAND_WORDS = {"make", "python", "python3", "pip", "conda", "jupyter", "npm", 
                  "pytest", "torchrun", "export", "bash", "sh", "git", "cd", "source", "docker"}
 
 
-def _load_build_site():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_site = _load_build_site()
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_site  # noqa: E402
+import colab_cell  # noqa: E402
 
 
 def readme_commands(text: str) -> list[str]:
@@ -114,9 +108,6 @@ def test_the_readme_names_every_prerequisite():
 def test_the_first_screen_starts_people_on_colab_locally_and_with_conda():
     text = README.read_text()
     first_screen = text[:text.index("## The chapters")]
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import colab_cell
-
     learner = colab_cell.launch_url(ROOT / "notebooks" / "student" / "01_setup_and_data.ipynb")
     assert learner in first_screen
     for route in ("**1. On Colab", "**2. On your own machine", "**3. With conda"):

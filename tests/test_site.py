@@ -28,18 +28,17 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+import chromium
+
 if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_nb") is None:
     _missing = "the site extra is not installed here (pip install -e '.[site]')"
-    if os.environ.get("CI") == "true" or os.environ.get("AUTOREC_REQUIRE_BROWSER") == "1":
+    if chromium.required():
         raise RuntimeError(f"CI builds and tests the site, but {_missing}")
     pytest.skip(_missing, allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "build" / "site"
-CHROMIUM = Path(os.environ.get("AUTOREC_CHROMIUM", "/usr/bin/chromium"))
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Text that must not be visible once MathJax has typeset a page (code blocks aside).
 RAW_TEX = re.compile(r"\$\$|\\frac|\\begin\{|\\mathbf|\\sum_|\\hat\{")
 
@@ -189,10 +188,6 @@ def test_chapter_time_counts_reading_exercises_and_stored_run_time(tmp_path):
 
 # ---------------------------------------------------------------- the browser
 
-def _require_browser() -> bool:
-    return os.environ.get("CI") == "true" or os.environ.get("AUTOREC_REQUIRE_BROWSER") == "1"
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -213,24 +208,10 @@ def server(site):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Debian's Chromium, headless, with a fresh profile, driven by Playwright."""
-    if not CHROMIUM.exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-        if _require_browser():
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if _require_browser():
-            pytest.fail("playwright is not installed (pip install -e '.[site]')")
-        pytest.skip("playwright is not installed (pip install -e '.[site]')")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
+    if chromium.missing():
+        chromium.skip_or_fail("the site's browser test needs " + ", ".join(chromium.missing()))
+    with chromium.browser(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 class Visit:
