@@ -122,6 +122,8 @@ def test_the_readmes_chapter_times_are_the_ones_the_site_computes():
     assert shown == expected, ("the README's chapter times differ from the notebooks' estimate; "
                                "`python scripts/build_site.py --print-readme` prints them")
     assert build_site.TIME_METHOD in " ".join(text.split()), "the README no longer says how the times are estimated"
+    total = sum(build_site.chapter_time(p)["total"] for p in build_site.chapters(ROOT / "notebooks"))
+    assert f"add up to about {round(total / 60)} hours" in " ".join(text.split())
 
 
 def test_the_readmes_results_table_is_the_one_made_from_the_record():
