@@ -194,6 +194,7 @@ def _run_all_and_save(page, timeout_s: float) -> None:
         page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
                                timeout=30_000)
     except Exception:
+        (ROOT / "build").mkdir(exist_ok=True)
         page.screenshot(path=str(ROOT / "build" / "jupyterlab-failure.png"))   # what the page showed
         raise
 
@@ -224,6 +225,7 @@ def _run_in_lab(browser, lab: Lab, path: str, shot: str, timeout_s: float, prepa
             prepare(page)
         _run_all_and_save(page, timeout_s)
         report = _outputs_report(page)
+        (ROOT / "build").mkdir(exist_ok=True)
         page.screenshot(path=str(ROOT / "build" / f"jupyterlab-{shot}.png"))
         return report
     finally:
