@@ -1,6 +1,7 @@
 # AutoRec course. Two commands for a fresh clone (see README):
 #   make course   set everything up, execute every notebook headless, print the key results
 #   make test     set everything up, run the unit tests and every notebook under nbval, on both stacks
+# then `make lab` opens the learners' copies (notebooks/student/) in JupyterLab.
 #
 # Two stacks, each in its own virtual environment:
 #   legacy   .venv          Python 3.11, NumPy 1.23.5, MXNet 1.9.1, pinned (pyproject's `full` extra)
@@ -51,7 +52,7 @@ NBVAL := -m pytest -q tests notebooks --nbval-lax --nbval-current-env --ignore=n
 # Each stack's own bin first, so that jupyter and the kernel come from that stack.
 in_venv = PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python
 
-.PHONY: setup setup-legacy setup-current stacks course test test-legacy test-current bench speed d2l gpu-check student reference reproduce sync site test-site clean
+.PHONY: setup setup-legacy setup-current stacks course lab test test-legacy test-current bench speed d2l gpu-check student reference reproduce sync site test-site clean
 
 stacks:
 	@echo "legacy:  $(or $(PYTHON_LEGACY),none)  -> $(LEGACY_VENV)"
@@ -105,6 +106,12 @@ ifeq ($(PYTHON_LEGACY),)
 	@echo "NOTE: running the course on the current stack: notebook 05 skips its MXNet cells. $(LEGACY_MISSING)"
 endif
 	@$(call in_venv,$(VENV)) scripts/run_course.py --out build/course $(NOTEBOOKS)
+
+# The learners' copies in JupyterLab, from the course's environment (the one `make course` set up;
+# no setup here, so that it starts at once). tests/test_jupyterlab.py runs this target.
+lab:
+	@if [ ! -x "$(VENV)/bin/jupyter" ]; then echo "JupyterLab is not installed in $(VENV): run make course first." >&2; exit 1; fi
+	$(VENV)/bin/jupyter lab notebooks/student
 
 test: $(addprefix test-,$(STACKS))
 

@@ -28,6 +28,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx_togglebutton",          # folds the solutions (scripts/build_site.py marks them)
 ]
 exclude_patterns = ["_build", "_doctrees", "Thumbs.db", ".DS_Store", "README.md", "_generated/*",
                     "node_modules"]
@@ -39,6 +40,12 @@ nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 suppress_warnings = ["mystnb.unknown_mime_type"]
+
+# --- solutions: closed toggles. scripts/build_site.py tags each solution code cell `fold` (myst-nb
+# gives its cell the class tag_fold) and wraps each solution markdown cell in a {toggle} (class toggle).
+togglebutton_selector = ".toggle, .tag_fold"
+togglebutton_hint = "Show the solution"
+togglebutton_hint_hide = "Hide the solution"
 
 # --- API reference: autosummary walks autorec_lib recursively, so a new module appears by itself ---
 autosummary_generate = True
@@ -67,7 +74,8 @@ nitpick_ignore_regex = [
 html_theme = "sphinx_book_theme"
 html_title = "AutoRec, a hands-on course"
 html_static_path = ["_static"]
-html_extra_path = ["_extra"]              # _extra/student/*.ipynb -> student/*.ipynb
+html_extra_path = ["_extra"]              # _extra/student/*.ipynb -> student/*.ipynb, and each chapter's
+                                          # notebook as stored beside its page (the "with solutions" download)
 html_css_files = ["course.css"]
 html_favicon = "_static/favicon.svg"      # else browsers ask for /favicon.ico and log a 404
 html_last_updated_fmt = None
@@ -84,6 +92,8 @@ html_theme_options = {
     "launch_buttons": {"colab_url": COLAB},
     "show_toc_level": 2,
     "home_page_in_toc": True,
+    # one search box: the sidebar's (the header's search button is shown where the sidebar is not)
+    "navbar_persistent": [],
 }
 
 
@@ -115,17 +125,6 @@ def _chapter_banner(app, doctree) -> None:
     else:
         title = next(iter(title_section.findall(nodes.title)))
         title_section.insert(title_section.index(title) + 1, para)
-
-
-def _copy_notebook_sources(app, exception) -> None:
-    """Next to each chapter page, its notebook as stored (the 'with solutions' download)."""
-    if exception is not None:
-        return
-    import shutil
-    for docname in app.env.found_docs:
-        if docname.startswith("notebooks/"):
-            source = Path(app.srcdir) / f"{docname}.ipynb"
-            shutil.copy2(source, Path(app.outdir) / f"{docname}.ipynb")
 
 
 def _escape_bars(app, what, name, obj, options, lines) -> None:
@@ -163,5 +162,4 @@ def setup(app):
     app.connect("autodoc-process-docstring", _escape_bars, priority=600)   # after napoleon
     app.connect("missing-reference", _resolve_short_name)
     app.connect("doctree-read", _chapter_banner)
-    app.connect("build-finished", _copy_notebook_sources)
     return {"parallel_read_safe": True}

@@ -1,9 +1,11 @@
 """The Colab setup cell: one template, written at the top of every notebook.
 
-On Google Colab the cell installs the course library from its repository at a pinned ref and finds
-or downloads MovieLens 100K with the library's checksum-verified loader; anywhere else it does
-nothing. The repository and the ref live in one place, ``[tool.autorec]`` in pyproject.toml: to pin
-a release, set ``ref`` to its tag (or a commit) and run ``--write``.
+On Google Colab the cell installs the course library from its repository at the ref of
+``[tool.autorec]`` in pyproject.toml and finds or downloads MovieLens 100K with the library's
+checksum-verified loader; anywhere else it does nothing. The ref is ``main``, the development
+branch, and the cell says so (it installs the library as it is on the day it runs); to fix a term's
+notebooks to a release, set ``ref`` to its tag (or a commit) and run ``--write``: the cell then
+names that fixed ref.
 
     python scripts/colab_cell.py --write [notebooks/NN_name.ipynb ...]   # insert or refresh the cell
     python scripts/colab_cell.py --check                                 # exit 1 if a notebook lacks it
@@ -25,9 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TAG = "colab-setup"
 TEMPLATE = '''\
-# Setup for Google Colab (elsewhere this cell does nothing): install the course library, pinned to
-# the ref in the repository's pyproject.toml [tool.autorec], and find or download MovieLens 100K
-# (the library checks the download's MD5). Colab's own PyTorch is used; MXNet is not available there.
+# Setup for Google Colab (elsewhere this cell does nothing): install the course library from
+# {where}
+# (pyproject.toml's [tool.autorec] names it), and find or download MovieLens 100K (the library
+# checks the download's MD5). Colab's own PyTorch is used; MXNet is not available there.
 try:
     import google.colab  # noqa: F401  (only Colab has it)
     ON_COLAB = True
@@ -49,16 +52,29 @@ def settings(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, str]:
     return tomllib.loads(pyproject.read_text())["tool"]["autorec"]
 
 
+DEVELOPMENT_BRANCHES = ("main", "master")
+
+
+def ref_words(ref: str) -> str:
+    """What the ref is, in the cell's words: the development branch moves, a tag or commit does not."""
+    if ref in DEVELOPMENT_BRANCHES:
+        return f"the repository's development branch, {ref}, as it is on the day this cell runs"
+    return f"the repository at {ref}, a fixed release tag or commit"
+
+
 def cell_source(config: dict[str, str] | None = None) -> str:
     config = config or settings()
-    return TEMPLATE.format(repository=config["repository"].rstrip("/"), ref=config["ref"])
+    return TEMPLATE.format(repository=config["repository"].rstrip("/"), ref=config["ref"],
+                           where=ref_words(config["ref"]))
 
 
 def launch_url(notebook: Path, config: dict[str, str] | None = None) -> str:
-    """Colab's URL that opens ``notebook`` from the repository at the pinned ref."""
+    """Colab's URL that opens ``notebook`` (a chapter, or a learner's copy in ``student/``) from the
+    repository at the ref of ``[tool.autorec]``."""
     config = config or settings()
     github = config["repository"].rstrip("/").removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{github}/blob/{config['ref']}/notebooks/{notebook.name}"
+    where = notebook.name if notebook.parent.name != "student" else f"student/{notebook.name}"
+    return f"https://colab.research.google.com/github/{github}/blob/{config['ref']}/notebooks/{where}"
 
 
 def is_setup_cell(cell) -> bool:

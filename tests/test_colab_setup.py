@@ -1,6 +1,7 @@
 """The Colab setup cell: one template at the top of every notebook and of every learner's copy,
-its repository and ref those of pyproject.toml's [tool.autorec]; on a simulated Colab it installs
-the library from the pinned source (here: the local checkout, offline) and finds the data."""
+its repository and ref those of pyproject.toml's [tool.autorec], described as what they are (main is
+the development branch, not a pin); on a simulated Colab it installs the library from that source
+(here: the local checkout, offline) and finds the data."""
 import os
 import shutil
 import subprocess
@@ -45,6 +46,17 @@ def test_the_setup_cell_survives_into_every_learners_copy():
         assert cells[1].cell_type == "markdown" and cells[2].id == "learners-copy-note"  # title, then the note
 
 
+def test_the_cell_calls_main_the_development_branch_and_a_tag_a_fixed_ref():
+    repository = "https://github.com/autorec-course/autorec-course"
+    main = colab_cell.cell_source({"repository": repository, "ref": "main"})
+    assert "the repository's development branch, main, as it is on the day this cell runs" in main
+    assert "pinned" not in main.lower()
+    tag = colab_cell.cell_source({"repository": repository, "ref": "v1.0"})
+    assert "the repository at v1.0, a fixed release tag or commit" in tag
+    assert "development branch" not in tag and f'SOURCE = "git+{repository}@v1.0"' in tag
+    assert all(len(line) <= 100 for line in (main + "\n" + tag).splitlines() if line.startswith("#"))
+
+
 def test_check_mode_accepts_the_notebooks_and_rejects_a_stale_cell(tmp_path):
     assert colab_cell.main(["--check"]) == 0
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
@@ -71,10 +83,12 @@ def test_writing_the_cell_into_a_notebook_without_one_numbers_it_first_and_keeps
     assert cells[2].outputs[0].data["text/plain"] == "2"
 
 
-def test_launch_links_open_each_notebook_at_the_pinned_ref():
-    url = colab_cell.launch_url(NOTEBOOKS[0])
-    assert url == ("https://colab.research.google.com/github/autorec-course/autorec-course/blob/"
-                   f"{colab_cell.settings()['ref']}/notebooks/{NOTEBOOKS[0].name}")
+def test_launch_links_open_each_notebook_and_learners_copy_at_the_ref():
+    base = ("https://colab.research.google.com/github/autorec-course/autorec-course/blob/"
+            f"{colab_cell.settings()['ref']}/notebooks/")
+    assert colab_cell.launch_url(NOTEBOOKS[0]) == base + NOTEBOOKS[0].name
+    student = NOTEBOOKS[0].parent / "student" / NOTEBOOKS[0].name
+    assert colab_cell.launch_url(student) == base + "student/" + NOTEBOOKS[0].name
 
 
 def _run_cell(source: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -90,7 +104,7 @@ def test_outside_colab_the_setup_cell_does_nothing(tmp_path):
 
 
 def test_on_colab_the_setup_cell_installs_the_library_from_its_source_and_finds_the_data(tmp_path):
-    """Colab simulated by a `google.colab` module; the pinned git source replaced by the checkout."""
+    """Colab simulated by a `google.colab` module; the git source at the ref replaced by the checkout."""
     fake = tmp_path / "fake" / "google" / "colab"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
@@ -103,9 +117,9 @@ def test_on_colab_the_setup_cell_installs_the_library_from_its_source_and_finds_
     target = tmp_path / "site"  # there already, as site-packages is on Colab
     target.mkdir()
     source = colab_cell.cell_source()
-    pinned = f'SOURCE = "git+{colab_cell.settings()["repository"]}@{colab_cell.settings()["ref"]}"'
-    assert pinned in source
-    source = source.replace(pinned, f'SOURCE = "{checkout.as_uri()}"')
+    at_ref = f'SOURCE = "git+{colab_cell.settings()["repository"]}@{colab_cell.settings()["ref"]}"'
+    assert at_ref in source
+    source = source.replace(at_ref, f'SOURCE = "{checkout.as_uri()}"')
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), str(target)]),
            # offline, into a folder of its own, with the dependencies this environment already has
            "PIP_TARGET": str(target), "PIP_NO_DEPS": "1", "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0",

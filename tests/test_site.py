@@ -1,4 +1,9 @@
-"""The course website (issue 13): `make site` builds it, a real Chromium reads every page of it.
+"""The course website (issue 13, 22): `make site` builds it, a real Chromium reads every page of it.
+
+Besides loading every page, the browser checks what a learner meets: solutions folded until their
+toggle is clicked, nothing wider than its box at 1280 and 390 px, one search box, no second list
+of the chapters, each chapter's time and goals on the landing page, and no maintainer's words
+(`make student`, `scripts/...`) on a learner's page.
 
 The site is built once per session into build/site (scripts/build_site.py, no notebook executed),
 served by a local http.server, and opened in Debian's Chromium driven by Playwright. Without
@@ -23,18 +28,17 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+import chromium
+
 if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_nb") is None:
     _missing = "the site extra is not installed here (pip install -e '.[site]')"
-    if os.environ.get("CI") == "true" or os.environ.get("AUTOREC_REQUIRE_BROWSER") == "1":
+    if chromium.required():
         raise RuntimeError(f"CI builds and tests the site, but {_missing}")
     pytest.skip(_missing, allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "build" / "site"
-CHROMIUM = Path(os.environ.get("AUTOREC_CHROMIUM", "/usr/bin/chromium"))
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Text that must not be visible once MathJax has typeset a page (code blocks aside).
 RAW_TEX = re.compile(r"\$\$|\\frac|\\begin\{|\\mathbf|\\sum_|\\hat\{")
 
@@ -75,13 +79,16 @@ def _tiny_sources(tmp_path: Path, markdown: str) -> list[str]:
     (docs / "api.md").write_text("# API reference\n\nLeft out of this test build.\n")
     notebooks = tmp_path / "notebooks"
     (notebooks / "student").mkdir(parents=True)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 1. A chapter\n\n" + markdown),
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+                                             "# 1. A chapter\n\n**What you will learn**\n\n* one thing\n\n" + markdown),
                                          nbformat.v4.new_code_cell("1 + 1")],
                                   metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                            "language": "python"},
                                             "language_info": {"name": "python"}})
     nbformat.write(nb, notebooks / "01_tiny.ipynb")
     nbformat.write(nb, notebooks / "student" / "01_tiny.ipynb")
+    (notebooks / "results").mkdir()
+    shutil.copy(ROOT / "notebooks" / build_site.RECORD, notebooks / build_site.RECORD)
     return ["--docs", str(docs), "--notebooks", str(notebooks), "--out", str(tmp_path / "site")]
 
 
@@ -123,17 +130,63 @@ def test_chapter_without_learners_copy_fails_the_build(tmp_path):
 
 
 def test_readme_section_prefers_markers_and_falls_back_to_headings():
-    text = "# T\nintro\n## Results\n<!-- results:start -->\n| a |\n<!-- results:end -->\nmore\n## Next\n"
+    text = ("# T\nintro\n## Start here\n<!-- start:start -->\nroutes\n<!-- start:end -->\nmore\n"
+            "## Results\n<!-- results:start -->\n| a |\n<!-- results:end -->\n")
     assert build_site.readme_section(text, "results") == "| a |\n"
-    assert build_site.readme_section(text, "benchmarks") == "| a |\nmore\n"
+    assert build_site.readme_section(text, "start") == "routes\n"
     assert build_site.readme_section(text, "intro") == "intro\n"
+    assert build_site.readme_section(text.replace("<!-- start:start -->\n", ""), "start") == "routes\nmore\n"
+
+
+def test_a_record_without_results_or_a_notebook_without_goals_fails_the_build(tmp_path):
+    args = _tiny_sources(tmp_path, "Fine.")
+    record = tmp_path / "notebooks" / build_site.RECORD
+    record.write_text('{"results": ')
+    done = _run_build(*args)
+    assert done.returncode != 0 and "reproduction.json cannot be read" in done.stderr
+    record.unlink()
+    shutil.copy(ROOT / "notebooks" / build_site.RECORD, record)
+    import nbformat
+    nb = nbformat.read(tmp_path / "notebooks" / "01_tiny.ipynb", as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("What you will learn", "Contents")
+    nbformat.write(nb, tmp_path / "notebooks" / "01_tiny.ipynb")
+    done = _run_build(*args)
+    assert done.returncode != 0 and "01_tiny.ipynb has no 'What you will learn' list" in done.stderr
+
+
+def test_learning_goals_are_read_whole_from_the_notebook(tmp_path):
+    import nbformat
+    cell = nbformat.v4.new_markdown_cell("Intro.\n\n**What you will learn**\n\n* one thing,\n  over two lines;\n"
+                                         "- another.\n\nMore text.\n\n* not a goal")
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    assert build_site.learning_goals(path) == ["one thing, over two lines;", "another."]
+
+
+def test_folded_markdown_keeps_its_text_and_turns_headings_into_bold_lines():
+    folded = build_site.folded_markdown("### The study\n\ntext\n\n```\n# a comment\n```\n:::{note}\nx\n:::")
+    assert folded.startswith("::::{toggle}\n**The study**\n") and folded.endswith("\n::::\n")
+    assert "# a comment" in folded and ":::{note}" in folded
+
+
+def test_chapter_time_counts_reading_exercises_and_stored_run_time(tmp_path):
+    import nbformat
+    v4 = nbformat.v4
+    timing = {"iopub.execute_input": "2026-12-01T10:00:00.000Z", "shell.execute_reply": "2026-12-01T10:01:30.000Z"}
+    cells = [v4.new_markdown_cell("word " * 995), v4.new_markdown_cell("## Exercise 1\n\nDo it."),
+             v4.new_code_cell("x = 1\n" * 40, metadata={"execution": timing}),
+             v4.new_code_cell("hidden = 1\n" * 400, metadata={"tags": ["solution"], "execution": timing})]
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(v4.new_notebook(cells=cells), path)
+    time_ = build_site.chapter_time(path)
+    # 1000 words / 100 + 40 lines / 20 = 12 min of reading (the solution's lines are not read),
+    # one exercise, 2 x 90 s of stored run time: 12 + 10 + 3 = 25 min
+    assert time_ == {"reading": 12, "exercises": 1, "run_seconds": 180.0, "total": 25}
+    assert build_site.minutes(25) == "25 min" and build_site.minutes(60) == "1 h"
+    assert build_site.minutes(75) == "1 h 15 min"
 
 
 # ---------------------------------------------------------------- the browser
-
-def _require_browser() -> bool:
-    return os.environ.get("CI") == "true" or os.environ.get("AUTOREC_REQUIRE_BROWSER") == "1"
-
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
@@ -155,24 +208,10 @@ def server(site):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Debian's Chromium, headless, with a fresh profile, driven by Playwright."""
-    if not CHROMIUM.exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-        if _require_browser():
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if _require_browser():
-            pytest.fail("playwright is not installed (pip install -e '.[site]')")
-        pytest.skip("playwright is not installed (pip install -e '.[site]')")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
+    if chromium.missing():
+        chromium.skip_or_fail("the site's browser test needs " + ", ".join(chromium.missing()))
+    with chromium.browser(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 class Visit:
@@ -267,7 +306,7 @@ def test_navigation_on_the_landing_page_reaches_every_chapter_in_order(site, ser
     linked = [urlparse(h).path.removeprefix("/") for h in hrefs]
     chapters = [p for p in linked if p.startswith("notebooks/")]
     assert chapters == [f"notebooks/{c}.html" for c in CHAPTERS]
-    for page in ("exercises.html", "benchmarks.html", "api.html"):
+    for page in ("exercises.html", "library.html", "benchmarks.html", "api.html"):
         assert page in linked
 
 
@@ -285,7 +324,10 @@ def test_each_chapter_links_to_colab_and_its_exercise_notebook(site, server, bro
                 if (m) { m.scrollIntoView({block: 'center'}); } }""")
             visit.page.screenshot(path=str(ROOT / "build" / "site-chapter.png"), full_page=False)
         body = visit.page.request.get(student)
+        solutions = visit.page.request.get(visit.page.eval_on_selector("a.solutions-download", "a => a.href"))
         visit.close()
+        assert solutions.ok and json.loads(solutions.body()) == json.loads(
+            (ROOT / "notebooks" / f"{chapter}.ipynb").read_text()), f"{chapter}: the download is not the notebook as stored"
         assert colab == (f"https://colab.research.google.com/github/{owner_repo}/blob/"
                          f"{autorec['ref']}/notebooks/{chapter}.ipynb")
         assert body.ok, student
@@ -300,8 +342,7 @@ def _rendered_rows(page) -> set[tuple[str, ...]]:
     return {tuple(r) for r in rows}
 
 
-def _readme_rows(section: str) -> set[tuple[str, ...]]:
-    text = build_site.readme_section((ROOT / "README.md").read_text(), section)
+def _table_rows(text: str) -> set[tuple[str, ...]]:
     rows = set()
     for line in text.splitlines():
         if line.startswith("|") and not re.fullmatch(r"[|\-: ]+", line):
@@ -309,10 +350,16 @@ def _readme_rows(section: str) -> set[tuple[str, ...]]:
     return rows
 
 
-@pytest.mark.parametrize("page, section", [("benchmarks.html", "benchmarks"), ("index.html", "results")])
-def test_pages_reproduce_the_readme_tables(site, server, browser, page, section):
-    expected = _readme_rows(section)
-    assert expected, f"no table in the README's {section} section"
+SOURCES = {  # page -> the markdown whose tables it must show
+    "benchmarks.html": lambda: (ROOT / "docs" / "benchmarks.md").read_text(),
+    "index.html": lambda: build_site.readme_section((ROOT / "README.md").read_text(), "results"),
+}
+
+
+@pytest.mark.parametrize("page", SOURCES)
+def test_pages_show_the_tables_of_their_source(site, server, browser, page):
+    expected = _table_rows(SOURCES[page]())
+    assert expected, f"no table in the source of {page}"
     visit = Visit(browser, urljoin(server, page), server)
     shown = _rendered_rows(visit.page)
     visit.close()
@@ -328,18 +375,150 @@ def test_search_finds_the_chapters(site, server, browser):
     assert any("/notebooks/" in link for link in links), links
 
 
-def test_pages_fit_a_phone_width_window(site, server, browser):
-    narrow = []
-    for name in ["index.html", "benchmarks.html", "exercises.html", "api.html",
-                 *(f"notebooks/{c}.html" for c in CHAPTERS)]:
-        visit = Visit(browser, urljoin(server, name), server)
-        visit.page.set_viewport_size({"width": 390, "height": 844})
-        visit.page.reload()  # laid out from the start at phone width, as a phone would
-        visit.page.wait_for_timeout(300)
-        width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        if name == f"notebooks/{CHAPTERS[0]}.html":
-            visit.page.screenshot(path=str(ROOT / "build" / "site-phone.png"))
+
+
+# ---------------------------------------------------------------- what a learner meets (issue 22)
+
+LEARNER_PAGES = ["index.html", "exercises.html", *(f"notebooks/{c}.html" for c in CHAPTERS)]
+EVERY_KIND = [*LEARNER_PAGES, "library.html", "benchmarks.html", "api.html"]
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def _at(browser, server: str, name: str, size: tuple[int, int]) -> Visit:
+    """The page laid out from the start at ``size``, as a device of that size would."""
+    visit = Visit(browser, urljoin(server, name), server)
+    visit.page.set_viewport_size({"width": size[0], "height": size[1]})
+    visit.page.reload()
+    visit.page.evaluate("document.fonts.ready")
+    return visit
+
+
+def test_solutions_are_hidden_until_their_toggle_is_clicked(site, server, browser):
+    """Every cell the learner's copy leaves out or stubs sits in a closed toggle on its page."""
+    import nbformat
+
+    problems = []
+    for chapter in CHAPTERS:
+        nb = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+        expected = sum(build_site.is_folded(c) for c in nb.cells)
+        visit = Visit(browser, urljoin(server, f"notebooks/{chapter}.html"), server)
+        page = visit.page
+        folded = page.locator("article .tag_fold, article .toggle")
+        count = folded.count()
+        if count != expected:
+            problems.append(f"{chapter}: {count} folded blocks, {expected} solution/answer cells")
+        for k in range(count):
+            block = folded.nth(k)
+            if block.is_visible():
+                problems.append(f"{chapter}: solution {k + 1} is visible before its toggle is clicked")
+                continue
+            summary = block.locator("xpath=ancestor::details[1]/summary")
+            if summary.inner_text().strip() != "Show the solution":
+                problems.append(f"{chapter}: solution {k + 1}'s toggle reads {summary.inner_text()!r}")
+            summary.click()
+            if not block.is_visible():
+                problems.append(f"{chapter}: solution {k + 1} stays hidden after its toggle is clicked")
+        if chapter == CHAPTERS[min(5, len(CHAPTERS) - 1)]:   # chapter 6: one solution open, for a look
+            folded.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ROOT / "build" / "site-solution-open.png"))
         visit.close()
-        if width[0] > width[1]:
-            narrow.append(f"{name}: {width[0]} px wide in a {width[1]} px window")
-    assert not narrow, "\n".join(narrow)
+        if expected == 0:
+            problems.append(f"{chapter}: no solution cell to fold (the notebook has no tagged solution)")
+    assert not problems, "\n".join(problems)
+
+
+OVERFLOW = """() => {
+    const article = document.querySelector('article.bd-article');
+    const box = article.getBoundingClientRect();
+    const clips = e => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(e).overflowX);
+    const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+        ? '.' + e.className.trim().split(/\\s+/).slice(0, 2).join('.') : '');
+    const wide = [];
+    for (const e of article.querySelectorAll('*')) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        let up = e.parentElement, inside = false;       // inside a box that scrolls: it fits by design
+        while (up && up !== article) { if (clips(up)) { inside = true; break; } up = up.parentElement; }
+        if (inside) continue;
+        if (r.right > box.right + 1 || r.left < box.left - 1) {
+            wide.push(`${name(e)} spans ${Math.round(r.left)}..${Math.round(r.right)} px, its box ` +
+                      `${Math.round(box.left)}..${Math.round(box.right)}: ${(e.textContent || '').trim().slice(0, 60)}`);
+        }
+    }
+    return {wide: wide.slice(0, 5), count: wide.length,
+            page: [document.documentElement.scrollWidth, window.innerWidth]};
+}"""
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_nothing_overflows_its_box(site, server, browser, device):
+    """Code blocks, tables and maths wrap or scroll inside the article; nothing widens the page."""
+    problems = []
+    for name in EVERY_KIND:
+        visit = _at(browser, server, name, WIDTHS[device])
+        report = visit.page.evaluate(OVERFLOW)
+        if name == "index.html":
+            visit.page.screenshot(path=str(ROOT / "build" / f"site-landing-{device}.png"), full_page=True)
+        if name == f"notebooks/{CHAPTERS[0]}.html":
+            visit.page.screenshot(path=str(ROOT / "build" / f"site-chapter-{device}.png"))
+        visit.close()
+        width, window = report["page"]
+        if width > window:
+            problems.append(f"{name}: the page is {width} px wide in a {window} px window")
+        problems += [f"{name}: {line}" for line in report["wide"]]
+        if report["count"] > len(report["wide"]):
+            problems.append(f"{name}: ... {report['count']} elements in all")
+    assert not problems, "\n".join(problems)
+
+
+SEARCH_BOXES = """() => [...document.querySelectorAll(
+    'input[type=search], .search-button-field, button.search-button, #searchbox input')]
+    .filter(e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+                   return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'; })
+    .map(e => e.outerHTML.slice(0, 80))"""
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_one_search_box(site, server, browser, device):
+    for name in ("index.html", f"notebooks/{CHAPTERS[0]}.html"):
+        visit = _at(browser, server, name, WIDTHS[device])
+        boxes = visit.page.evaluate(SEARCH_BOXES)
+        visit.close()
+        assert len(boxes) == 1, f"{name} at {WIDTHS[device][0]} px shows {len(boxes)} search boxes: {boxes}"
+
+
+def test_the_landing_page_lists_the_chapters_once_with_time_and_goals(site, server, browser):
+    visit = Visit(browser, server, server)
+    page = visit.page
+    toctrees = page.locator("article .toctree-wrapper a").count()   # the hidden ones feed the sidebar
+    in_article = page.eval_on_selector_all(
+        "article a[href^='notebooks/']", "as => as.map(a => a.getAttribute('href').replace(/#.*/, ''))")
+    in_contents = page.eval_on_selector_all(".bd-toc a[href]", "as => as.map(a => a.innerText.trim())")
+    blocks = page.eval_on_selector_all("article p.chapter-overview", """ps => ps.map(p => {
+        const time = p.nextElementSibling, goals = time.nextElementSibling;
+        return {title: p.innerText.trim(), time: time.innerText,
+                goals: goals && goals.tagName === 'UL' ? goals.children.length : 0}; })""")
+    visit.close()
+    assert toctrees == 0, "the landing page shows a toctree list beside the sidebar's"
+    titles = [build_site.chapter_title(ROOT / "notebooks" / f"{c}.ipynb") for c in CHAPTERS]
+    assert not [t for t in titles if t in in_contents], "the page's contents repeat the chapter list"
+    assert sorted(in_article) == sorted(f"notebooks/{c}.html" for c in CHAPTERS), in_article
+    assert [b["title"] for b in blocks] == titles
+    for chapter, block in zip(CHAPTERS, blocks):
+        path = ROOT / "notebooks" / f"{chapter}.ipynb"
+        assert block["time"].startswith(f"About {build_site.minutes(build_site.chapter_time(path)['total'])}:")
+        assert block["goals"] == len(build_site.learning_goals(path)), chapter
+
+
+def test_learner_pages_hold_no_maintainer_talk(site, server, browser):
+    """The words of build_site.MAINTAINER_TALK (make student, scripts/..., record_references) belong
+    to the course's maintainers; a learner's page (folded solutions and code included) has none."""
+    found = []
+    for name in LEARNER_PAGES:
+        visit = Visit(browser, urljoin(server, name), server)
+        text = visit.page.evaluate("document.querySelector('article').textContent")
+        visit.close()
+        for sentence in re.split(r"(?<=[.!?:])\s+|\n\s*\n", text):
+            if build_site.MAINTAINER_TALK.search(sentence):
+                found.append(f"{name}: {' '.join(sentence.split())[:160]}")
+    assert not found, "maintainer talk on learner pages:\n" + "\n".join(found)
