@@ -270,23 +270,26 @@ class AutoRecLearner(_MXLearner):
         dense = matrix.dense_if_small()
         self._dense = None if dense is None else tuple(nd.array(a, ctx=ctx) for a in dense)
 
-    def _rows(self, rows: np.ndarray):
+    def rows(self, rows: np.ndarray, with_mask: bool = True):
+        """The given rows of the rating matrix, dense, and (``with_mask``) their 0/1 mask of observed entries."""
         if self._dense is not None:
             index = nd.array(rows, ctx=self.ctx, dtype="int64")
-            return nd.take(self._dense[0], index), nd.take(self._dense[1], index)
+            values = nd.take(self._dense[0], index)
+            return (values, nd.take(self._dense[1], index)) if with_mask else values
         values, mask = self.matrix.dense(rows)
-        return nd.array(values, ctx=self.ctx), nd.array(mask, ctx=self.ctx)
+        values = nd.array(values, ctx=self.ctx)
+        return (values, nd.array(mask, ctx=self.ctx)) if with_mask else values
 
     def train_epoch(self, rng: np.random.Generator) -> float:
         n_rows = self.matrix.shape[0]
         batches = list(self.matrix.batches(self.batch_size, rng))
         if self._dense is not None:  # the epoch's rows in batch order, taken once; batches are slices
-            values, mask = self._rows(np.concatenate(batches))
+            values, mask = self.rows(np.concatenate(batches))
         total = nd.zeros((1,), ctx=self.ctx, dtype="float64")  # summed on the context: no sync per batch
         start = 0
         for rows in batches:
             stop = start + len(rows)
-            r, m = (values[start:stop], mask[start:stop]) if self._dense is not None else self._rows(rows)
+            r, m = (values[start:stop], mask[start:stop]) if self._dense is not None else self.rows(rows)
             start = stop
             fraction = len(rows) / n_rows
             _optimizer(self.trainer).wd = self.cfg.lam * fraction
@@ -315,11 +318,8 @@ class AutoRecLearner(_MXLearner):
         return nd.add_n(*(_squared_norm(e).as_in_context(self.ctx) for e in residuals))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        if self._dense is not None:  # the ratings alone: no mask is needed to predict
-            r = nd.take(self._dense[0], nd.array(rows, ctx=self.ctx, dtype="int64"))
-        else:
-            r = self._rows(rows)[0]
-        return self.output.to_rating(self.model(r)).asnumpy()
+        """The reconstruction of these rows on the rating scale (the ratings alone: no mask is needed)."""
+        return self.output.to_rating(self.model(self.rows(rows, with_mask=False))).asnumpy()
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return gather_predictions(self.reconstruct, self.matrix, users, items)
