@@ -109,7 +109,7 @@ transformers = get_ipython().input_transformers_cleanup
 transformers[:] = [f for f in transformers if getattr(f, "__name__", "") != "skip_mxnet_cells"]  # re-runs: once
 if not HAVE_MXNET:
     transformers.append(skip_mxnet_cells)
-    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {backends.MISSING["mxnet"]}")
+    print(f"MXNet is missing: the cells marked `# needs MXNet` will be skipped. {backends.MISSING['mxnet']}")
 data = datasets.load("ml-100k")
 split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
 
