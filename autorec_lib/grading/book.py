@@ -110,8 +110,10 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def hidden_folders(submissions: list[Submission], out: Path, run_root: Path) -> tuple[list[str], list[str]]:
-    """Folders to hide from every kernel (the submissions' folders and ``out``), and notes on those kept visible."""
+def hidden_folders(submissions: list[Submission], out: Path, run_root: Path, solutions: Path | None = None
+                   ) -> tuple[list[str], list[str]]:
+    """Folders to hide from every kernel (the submissions' folders, ``out`` and the solution notebooks'),
+    and notes on those kept visible because a kernel needs what they hold."""
     import autorec_lib
 
     from ..download import DATA_ENV, cache_dir
@@ -121,7 +123,8 @@ def hidden_folders(submissions: list[Submission], out: Path, run_root: Path) -> 
               "the data": [Path(os.environ[DATA_ENV]).resolve()] if os.environ.get(DATA_ENV) else [],
               "the download cache": [cache_dir().resolve()],
               "the grader's temporary folder": [run_root]}
-    wanted = sorted({s.path.resolve().parent for s in submissions} | {out.resolve()})
+    wanted = sorted({s.path.resolve().parent for s in submissions} | {out.resolve()}
+                    | ({solutions.resolve()} if solutions else set()))
     hide, notes = [], []
     for folder in wanted:
         holds = [what for what, paths in needed.items() if any(_inside(p.resolve(), folder) for p in paths)]
@@ -181,6 +184,7 @@ def grade_class(paths: list[str | Path], out: str | Path, timeout: float = TIMEO
             raise GradingError(f"--out {out} and the submissions {given} overlap: write the gradebook to a folder "
                                "of its own, outside the submissions")
     chapters = course_chapters(Path(solutions) if solutions else None)
+    solutions = chapters[0].path.parent
     names = learner_names(files)
     submissions = sorted((Submission(p, names[p]) for p in files), key=lambda s: (s.learner, str(s.path)))
     for submission in submissions:
@@ -192,7 +196,7 @@ def grade_class(paths: list[str | Path], out: str | Path, timeout: float = TIMEO
         os.chmod(run_root, 0o711)
         probe_env = runner.kernel_environment(run_root / "probe")
         isolation = detect(limits, probe_env, run_root / "probe")
-        hide, notes = hidden_folders(submissions, out, run_root)
+        hide, notes = hidden_folders(submissions, out, run_root, solutions)
         _echo(isolation.describe() + "".join(f"\n  ({n})" for n in notes if isolation.namespaces))
         hide.append(str(run_root))
         for s in submissions:

@@ -1,7 +1,7 @@
 """Grade one learner's notebook: execute it cell by cell in an isolated kernel, collect, check here.
 
 Cells run in the learner's order in a fresh kernel (started by :mod:`.sandbox`) whose working folder
-holds a copy of the notebook. Where the learner's notebook has a check cell (matched by id), the
+mirrors the course (:func:`working_copy`). Where the learner's notebook has a check cell (matched by id), the
 grader runs the solution's version of that cell with each check call replaced by a collection call
 (:meth:`.manifest.CheckCell.collecting_source`), whatever the learner wrote there; check cells the
 learner deleted are collected after the last cell. What the collection wrote is copied out of the
@@ -102,9 +102,28 @@ def _kernel_manager(isolation: Isolation, spec: dict):
     km = SandboxedKernelManager(kernel_name="python3")
     own = Path(spec["own"])
     km.connection_file = str(own / "kernel.json")
-    if isolation.namespaces:  # no network inside: Unix sockets in the kernel's own folder
-        km.transport, km.ip = "ipc", str(own / "ipc")
+    # Unix sockets in the kernel's own folder: they work without a network (inside a network namespace),
+    # need no encryption (only this user opens them), and no other kernel can reach them
+    km.transport, km.ip = "ipc", str(own / "ipc")
     return km
+
+
+COURSE_FILES = ("scripts", "notebooks/results")  # what notebooks read from the course (09: reproduce.py, its record)
+
+
+def working_copy(nb, chapter: Chapter, work: Path) -> Path:
+    """The course's layout in ``work``: the notebook where a learner's copy lives (``notebooks/student/``),
+    beside copies of the course files notebooks read; returns the notebook's folder (the kernel's cwd)."""
+    import nbformat
+
+    course = chapter.path.resolve().parents[1]
+    for name in COURSE_FILES:
+        if (course / name).is_dir():
+            shutil.copytree(course / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+    folder = work / "notebooks" / "student"
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / chapter.path.name)
+    return folder
 
 
 def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolation, timeout: float) -> Execution:
@@ -116,7 +135,7 @@ def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolati
     for folder in (work, collect, work / ".tmp"):
         folder.mkdir(parents=True, exist_ok=True)
     snapshots.mkdir(mode=0o700)
-    nbformat.write(nb, work / "notebook.ipynb")
+    cwd = working_copy(nb, chapter, work)
     if isolation.user:
         for root, dirs, files in os.walk(own):
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
@@ -134,11 +153,11 @@ def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolati
     run = Execution()
     reply: dict = {}
     client = _client_class()(nbformat.v4.new_notebook(), km=_kernel_manager(
-        isolation, {"own": str(own), "cwd": str(work), "hide": hide}), allow_errors=True,
+        isolation, {"own": str(own), "cwd": str(cwd), "hide": hide}), allow_errors=True,
         shutdown_kernel="immediate", startup_timeout=STARTUP_TIMEOUT, record_timing=False,
         on_cell_executed=lambda cell, cell_index, execute_reply: reply.update(execute_reply or {}))
     start = time.monotonic()
-    with client.setup_kernel(env=kernel_environment(work), cwd=str(work), cleanup_kc=True):
+    with client.setup_kernel(env=kernel_environment(work), cwd=str(cwd), cleanup_kc=True):
         for position, cell_id, source, check_cell in plan:
             folders = {}
             if check_cell is not None:
