@@ -56,7 +56,7 @@ for _target in {targets!r}:  # the submissions folder and the gradebook's folder
     try:
         with open(os.path.join(_target, "written-by-a-learner.txt"), "w") as _f:
             _f.write("x")
-        if os.path.exists(os.path.join(_target, "alice.ipynb")) or os.path.exists(os.path.join(_target, "gradebook.csv")):
+        if os.listdir(_target) != ["written-by-a-learner.txt"]:  # the real folder, not an empty stand-in
             _escapes.append(f"wrote into {{_target}}")
     except OSError:
         pass

@@ -49,7 +49,8 @@ def test_chapter_1s_manifest_comes_from_its_solution_notebook():
         assert check.exercise_cells and all(manifest.is_solution_cell(cells[i]) for i in check.exercise_cells)
         assert [a.source for a in check.args][1] in ("small", "data") and not any(a.literal for a in check.args)
     collecting = chapter.check_cells[chapter.checks[0].cell_id].collecting_source({"ch01.check_latest_small": "/f"})
-    assert "check_" not in collecting and "collect('/f', {'0': lambda: (latest_small), '1': lambda: (small)})" in collecting
+    assert "check_" not in collecting
+    assert "collect('/f', {'0': lambda: (latest_small), '1': lambda: (small)})" in collecting
 
 
 def test_every_chapter_has_a_manifest_with_one_column_per_check_call():
@@ -114,7 +115,7 @@ def test_frames_series_and_tensors_come_back_equal(tmp_path):
 
 def test_course_data_crosses_by_name_and_a_trained_run_as_its_checkpoint(tmp_path, small_data):
     split = splits.make_split(small_data, "random", seed=0)
-    result = experiment.train(small_data, split, "biased-mf", n_factors=3, epochs=2, progress=False)
+    result = experiment.train(small_data, split, "biased-mf", n_factors=3, epochs=2, device="auto", progress=False)
     loaded = {}
 
     def load_data(name):  # the grader's own copy: the learner's is never used
@@ -131,8 +132,23 @@ def test_course_data_crosses_by_name_and_a_trained_run_as_its_checkpoint(tmp_pat
     assert isinstance(rebuilt, experiment.Result) and rebuilt.scores == result.scores
     users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
     assert np.allclose(rebuilt.learner.predict(users, items), result.learner.predict(users, items))
-    assert rebuilt.model_config == result.model_config and rebuilt.history.best_epoch == result.history.best_epoch
+    assert rebuilt.config == result.config and rebuilt.history.best_epoch == result.history.best_epoch
     assert isinstance(rebuilt.scores["valid"], Evaluation)
+
+
+def test_the_courses_network_and_rating_matrix_come_back_as_config_weights_and_entries(tmp_path, small_data):
+    from autorec_lib.matrix import RatingMatrix
+    from autorec_lib.torch_backend import AutoRec
+
+    network = AutoRec(small_data.n_users, (5, 3, 5)).eval()
+    matrix = RatingMatrix(small_data.ratings, small_data.n_users, small_data.n_items, "item")
+    got, problems = carry(tmp_path, {"network": network, "matrix": matrix})
+    assert problems == {}
+    assert type(got["network"]) is AutoRec and got["network"].config == network.config and not got["network"].training
+    for (name, a), (_, b) in zip(network.state_dict().items(), got["network"].state_dict().items()):
+        assert torch.equal(a, b), name
+    assert got["matrix"].variant == "item" and got["matrix"].shape == matrix.shape
+    assert (got["matrix"].csr != matrix.csr).nnz == 0
 
 
 def test_values_without_a_plain_form_are_refused_by_name(tmp_path):
@@ -140,51 +156,39 @@ def test_values_without_a_plain_form_are_refused_by_name(tmp_path):
         raise NameError("name 'answer' is not defined")
 
     kernel = tmp_path / "kernel"
-    plain.collect(str(kernel), {"f": lambda: (lambda x: x), "net": lambda: torch.nn.Linear(2, 2),
+    plain.collect(str(kernel), {"f": lambda: iter([1]), "net": lambda: torch.nn.Linear(2, 2),
                                 "objects": lambda: np.array([1, "a"], dtype=object),
                                 "masked": lambda: np.ma.masked_array([1, 2], mask=[0, 1]), "raised": undefined})
     encoded, problems = plain.read_index(kernel)
     assert encoded == {}
     assert {k: p["kind"] for k, p in problems.items()} == {
         "f": "not plain", "net": "not plain", "objects": "not plain", "masked": "not plain", "raised": "raised"}
-    assert "function cannot be carried" in problems["f"]["error"]
+    assert "builtins.list_iterator cannot be carried" in problems["f"]["error"]
     assert "torch.nn.modules.linear.Linear" in problems["net"]["error"]
     assert problems["raised"]["error"] == "NameError: name 'answer' is not defined"
 
 
-def forged(folder: Path, value: dict, files: dict[str, bytes]) -> plain.Decoder:
+PICKLES = {  # a kernel's file that holds a pickle, written as each loader would meet it
+    "array": ("v0.npy", lambda path, payload: np.save(path, np.array([payload], dtype=object), allow_pickle=True),
+              {"$": "ndarray", "file": "v0.npy"}, "could not be rebuilt safely"),
+    "tensor": ("v0.pt", lambda path, payload: torch.save({"weights": payload}, path),
+               {"$": "tensor", "file": "v0.pt"}, "holds more than a tensor"),
+    "checkpoint": ("v0.npz", lambda path, payload: np.savez(path, __meta__=np.array([payload], dtype=object)),
+                   {"$": "trainedmodel", "checkpoint": "v0.npz"}, "checkpoint is refused"),
+    "network": ("v0.pt", lambda path, payload: torch.save({"layers.0.weight": payload}, path),
+                {"$": "autorec", "config": {"$": "dict", "items": [["n_inputs", 3]]}, "weights": "v0.pt",
+                 "training": False}, "could not be rebuilt safely"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PICKLES))
+def test_a_pickle_in_a_kernels_file_is_refused_and_runs_nothing(tmp_path, kind):
+    name, write, value, message = PICKLES[kind]
+    marker, folder = tmp_path / "ran", tmp_path / "f"
     folder.mkdir()
-    (folder / plain.INDEX).write_text(json.dumps({"values": {"0": value}, "problems": {}}))
-    for name, content in files.items():
-        (folder / name).write_bytes(content)
-    return plain.Decoder(folder, lambda name: None)
-
-
-def test_a_pickled_array_is_refused_and_runs_nothing(tmp_path):
-    marker = tmp_path / "ran"
-    folder = tmp_path / "f"
-    decode = forged(folder, {"$": "ndarray", "file": "v0.npy"}, {})
-    np.save(folder / "v0.npy", np.array([Payload(marker)], dtype=object), allow_pickle=True)
-    with pytest.raises(plain.NotPlainData, match="could not be rebuilt safely"):
-        decode({"$": "ndarray", "file": "v0.npy"})
-    assert not marker.exists()
-
-
-def test_a_pickled_tensor_file_is_refused_and_runs_nothing(tmp_path):
-    marker = tmp_path / "ran"
-    decode = forged(tmp_path / "f", {}, {})
-    torch.save({"weights": Payload(marker)}, tmp_path / "f" / "v0.pt")
-    with pytest.raises(plain.NotPlainData, match="holds more than a tensor"):
-        decode({"$": "tensor", "file": "v0.pt"})
-    assert not marker.exists()
-
-
-def test_a_checkpoint_holding_a_pickle_is_refused_and_runs_nothing(tmp_path):
-    marker = tmp_path / "ran"
-    decode = forged(tmp_path / "f", {}, {})
-    np.savez(tmp_path / "f" / "v0.npz", __meta__=np.array([Payload(marker)], dtype=object))
-    with pytest.raises(plain.NotPlainData, match="checkpoint is refused"):
-        decode({"$": "trainedmodel", "checkpoint": "v0.npz"})
+    write(folder / name, Payload(marker))
+    with pytest.raises(plain.NotPlainData, match=message):
+        plain.Decoder(folder, lambda name: None)(value)
     assert not marker.exists()
 
 
@@ -211,6 +215,42 @@ def test_a_name_the_course_does_not_know_is_not_loaded(tmp_path):
     decode = plain.Decoder(tmp_path, lambda name: pytest.fail("nothing should be loaded"))
     with pytest.raises(plain.NotPlainData, match="not one of the course's data sets"):
         decode({"$": "ratingdata", "name": "/etc/passwd"})
+
+
+def test_a_function_is_called_in_its_kernel_on_plain_data_and_gradients_come_back(tmp_path):
+    """The kernel side (``apply``) and the grader side (``RemoteFunction``) together, with one process
+    playing the kernel: inputs and outputs cross as files, and backward() reaches the grader's tensor."""
+    def masked_sse(pred, target, mask):  # the learner's function
+        return (((pred - target) * mask) ** 2).sum()
+
+    kernel, calls = tmp_path / "kernel", []
+    plain.collect(str(kernel), {"fn": lambda: masked_sse})
+    encoded, _ = plain.read_index(kernel)
+
+    def call(handle, args, kwargs):  # what run._Kernel.call does, without the kernel
+        request, reply = tmp_path / f"in{len(calls)}", tmp_path / f"out{len(calls)}"
+        calls.append(handle)
+        plain.collect(str(request), {"args": lambda: args, "kwargs": lambda: kwargs})
+        plain.apply(str(request), str(reply), handle)
+        out, problems = plain.read_index(reply)
+        if problems:
+            raise plain.LearnerRaised.named(problems["output"]["error"])
+        value = plain.Decoder(reply, None)(out["output"])
+        return value["result"], value["grads"]
+
+    fn = plain.Decoder(kernel, None, call)(encoded["fn"])
+    assert isinstance(fn, plain.RemoteFunction) and fn.__name__ == "masked_sse"
+    pred = torch.randn(3, 4, requires_grad=True)
+    target, mask = torch.randn(3, 4), (torch.rand(3, 4) < 0.5).float()
+    value = fn(pred, target, mask)
+    assert torch.allclose(value, masked_sse(pred, target, mask).detach())
+    value.backward()
+    assert torch.allclose(pred.grad, 2 * (pred - target).detach() * mask) and torch.all(pred.grad[mask == 0] == 0)
+    with pytest.raises(plain.LearnerRaised) as raised:
+        fn(pred, target)  # the learner's function raises TypeError in its kernel
+    assert type(raised.value).__name__ == "TypeError" and "mask" in str(raised.value)
+    with pytest.raises(plain.NotPlainData, match="only be graded while"):
+        plain.Decoder(kernel, None)(encoded["fn"])
 
 
 # ---------------------------------------------------------------- submissions and learners

@@ -55,7 +55,8 @@ class Submission:
             return f"{self.learner}: not graded: {self.note}"
         marks = ", ".join(f"{column.split('.', 1)[1]} {self.grades[column].status}" for column in self.columns())
         stopped = f"; {self.note}" if self.note else ""
-        return f"{self.learner}: {self.chapter.name} {self.points}/{self.possible} ({marks}) in {self.seconds:.0f} s{stopped}"
+        return (f"{self.learner}: {self.chapter.name} {self.points}/{self.possible} ({marks}) "
+                f"in {self.seconds:.0f} s{stopped}")
 
     def columns(self) -> list[str]:
         return [c.column for c in self.chapter.checks] if self.chapter else []
@@ -154,9 +155,9 @@ class _Data:
 def grade_one(submission: Submission, own: Path, hide: list[str], isolation: Isolation, timeout: float,
               load_data) -> None:
     try:
-        execution = runner.execute(submission.nb, submission.chapter, own, hide, isolation, timeout)
+        execution = runner.execute(submission.nb, submission.chapter, own, hide, isolation, timeout, load_data)
         submission.seconds, submission.note = execution.seconds, execution.stopped
-        submission.grades = runner.grade_checks(submission.chapter, execution, load_data)
+        submission.grades = runner.grade_checks(submission.chapter, execution)
     except Exception as err:  # noqa: BLE001 (one notebook never stops the class)
         submission.note = f"the grader could not run it: {type(err).__name__}: {err}"
         submission.grades = {c.column: runner.Grade(runner.ERROR, submission.note) for c in submission.chapter.checks}

@@ -8,16 +8,23 @@ loaders that cannot run code: ``json``, ``np.load(allow_pickle=False)``, ``torch
 and the checkpoint reader. Nothing a kernel wrote is ever unpickled in the grader.
 
 A :class:`~autorec_lib.ratings.RatingData` is never taken from the learner: only its name crosses, and
-the grader loads its own copy. Anything without a plain form here (a function, a network, an object
-array) is refused with :class:`NotPlainData`, naming the type.
+the grader loads its own copy. A function crosses as a handle: the grader's :class:`RemoteFunction`
+sends its inputs (as plain data) to the kernel, which applies the learner's function there
+(:func:`apply`) and returns the output as plain data; so a check can call it like a local one while
+the learner's code runs only in the kernel. Anything else without a plain form here (a network, an
+object array) is refused with :class:`NotPlainData`, naming the type.
 
 Every tagged value is a JSON object with the key ``"$"``; plain JSON objects never appear untagged,
 so a dict the learner built cannot pass for one of these forms.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import json
 import os
+import pickle
 import re
 import shutil
 import stat
@@ -37,6 +44,9 @@ NUMBER_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "
 
 class NotPlainData(TypeError):
     """A value that cannot cross from a learner's kernel to the grader as plain data (the message says why)."""
+
+
+FUNCTIONS: list = []  # kernel side: the functions handed to the grader, by handle (their index)
 
 
 # ---------------------------------------------------------------- kernel side: encode and collect
@@ -96,7 +106,11 @@ def encode(value, files: _Files, depth: int = 0):
     if torch is not None and isinstance(value, torch.Tensor):
         name, path = files.new(".pt")
         torch.save(value.detach().to("cpu").clone(), path)
-        return {TAG: "tensor", "file": name}
+        return {TAG: "tensor", "file": name, "requires_grad": bool(value.requires_grad)}
+    if inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value) or \
+            isinstance(value, functools.partial):
+        FUNCTIONS.append(value)
+        return {TAG: "function", "handle": len(FUNCTIONS) - 1, "name": str(getattr(value, "__name__", "function"))}
     return _encode_course(value, files, sub)
 
 
@@ -177,6 +191,16 @@ def _encode_course(value, files: _Files, sub):
         return {TAG: "result", "checkpoint": name, "history": sub(value.history), "scores": sub(value.scores),
                 "data": sub(value.data), "split": sub(value.split), "device": sub(value.device),
                 "seconds": sub(value.seconds)}
+    if _course_type(value, "autorec_lib.matrix", "RatingMatrix"):
+        coo = value.csr.tocoo()
+        return {TAG: "ratingmatrix", "variant": value.variant, "shape": [int(n) for n in value.shape],
+                "rows": sub(coo.row.astype(np.int64)), "columns": sub(coo.col.astype(np.int64)),
+                "values": sub(coo.data.astype(np.float32))}
+    if _course_type(value, "autorec_lib.torch_backend", "AutoRec"):  # the course's network: config and weights
+        name, path = files.new(".pt")
+        _module("torch").save({k: v.detach().to("cpu").clone() for k, v in value.state_dict().items()}, path)
+        return {TAG: "autorec", "config": sub(dataclasses.asdict(value.config)), "weights": name,
+                "training": bool(value.training)}
     if _course_type(value, "autorec_lib.model", "TrainedModel"):
         name, path = files.new(".npz")
         value.save(path)
@@ -215,6 +239,32 @@ def collect(folder: str, thunks: dict) -> None:
             detail = str(err) if isinstance(err, NotPlainData) else f"{type(err).__name__}: {err}"
             problems[key] = {"kind": "not plain", "error": detail}
     _write_atomic(folder / INDEX, json.dumps({"values": values, "problems": problems}))
+
+
+def _gradients(result, inputs: list):
+    """d result / d each input that requires a gradient, when ``result`` is a one-element tensor (else None)."""
+    torch = _module("torch")
+    if torch is None or not (isinstance(result, torch.Tensor) and result.requires_grad and result.numel() == 1):
+        return None
+    wanted = [x for x in inputs if isinstance(x, torch.Tensor) and x.requires_grad]
+    if not wanted:
+        return None
+    grads = torch.autograd.grad(result, wanted, allow_unused=True)
+    return [g.detach() if g is not None else None for g in grads]
+
+
+def apply(request: str, reply: str, handle: int) -> None:
+    """Kernel side: call function ``handle`` on the inputs the grader wrote in ``request``; the output
+    (and the gradients of a one-element tensor output, see :class:`RemoteFunction`) go to ``reply``."""
+    encoded, _ = read_index(Path(request))
+    decode = Decoder(Path(request), load_data=None)
+    args, kwargs = decode(encoded["args"]), decode(encoded["kwargs"])
+
+    def call():
+        result = FUNCTIONS[handle](*args, **kwargs)
+        return {"result": result, "grads": _gradients(result, [*args, *kwargs.values()])}
+
+    collect(reply, {"output": call})
 
 
 # ---------------------------------------------------------------- grader side: snapshot and decode
@@ -270,10 +320,11 @@ def read_index(folder: Path) -> tuple[dict, dict]:
 
 
 class Decoder:
-    """Rebuilds encoded values from a snapshot folder; ``load_data(name)`` supplies the grader's own data."""
+    """Rebuilds encoded values from a snapshot folder; ``load_data(name)`` supplies the grader's own data,
+    and ``call(handle, args, kwargs)`` calls a function in the kernel it came from (None: no functions)."""
 
-    def __init__(self, folder: Path, load_data):
-        self.folder, self.load_data = Path(folder), load_data
+    def __init__(self, folder: Path, load_data, call=None):
+        self.folder, self.load_data, self.call = Path(folder), load_data, call
 
     def file(self, name) -> Path:
         if not (isinstance(name, str) and FILE.fullmatch(name)):
@@ -297,10 +348,11 @@ class Decoder:
             raise NotPlainData(f"unknown kind of value {obj[TAG]!r}")
         try:
             return method(obj, lambda v: self(v, depth + 1))
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            if isinstance(err, NotPlainData):
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, pickle.UnpicklingError) as err:
+            if isinstance(err, (NotPlainData, LearnerRaised)):
                 raise
-            raise NotPlainData(f"a {obj[TAG]} value could not be rebuilt safely ({type(err).__name__}: {err})") from None
+            detail = f"{type(err).__name__}: {err}"
+            raise NotPlainData(f"a {obj[TAG]} value could not be rebuilt safely ({detail})") from None
 
     # containers and numbers
     def _tuple(self, obj, sub):
@@ -329,8 +381,6 @@ class Decoder:
         return np.load(self.file(obj["file"]), allow_pickle=False)  # an object array raises ValueError
 
     def _tensor(self, obj, sub):
-        import pickle
-
         import torch
 
         try:
@@ -339,7 +389,14 @@ class Decoder:
             raise NotPlainData(f"a tensor file holds more than a tensor ({str(err).splitlines()[0]})") from None
         if not isinstance(tensor, torch.Tensor):
             raise NotPlainData(f"a tensor file holds a {type(tensor).__name__}")
+        if obj.get("requires_grad") is True and tensor.is_floating_point():
+            tensor.requires_grad_(True)
         return tensor
+
+    def _function(self, obj, sub):
+        if self.call is None:
+            raise NotPlainData("a function can only be graded while its notebook's kernel runs")
+        return RemoteFunction(int(obj["handle"]), str(obj["name"]), self.call)
 
     # pandas
     def _column(self, obj, sub):
@@ -423,14 +480,42 @@ class Decoder:
 
         return RunConfig.from_dict(sub(obj["fields"]))
 
+    def _ratingmatrix(self, obj, sub):
+        import pandas as pd
+
+        from ..matrix import RatingMatrix
+
+        variant, (n_rows, n_columns) = obj["variant"], obj["shape"]
+        rows, columns = sub(obj["rows"]), sub(obj["columns"])
+        users, items = (columns, rows) if variant == "item" else (rows, columns)
+        n_users, n_items = (n_columns, n_rows) if variant == "item" else (n_rows, n_columns)
+        frame = pd.DataFrame({"user": users, "item": items, "rating": sub(obj["values"])})
+        return RatingMatrix(frame, int(n_users), int(n_items), variant)
+
+    def _autorec(self, obj, sub):
+        import torch
+
+        from ..torch_backend import AutoRec
+
+        state = torch.load(self.file(obj["weights"]), map_location="cpu", weights_only=True)
+        if not (isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())):
+            raise NotPlainData("an AutoRec's weights file holds more than its weights")
+        model = AutoRec(**sub(obj["config"]))
+        model.load_state_dict(state)
+        return model.train(bool(obj["training"]))
+
     def _trained(self, name):
+        """The checkpoint's model, computing on the CPU here, with its configuration as trained (device too)."""
         from ..checkpoint import CheckpointError
+        from ..config import RunConfig
         from ..model import load
 
         try:
-            return load(self.file(name), device="cpu")
+            model = load(self.file(name), device="cpu")
         except CheckpointError as err:
             raise NotPlainData(f"the trained model's checkpoint is refused: {err}") from None
+        model.config = RunConfig.from_dict(model.meta["config"])
+        return model
 
     def _trainedmodel(self, obj, sub):
         return self._trained(obj["checkpoint"])
@@ -441,3 +526,59 @@ class Decoder:
         model = self._trained(obj["checkpoint"])
         return Result(model.config, sub(obj["history"]), sub(obj["scores"]), model.learner, sub(obj["data"]),
                       sub(obj["split"]), str(sub(obj["device"])), float(sub(obj["seconds"])))
+
+
+class LearnerRaised(Exception):
+    """The learner's function raised in its kernel; the subclass bears the exception's name there."""
+
+    @classmethod
+    def named(cls, error: str) -> "LearnerRaised":
+        name, _, message = error.partition(": ")
+        kind = type(name if name.isidentifier() else "LearnerError", (cls,), {})
+        return kind(message)
+
+
+class RemoteFunction:
+    """A learner's function, called from the grader: inputs and output cross as plain data.
+
+    ``call(handle, args, kwargs)`` (the grader's, bound to the running kernel) returns ``(output,
+    gradients)``. When the output is a one-element tensor and some input tensors require a gradient,
+    the kernel also returns d output / d input, and the output here carries them into autograd, so
+    that ``output.backward()`` fills the inputs' ``.grad`` as if the function had run here.
+    """
+
+    def __init__(self, handle: int, name: str, call):
+        self.handle, self.__name__, self._call = handle, name, call
+
+    def __repr__(self) -> str:
+        return f"<the learner's function {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        output, grads = self._call(self.handle, list(args), dict(kwargs))
+        if grads is None:
+            return output
+        import torch
+
+        inputs = [x for x in [*args, *kwargs.values()] if isinstance(x, torch.Tensor) and x.requires_grad]
+        if not (isinstance(output, torch.Tensor) and isinstance(grads, list) and len(grads) == len(inputs)):
+            return output
+        return _carried_gradient().apply(output, tuple(grads), *inputs)
+
+
+@functools.lru_cache(maxsize=None)
+def _carried_gradient():
+    import torch
+
+    class CarriedGradient(torch.autograd.Function):
+        """Forward: the kernel's output. Backward: the kernel's gradients, times the incoming one."""
+
+        @staticmethod
+        def forward(ctx, output, grads, *inputs):
+            ctx.grads = grads
+            return output.clone()
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return (None, None, *[None if g is None else grad_output * g for g in ctx.grads])
+
+    return CarriedGradient

@@ -7,8 +7,10 @@ grader runs the solution's version of that cell with each check call replaced by
 learner deleted are collected after the last cell. What the collection wrote is copied out of the
 kernel's reach at once (:func:`.plain.snapshot`), so later cells cannot change it, a timeout keeps it,
 and no file written before the check cell can pass for it (each collection writes into a folder with
-a fresh random name). The checks themselves run in the grader's process, on values rebuilt from plain
-data, with the grader's own data sets; the notebook's output is never read.
+a fresh random name). The check then runs at once in the grader's process, on values rebuilt from
+plain data, with the grader's own data sets, while the kernel waits: a function among the values is
+called in the kernel (:meth:`_Kernel.call`), on inputs and outputs that cross as plain data. The
+notebook's output is never read.
 """
 from __future__ import annotations
 
@@ -42,12 +44,14 @@ class Grade:
 class CellEvent:
     """What happened to one executed cell: its position, id and exception (``ename: evalue``), if any."""
 
-    position: int  # 1-based, in the learner's notebook (0 for check cells collected after the last cell)
+    position: int  # 1-based, in the learner's notebook (0: a check cell collected after the last cell; -1: a call)
     cell_id: str
     ename: str = ""
     evalue: str = ""
 
     def where(self) -> str:
+        if self.position < 0:
+            return self.cell_id
         return f"cell {self.position} (id {self.cell_id})" if self.position else f"the check cell {self.cell_id}"
 
 
@@ -55,10 +59,12 @@ class CellEvent:
 class Execution:
     events: list[CellEvent] = field(default_factory=list)
     collected: dict[str, Path] = field(default_factory=dict)  # check column -> snapshot folder
-    reached: set[str] = field(default_factory=set)  # check columns whose collection was sent to the kernel
+    reached: set[str] = field(default_factory=set)  # check columns whose check cell ran (to its end or an error)
     stopped: str = ""  # why execution stopped early ("" when every cell ran)
     stopped_kind: str = ""  # TIMEOUT or ERROR
-    seconds: float = 0.0
+    seconds: float = 0.0  # spent executing cells (the checks' own time not counted)
+    grades: dict[str, "Grade"] = field(default_factory=dict)  # the checks graded during the execution
+    checking: str = ""  # the check running now
 
 
 def kernel_environment(workdir: Path) -> dict[str, str]:
@@ -126,10 +132,76 @@ def working_copy(nb, chapter: Chapter, work: Path) -> Path:
     return folder
 
 
-def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolation, timeout: float) -> Execution:
-    """Run ``nb`` (a learner's copy of ``chapter``) in a kernel whose folder is ``own``; collect as it goes."""
+class _Kernel:
+    """The running kernel: executes cells against the notebook's time limit (the checks' own time is not
+    counted), and calls the learner's functions for the checks (:class:`.plain.RemoteFunction`)."""
+
+    def __init__(self, client, run: Execution, timeout: float, folder: Path, snapshots: Path, user):
+        self.client, self.run, self.timeout = client, run, timeout
+        self.folder, self.snapshots, self.user = folder, snapshots, user
+        self.spent, self.reply = 0.0, {}
+        client.on_cell_executed = lambda cell, cell_index, execute_reply: self.reply.update(execute_reply or {})
+
+    def execute(self, source: str, event: CellEvent) -> None:
+        """Run one cell; an exception in it is noted on ``event``, a timeout or a dead kernel on ``run``."""
+        import nbformat
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        remaining = self.timeout - self.spent
+        if remaining <= 0:
+            self.run.stopped, self.run.stopped_kind = (f"the time limit of {self.timeout:g} s ran out before "
+                                                       f"{event.where()}"), TIMEOUT
+            return
+        self.client.timeout = max(1, int(remaining + 0.999))
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.nb.cells = [cell]
+        self.reply.clear()
+        start = time.monotonic()
+        try:
+            self.client.execute_cell(cell, 0)
+        except CellTimeoutError:
+            self.run.stopped, self.run.stopped_kind = (f"the time limit of {self.timeout:g} s ran out in "
+                                                       f"{event.where()}"), TIMEOUT
+        except DeadKernelError:
+            self.run.stopped, self.run.stopped_kind = (f"the kernel died in {event.where()} (out of memory, or the "
+                                                       "code ended its own process?)"), ERROR
+        finally:
+            self.spent += time.monotonic() - start
+        content = self.reply.get("content", {})
+        if content.get("status") == "error":
+            event.ename, event.evalue = str(content.get("ename", "")), str(content.get("evalue", ""))
+
+    def call(self, handle: int, args: list, kwargs: dict):
+        """A check's call of the learner's function ``handle``: ``(output, gradients)`` from the kernel."""
+        if self.run.stopped:
+            raise plain.LearnerRaised(f"the notebook stopped before the check could call it: {self.run.stopped}")
+        token = secrets.token_hex(16)
+        request, reply, copy = self.folder / f"in-{token}", self.folder / f"out-{token}", self.snapshots / token
+        plain.collect(str(request), {"args": lambda: args, "kwargs": lambda: kwargs})
+        if self.user:
+            for path in [request, *request.iterdir()]:
+                os.chown(path, *self.user)
+        event = CellEvent(-1, f"{self.run.checking}'s call of your function")
+        self.execute(f"{APPLY}({str(request)!r}, {str(reply)!r}, {handle!r})", event)
+        if self.run.stopped:
+            raise plain.LearnerRaised(self.run.stopped)
+        if not plain.snapshot(reply, copy):
+            raise plain.LearnerRaised("the function's output was not collected")
+        encoded, problems = plain.read_index(copy)
+        if "output" in problems:
+            raise plain.LearnerRaised.named(problems["output"]["error"])
+        output = plain.Decoder(copy, load_data=None)(encoded["output"])  # no data, no functions: plain values
+        return output["result"], output["grads"]
+
+
+APPLY = "__import__('autorec_lib.grading.plain', fromlist=['apply']).apply"
+
+
+def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolation, timeout: float,
+            load_data) -> Execution:
+    """Run ``nb`` (a learner's copy of ``chapter``) in a kernel whose folder is ``own``, grading each check
+    as soon as its cell has collected its arguments (so that a check can call the learner's functions)."""
     import nbformat
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     work, collect, snapshots = own / "work", own / "collect", own.parent / f"{own.name}-snapshots"
     for folder in (work, collect, work / ".tmp"):
@@ -151,47 +223,31 @@ def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolati
     plan += [(0, cell_id, "", check_cell) for cell_id, check_cell in chapter.check_cells.items() if cell_id not in ids]
 
     run = Execution()
-    reply: dict = {}
+    check_cell_ids = set(chapter.check_cells)
     client = _client_class()(nbformat.v4.new_notebook(), km=_kernel_manager(
         isolation, {"own": str(own), "cwd": str(cwd), "hide": hide}), allow_errors=True,
-        shutdown_kernel="immediate", startup_timeout=STARTUP_TIMEOUT, record_timing=False,
-        on_cell_executed=lambda cell, cell_index, execute_reply: reply.update(execute_reply or {}))
-    start = time.monotonic()
+        shutdown_kernel="immediate", startup_timeout=STARTUP_TIMEOUT, record_timing=False)
     with client.setup_kernel(env=kernel_environment(work), cwd=str(cwd), cleanup_kc=True):
+        kernel = _Kernel(client, run, timeout, collect, snapshots, isolation.user)
         for position, cell_id, source, check_cell in plan:
+            event = CellEvent(position, cell_id)
+            run.events.append(event)
             folders = {}
             if check_cell is not None:
                 folders = {c.column: str(collect / secrets.token_hex(16)) for _, _, c in check_cell.calls}
                 source = check_cell.collecting_source(folders)
+            kernel.execute(source, event)
+            if not run.stopped:  # the check cell ran to its end (or to an exception)
                 run.reached.update(folders)
-            remaining = timeout - (time.monotonic() - start)
-            event = CellEvent(position, cell_id)
-            run.events.append(event)
-            if remaining <= 0:
-                run.stopped, run.stopped_kind = f"the time limit of {timeout:g} s ran out before {event.where()}", TIMEOUT
-                run.reached.difference_update(folders)
-                break
-            client.timeout = max(1, int(remaining + 0.999))
-            cell = nbformat.v4.new_code_cell(source)
-            client.nb.cells = [cell]
-            reply.clear()
-            try:
-                client.execute_cell(cell, 0)
-            except CellTimeoutError:
-                run.stopped, run.stopped_kind = f"the time limit of {timeout:g} s ran out in {event.where()}", TIMEOUT
-            except DeadKernelError:
-                run.stopped, run.stopped_kind = (f"the kernel died in {event.where()} (out of memory, or the code "
-                                                 "ended its own process?)"), ERROR
-            content = reply.get("content", {})
-            if content.get("status") == "error":
-                event.ename, event.evalue = str(content.get("ename", "")), str(content.get("evalue", ""))
-            for column, folder in folders.items():
-                target = snapshots / column.replace("/", "_")
-                if plain.snapshot(Path(folder), target):
-                    run.collected[column] = target
+            for check in (c for _, _, c in (check_cell.calls if check_cell else ())):
+                target = snapshots / check.column.replace("/", "_")
+                if plain.snapshot(Path(folders[check.column]), target):
+                    run.collected[check.column] = target
+                    run.checking = check.column
+                    run.grades[check.column] = _grade_one(check, target, run, check_cell_ids, load_data, kernel.call)
             if run.stopped:
                 break
-    run.seconds = time.monotonic() - start
+        run.seconds = kernel.spent
     return run
 
 
@@ -208,26 +264,23 @@ def _raised(run: Execution, check: Check, cell_ids: set[str]) -> tuple[str, Cell
     return ERROR, (since or earlier or [None])[0]
 
 
-def grade_checks(chapter: Chapter, run: Execution, load_data) -> dict[str, Grade]:
-    """Each check's grade, from what the execution collected; the checks run here, one at a time."""
+def grade_checks(chapter: Chapter, run: Execution) -> dict[str, Grade]:
+    """Every check's grade: those graded during the execution, and why each other one was not."""
     grades = {}
-    check_cell_ids = set(chapter.check_cells)
     for check in chapter.checks:
-        folder = run.collected.get(check.column)
-        if folder is None:
-            if check.column not in run.reached and run.stopped_kind == TIMEOUT:
-                grades[check.column] = Grade(TIMEOUT, f"not reached: {run.stopped}")
-            elif check.column not in run.reached and run.stopped:
-                grades[check.column] = Grade(ERROR, f"not reached: {run.stopped}")
-            else:
-                grades[check.column] = Grade(ERROR, "the check cell ran but collected nothing (a cell that needs "
-                                             "something missing here, e.g. `# needs MXNet`, is skipped)")
-            continue
-        grades[check.column] = _grade_one(check, folder, run, check_cell_ids, load_data)
+        if check.column in run.grades:
+            grades[check.column] = run.grades[check.column]
+        elif check.column not in run.reached and run.stopped:
+            kind = TIMEOUT if run.stopped_kind == TIMEOUT else ERROR
+            grades[check.column] = Grade(kind, f"not reached: {run.stopped}")
+        else:
+            grades[check.column] = Grade(ERROR, "the check cell ran but collected nothing (a cell that needs "
+                                         "something missing here, e.g. `# needs MXNet`, is skipped)")
     return grades
 
 
-def _grade_one(check: Check, folder: Path, run: Execution, check_cell_ids: set[str], load_data) -> Grade:
+def _grade_one(check: Check, folder: Path, run: Execution, check_cell_ids: set[str], load_data, call) -> Grade:
+    """Grade one check from its snapshot; ``call`` lets the check call the learner's functions in the kernel."""
     try:
         encoded, problems = plain.read_index(folder)
     except plain.NotPlainData as err:
@@ -251,7 +304,7 @@ def _grade_one(check: Check, folder: Path, run: Execution, check_cell_ids: set[s
     missing = [k for k in expressions if k not in encoded]
     if missing:
         return Grade(FAIL, f"the collected values lack `{expressions[missing[0]]}`")
-    decode = plain.Decoder(folder, load_data)
+    decode = plain.Decoder(folder, load_data, call)
     values = {}
     for key in expressions:
         try:
