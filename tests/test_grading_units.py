@@ -151,6 +151,28 @@ def test_the_courses_network_and_rating_matrix_come_back_as_config_weights_and_e
     assert (got["matrix"].csr != matrix.csr).nnz == 0
 
 
+def test_a_pytorch_autorec_learner_comes_back_predicting_the_same_with_its_plain_attributes(tmp_path, small_data):
+    from autorec_lib.config import TrainConfig
+    from autorec_lib.matrix import RatingMatrix
+    from autorec_lib.torch_backend import AutoRec, AutoRecLearner
+
+    class FilledLoss(AutoRecLearner):  # a learner class of the notebook's own
+        def predict(self, users, items):  # never called by the grader: its methods stay in the kernel
+            raise AssertionError("the notebook's method ran in the grader")
+
+    matrix = RatingMatrix(small_data.ratings, small_data.n_users, small_data.n_items, "item")
+    learner = FilledLoss(AutoRec(small_data.n_users, 8, decoder="sigmoid"), matrix, TrainConfig(epochs=1),
+                         torch.device("cpu"), small_data.scale, sparse=False)
+    learner.fill = 3.0
+    learner.train_epoch(np.random.default_rng(0))
+    got, problems = carry(tmp_path, {"learner": learner})
+    rebuilt = got["learner"]
+    assert problems == {} and type(rebuilt) is AutoRecLearner and rebuilt.fill == 3.0
+    users, items = small_data.ratings["user"].to_numpy(), small_data.ratings["item"].to_numpy()
+    assert np.allclose(rebuilt.predict(users, items), AutoRecLearner.predict(learner, users, items))
+    assert rebuilt.matrix.shape == matrix.shape and rebuilt.cfg == learner.cfg
+
+
 def test_values_without_a_plain_form_are_refused_by_name(tmp_path):
     def undefined():
         raise NameError("name 'answer' is not defined")

@@ -201,6 +201,13 @@ def _encode_course(value, files: _Files, sub):
         _module("torch").save({k: v.detach().to("cpu").clone() for k, v in value.state_dict().items()}, path)
         return {TAG: "autorec", "config": sub(dataclasses.asdict(value.config)), "weights": name,
                 "training": bool(value.training)}
+    if _course_type(value, "autorec_lib.torch_backend", "AutoRecLearner"):  # its network, data and settings
+        attributes = {k: v for k, v in vars(value).items()
+                      if not k.startswith("_") and type(v) in (bool, int, float, str)}
+        return {TAG: "autoreclearner", "config": sub(dataclasses.asdict(value.model.config)),
+                "weights": sub(value.get_weights()), "matrix": sub(value.matrix), "cfg": sub(value.cfg.as_dict()),
+                "output": [float(value.output.a), float(value.output.b)], "sparse": bool(value.sparse),
+                "attributes": sub(attributes), "kind": type(value).__name__}
     if _course_type(value, "autorec_lib.model", "TrainedModel"):
         name, path = files.new(".npz")
         value.save(path)
@@ -503,6 +510,28 @@ class Decoder:
         model = AutoRec(**sub(obj["config"]))
         model.load_state_dict(state)
         return model.train(bool(obj["training"]))
+
+    def _autoreclearner(self, obj, sub):
+        """The library's PyTorch AutoRec learner with the network's weights, the matrix and the settings it
+        was trained with, and the learner's own plain attributes (``fill``, say) where the library's has none.
+        A learner class of the notebook's own crosses as the library's: its methods stay in the kernel."""
+        import torch
+
+        from ..config import TrainConfig
+        from ..objective import DECODER_RANGE
+        from ..torch_backend import AutoRec, AutoRecLearner
+
+        config, (a, b) = sub(obj["config"]), (float(v) for v in obj["output"])
+        bounded = DECODER_RANGE.get(config.get("decoder"))
+        scale = tuple((f - b) / a for f in bounded) if bounded else None
+        learner = AutoRecLearner(AutoRec(**config), sub(obj["matrix"]), TrainConfig(**sub(obj["cfg"])),
+                                 torch.device("cpu"), scale, bool(obj["sparse"]))
+        learner.output.a, learner.output.b = a, b
+        learner.set_weights(sub(obj["weights"]))
+        for name, value in sub(obj["attributes"]).items():
+            if isinstance(name, str) and name.isidentifier() and not hasattr(learner, name):
+                setattr(learner, name, value)
+        return learner
 
     def _trained(self, name):
         """The checkpoint's model, computing on the CPU here, with its configuration as trained (device too)."""

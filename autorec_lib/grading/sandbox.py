@@ -82,6 +82,8 @@ class Isolation:
         elif not self.user:
             off.append("the kernel runs as the grader's user" + (" (root)" if os.geteuid() == 0 else "")
                        + ", so it could undo the hiding and write where that user may")
+        if not sys.platform.startswith("linux"):
+            off.append("outside Linux the memory and file-size limits may not hold")
         off.append("CPU share and disk space in its own folder are not limited")
         text = "isolation: each notebook runs in its own temporary folder with a minimal environment; " + \
             "; ".join(on) + ". Not enforced: " + "; ".join(off) + "."
