@@ -367,3 +367,12 @@ def test_the_sandbox_drops_to_nobody_hides_folders_and_has_no_network(tmp_path):
     assert rest[3:-1] == ["lo"]  # no network interface but loopback
     assert int(rest[-1]) <= 3  # its own processes only: the shell and what it runs
     assert not (hidden / "x").exists() and (own / "mine").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux enforces RLIMIT_AS")
+def test_a_memory_limit_too_small_for_torch_is_refused_before_any_notebook_runs(tmp_path, capsys):
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "kim.ipynb").write_bytes(LEARNER.read_bytes())
+    assert cli.main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "grades"), "--memory", "0.5"]) == 2
+    assert "cannot import torch within its memory limit" in capsys.readouterr().err
+    assert not (tmp_path / "grades" / "gradebook.csv").exists()

@@ -251,17 +251,20 @@ def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolati
     return run
 
 
-def _raised(run: Execution, check: Check, cell_ids: set[str]) -> tuple[str, CellEvent | None]:
-    """Why a check's arguments were not there: MISSING when its exercise's stub still raises, else ERROR."""
+def _raised(run: Execution, check: Check, cell_ids: set[str]) -> tuple[str, list[CellEvent]]:
+    """Why a check's arguments were not there: MISSING and the stub's cell when its exercise's stub still
+    raises; else ERROR and the cells that raised (the first since the previous check cell, then the first
+    of the notebook, when that is another; none when nothing raised)."""
     events = run.events
     end = next((k for k, e in enumerate(events) if e.cell_id == check.cell_id), len(events))
     for event in events[:end]:
         if event.cell_id in check.exercise_cells and event.ename == "NotImplementedError":
-            return MISSING, event
+            return MISSING, [event]
     start = max((k for k, e in enumerate(events[:end]) if e.cell_id in cell_ids), default=-1)
     since = [e for e in events[start + 1:end] if e.ename]
     earlier = [e for e in events[:end] if e.ename]
-    return ERROR, (since or earlier or [None])[0]
+    causes = since[:1] + [e for e in earlier[:1] if e not in since[:1]]
+    return ERROR, causes
 
 
 def grade_checks(chapter: Chapter, run: Execution) -> dict[str, Grade]:
@@ -289,14 +292,15 @@ def _grade_one(check: Check, folder: Path, run: Execution, check_cell_ids: set[s
     raised = {key: p for key, p in problems.items() if p.get("kind") == "raised" and key in expressions}
     if raised:
         key, problem = next(iter(raised.items()))
-        status, event = _raised(run, check, check_cell_ids)
+        status, causes = _raised(run, check, check_cell_ids)
         detail = f"`{expressions[key]}` could not be evaluated ({problem['error']})"
         if status == MISSING:
-            return Grade(MISSING, f"not attempted: {event.where()} still raises NotImplementedError; {detail}")
-        if event is None:
+            return Grade(MISSING, f"not attempted: {causes[0].where()} still raises NotImplementedError; {detail}")
+        if not causes:
             return Grade(ERROR, detail)
-        return Grade(ERROR, f"your code raised before the check: {event.where()} raised {event.ename}: "
-                     f"{event.evalue}; {detail}")
+        said = [f"{e.where()} raised {e.ename}: {e.evalue}" for e in causes]
+        first = f" (the notebook's first error: {said[1]})" if len(said) > 1 else ""
+        return Grade(ERROR, f"your code raised before the check: {said[0]}{first}; {detail}")
     unplain = {key: p for key, p in problems.items() if key in expressions}
     if unplain:
         key, problem = next(iter(unplain.items()))

@@ -103,6 +103,12 @@ def _nobody() -> tuple[int, int] | None:
 PROBE = """
 import os, sys
 import ipykernel, numpy, autorec_lib
+try:
+    import torch  # the largest import of every chapter: it must fit in the memory limit
+except ModuleNotFoundError:
+    pass
+except Exception as err:  # ImportError (a library that cannot be mapped), MemoryError, RuntimeError (bad_alloc)
+    sys.exit(f"the kernel cannot import torch within its memory limit ({err}): raise --memory")
 expected, data = sys.argv[1], os.environ.get("AUTOREC_DATA")
 if os.path.realpath(autorec_lib.__file__) != expected:
     sys.exit(f"the kernel imports autorec_lib from {autorec_lib.__file__}, not {expected}")
@@ -152,6 +158,8 @@ def detect(limits: Limits, env: dict, folder: Path) -> Isolation:
             reason = _probe(candidate, env, folder / f"probe{len(notes)}")
             if not reason:
                 return replace(candidate, notes=tuple(notes))
+            if reason.endswith("raise --memory"):  # no weaker isolation helps
+                raise RuntimeError(reason)
             what = ("running as nobody" if candidate.user else "") + (" in namespaces" if candidate.unshare else "")
             notes.append(f"{what.strip() or 'a plain kernel'} does not work here: {reason}")
     raise RuntimeError("no kernel starts here, even without isolation: " + "; ".join(notes))
