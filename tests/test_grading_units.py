@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -376,3 +377,27 @@ def test_a_memory_limit_too_small_for_torch_is_refused_before_any_notebook_runs(
     assert cli.main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "grades"), "--memory", "0.5"]) == 2
     assert "cannot import torch within its memory limit" in capsys.readouterr().err
     assert not (tmp_path / "grades" / "gradebook.csv").exists()
+
+
+def _running(marker: str) -> bool:
+    return any(marker in (Path("/proc") / pid / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+               for pid in os.listdir("/proc") if pid.isdigit() and (Path("/proc") / pid / "cmdline").exists())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("namespaces", [False, True])
+def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path, namespaces):
+    """A grader killed mid-run leaves no kernel behind: here a sandboxed `sleep` whose parent exits at once."""
+    setpriv, unshare = shutil.which("setpriv"), shutil.which("unshare")
+    if namespaces and not (setpriv and unshare and os.geteuid() == 0):
+        pytest.skip("needs root, util-linux's unshare and setpriv")
+    options = (setpriv, "--pdeathsig", "KILL", unshare, *sandbox.UNSHARE) if namespaces else ()
+    marker = f"{os.getpid() % 997 + 1}.{int(namespaces) + 1}7"  # sleep's argument, to find it among processes
+    command = sandbox.Isolation(sandbox.Limits(), options).command(
+        {"own": str(tmp_path), "cwd": str(tmp_path), "hide": [], "connection_file": None}, ["/bin/sleep", marker])
+    parent = f"import subprocess, time; subprocess.Popen({command!r}); time.sleep(3)"
+    subprocess.run([sys.executable, "-c", parent], timeout=60)  # starts the sleep, lets it run, and exits
+    deadline = time.monotonic() + 10
+    while _running(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(f"sleep {marker}")

@@ -205,13 +205,21 @@ def grade_class(paths: list[str | Path], out: str | Path, timeout: float = TIMEO
                 _echo(s.summary())
         load_data = _Data()
         bar = tqdm(total=len(gradable), desc="grading", unit="notebook", file=sys.stderr, disable=not progress)
-        with bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             tasks = {pool.submit(grade_one, s, run_root / f"k{k:03d}", hide, isolation, timeout, load_data): s
                      for k, s in enumerate(gradable)}
             for task in as_completed(tasks):
                 task.result()
                 _echo(tasks[task].summary())
                 bar.update(1)
+        except KeyboardInterrupt:
+            # the kernels die with this process (their parent-death signal); the gradebook stays as it was
+            _echo("interrupted: no gradebook written")
+            shutil.rmtree(run_root, ignore_errors=True)
+            os._exit(130)
+        pool.shutdown()
+        bar.close()
     finally:
         shutil.rmtree(run_root, ignore_errors=True)
     write_gradebook(out / "gradebook.csv", submissions, chapters)

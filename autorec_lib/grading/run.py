@@ -1,8 +1,8 @@
 """Grade one learner's notebook: execute it cell by cell in an isolated kernel, collect, check here.
 
 Cells run in the learner's order in a fresh kernel (started by :mod:`.sandbox`) whose working folder
-mirrors the course (:func:`working_copy`). Where the learner's notebook has a check cell (matched by id), the
-grader runs the solution's version of that cell with each check call replaced by a collection call
+mirrors the course (:func:`working_copy`). Where the learner's notebook has a check cell (matched by
+id), the grader runs the solution's version of that cell with each check call replaced by a collection call
 (:meth:`.manifest.CheckCell.collecting_source`), whatever the learner wrote there; check cells the
 learner deleted are collected after the last cell. What the collection wrote is copied out of the
 kernel's reach at once (:func:`.plain.snapshot`), so later cells cannot change it, a timeout keeps it,
@@ -58,7 +58,6 @@ class CellEvent:
 @dataclass
 class Execution:
     events: list[CellEvent] = field(default_factory=list)
-    collected: dict[str, Path] = field(default_factory=dict)  # check column -> snapshot folder
     reached: set[str] = field(default_factory=set)  # check columns whose check cell ran (to its end or an error)
     stopped: str = ""  # why execution stopped early ("" when every cell ran)
     stopped_kind: str = ""  # TIMEOUT or ERROR
@@ -242,7 +241,6 @@ def execute(nb, chapter: Chapter, own: Path, hide: list[str], isolation: Isolati
             for check in (c for _, _, c in (check_cell.calls if check_cell else ())):
                 target = snapshots / check.column.replace("/", "_")
                 if plain.snapshot(Path(folders[check.column]), target):
-                    run.collected[check.column] = target
                     run.checking = check.column
                     run.grades[check.column] = _grade_one(check, target, run, check_cell_ids, load_data, kernel.call)
             if run.stopped:

@@ -39,7 +39,8 @@ SCRATCH_SIZE = "512m"
 UNSHARE = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
 NOBODY = "nobody"
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC = 1, 2, 4, 4096, 16384
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SIGKILL = 9
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Isolation:
                        + ", so it could undo the hiding and write where that user may")
         if not sys.platform.startswith("linux"):
             off.append("outside Linux the memory and file-size limits may not hold")
+        if self.namespaces and "--pdeathsig" not in self.unshare:
+            off.append("a kernel may outlive a grader that is killed (util-linux's setpriv is missing)")
         off.append("CPU share and disk space in its own folder are not limited")
         text = "isolation: each notebook runs in its own temporary folder with a minimal environment; " + \
             "; ".join(on) + ". Not enforced: " + "; ".join(off) + "."
@@ -148,6 +151,8 @@ def detect(limits: Limits, env: dict, folder: Path) -> Isolation:
     candidates = []
     if unshare:
         options = (unshare, *UNSHARE) if root else (unshare, "--user", "--map-root-user", *UNSHARE)
+        setpriv = shutil.which("setpriv")  # unshare, the grader's child, dies with the grader (and the kernel with it)
+        candidates += [Isolation(limits, (setpriv, "--pdeathsig", "KILL", *options))] if setpriv else []
         candidates.append(Isolation(limits, options))
     else:
         notes.append("no namespaces: " + ("util-linux's unshare is not installed" if sys.platform.startswith("linux")
@@ -222,6 +227,7 @@ def main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(user[1])
         os.setuid(user[0])
+    _libc().prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)  # after setuid, which clears it: die with the parent
     try:
         os.execv(kernel[0], kernel)
     except OSError as err:
