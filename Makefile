@@ -182,3 +182,11 @@ test-site: setup $(MATHJAX)
 
 clean:
 	rm -rf build runs $(LEGACY_VENV) $(CURRENT_VENV) .venv-np2
+
+# Grade a class (issue 23; see docs/grading.md): every learner's notebook in SUBMISSIONS (notebooks or
+# folders of them) executed in a fresh, isolated kernel and checked, into OUT/gradebook.csv and OUT/feedback/.
+#   make grade SUBMISSIONS=submissions/ [OUT=grades] [TIMEOUT=1200] [JOBS=2] [MEMORY=8]
+.PHONY: grade
+grade: $(if $(SUBMISSIONS),setup)
+	@if [ -z "$(SUBMISSIONS)" ]; then echo "usage: make grade SUBMISSIONS=folder-or-notebooks [OUT=grades] [TIMEOUT=seconds] [JOBS=n] [MEMORY=GiB]" >&2; exit 2; fi
+	$(call in_venv,$(VENV)) -m autorec_lib grade $(SUBMISSIONS) --out $(or $(OUT),grades) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(MEMORY),--memory $(MEMORY))

@@ -69,6 +69,9 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="rescore a checkpoint on its split's validation and test parts")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--data-path", help="folder holding the data set's files (else $AUTOREC_DATA, cache, download)")
+
+    from .grading.command import add_parser as add_grade_parser  # `grade`: its options live in autorec_lib.grading
+    add_grade_parser(sub)
     return p
 
 
@@ -207,7 +210,8 @@ def evaluate_command(args) -> int:
     return 0
 
 
-COMMANDS = {"train": train_command, "recommend": recommend_command, "evaluate": evaluate_command}
+COMMANDS = {"train": train_command, "recommend": recommend_command, "evaluate": evaluate_command,
+            "grade": lambda args: args.run(args)}
 
 
 def run() -> None:
