@@ -163,7 +163,7 @@ def test_a_pytorch_autorec_learner_comes_back_predicting_the_same_with_its_plain
 
     matrix = RatingMatrix(small_data.ratings, small_data.n_users, small_data.n_items, "item")
     learner = FilledLoss(AutoRec(small_data.n_users, 8, decoder="sigmoid"), matrix, TrainConfig(epochs=1),
-                         torch.device("cpu"), small_data.scale, sparse=False)
+                         torch.device("cpu"), small_data.scale)
     learner.fill = 3.0
     learner.train_epoch(np.random.default_rng(0))
     got, problems = carry(tmp_path, {"learner": learner})

@@ -206,9 +206,10 @@ def _encode_course(value, files: _Files, sub):
                       if not k.startswith("_") and type(v) in (bool, int, float, str)}
         return {TAG: "autoreclearner", "config": sub(dataclasses.asdict(value.model.config)),
                 "weights": sub(value.get_weights()), "matrix": sub(value.matrix), "cfg": sub(value.cfg.as_dict()),
-                "output": [float(value.output.a), float(value.output.b)], "sparse": bool(value.sparse),
+                "output": [float(value.output.a), float(value.output.b)],
+                "sparse": _course_type(value, "autorec_lib.sparse", "SparseAutoRecLearner"),
                 "attributes": sub(attributes), "kind": type(value).__name__}
-    if _course_type(value, "autorec_lib.model", "TrainedModel"):
+    if _course_type(value, "autorec_lib.trained", "TrainedModel"):
         name, path = files.new(".npz")
         value.save(path)
         return {TAG: "trainedmodel", "checkpoint": name}
@@ -519,13 +520,15 @@ class Decoder:
 
         from ..config import TrainConfig
         from ..objective import DECODER_RANGE
+        from ..sparse import SparseAutoRecLearner
         from ..torch_backend import AutoRec, AutoRecLearner
 
         config, (a, b) = sub(obj["config"]), (float(v) for v in obj["output"])
         bounded = DECODER_RANGE.get(config.get("decoder"))
         scale = tuple((f - b) / a for f in bounded) if bounded else None
-        learner = AutoRecLearner(AutoRec(**config), sub(obj["matrix"]), TrainConfig(**sub(obj["cfg"])),
-                                 torch.device("cpu"), scale, bool(obj["sparse"]))
+        kind = SparseAutoRecLearner if obj["sparse"] else AutoRecLearner
+        learner = kind(AutoRec(**config), sub(obj["matrix"]), TrainConfig(**sub(obj["cfg"])), torch.device("cpu"),
+                       scale)
         learner.output.a, learner.output.b = a, b
         learner.set_weights(sub(obj["weights"]))
         for name, value in sub(obj["attributes"]).items():
@@ -537,7 +540,7 @@ class Decoder:
         """The checkpoint's model, computing on the CPU here, with its configuration as trained (device too)."""
         from ..checkpoint import CheckpointError
         from ..config import RunConfig
-        from ..model import load
+        from ..trained import load
 
         try:
             model = load(self.file(name), device="cpu")
