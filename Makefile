@@ -187,6 +187,7 @@ clean:
 # folders of them) executed in a fresh, isolated kernel and checked, into OUT/gradebook.csv and OUT/feedback/.
 #   make grade SUBMISSIONS=submissions/ [OUT=grades] [TIMEOUT=1200] [JOBS=2] [MEMORY=8]
 .PHONY: grade
-grade: $(if $(SUBMISSIONS),setup)
+grade:
 	@if [ -z "$(SUBMISSIONS)" ]; then echo "usage: make grade SUBMISSIONS=folder-or-notebooks [OUT=grades] [TIMEOUT=seconds] [JOBS=n] [MEMORY=GiB]" >&2; exit 2; fi
+	@if [ ! -x "$(VENV)/bin/python" ]; then echo "The course's environment $(VENV) is not set up: run make course (or make setup) first." >&2; exit 1; fi
 	$(call in_venv,$(VENV)) -m autorec_lib grade $(SUBMISSIONS) --out $(or $(OUT),grades) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(MEMORY),--memory $(MEMORY))

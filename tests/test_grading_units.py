@@ -401,3 +401,20 @@ def test_a_kernel_dies_with_the_grader_that_started_it(tmp_path, namespaces):
     while _running(f"sleep {marker}") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(f"sleep {marker}")
+
+
+def test_make_grade_runs_the_grader_in_the_course_environment(tmp_path):
+    """The README's `make grade SUBMISSIONS=... OUT=... JOBS=...`: a class folder in, a gradebook out."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a notebook")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(root), "grade", f"SUBMISSIONS={folder}",
+                           f"OUT={tmp_path / 'grades'}", "JOBS=2", f"VENV={sys.prefix}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    book = (tmp_path / "grades" / "gradebook.csv").read_text()
+    assert "notes" in book and "not a notebook" in book

@@ -26,6 +26,11 @@ RUN_BY = {
     "jupyter lab notebooks/student": (JUPYTERLAB_TEST, "$(VENV)/bin/jupyter lab notebooks/student"),
     "make test": (".ci/run", "\nmake test\n"),
     "make site": (".github/workflows/course.yml", "make site STACK="),
+    "make grade SUBMISSIONS=submissions/ OUT=grades JOBS=2": (
+        "tests/test_grading_units.py::test_make_grade_runs_the_grader_in_the_course_environment",
+        '"grade", f"SUBMISSIONS={folder}"'),
+    "python -m autorec_lib grade submissions/ --out grades --jobs 2": (
+        "tests/test_grading.py", '"-m", "autorec_lib", "grade", str(folder), "--out", str(out)'),
 }
 NOT_RUN = {
     "conda env create -f environment.yml": "no conda on CI's machine; tests/test_course.py checks that "
