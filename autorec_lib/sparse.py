@@ -264,8 +264,8 @@ def decode_at(model: AutoRec, h: torch.Tensor, offsets: torch.Tensor, cols: torc
 
 
 class SparseAutoRecLearner(AutoRecLearner):
-    """Trains an :class:`AutoRec` from sparse ratings (see the module's docstring); the same model,
-    objective and updates as :class:`AutoRecLearner`, up to float rounding.
+    """Trains an :class:`~autorec_lib.torch_backend.AutoRec` from sparse ratings (see the module's docstring); the same model,
+    objective and updates as :class:`~autorec_lib.torch_backend.AutoRecLearner`, up to float rounding.
 
     It keeps ``V`` transposed in memory (``model.layers[0].weight`` still reads as ``V``), steps with
     fused Adam, and owns the :class:`GradientBuffers` its backward writes into.

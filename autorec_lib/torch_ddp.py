@@ -44,7 +44,7 @@ class _DataParallel:
 
 
 class DistributedAutoRecLearner(_DataParallel, AutoRecLearner):
-    """:class:`AutoRecLearner` on this process's shard of every batch (dense rows)."""
+    """:class:`~autorec_lib.torch_backend.AutoRecLearner` on this process's shard of every batch (dense rows)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +58,7 @@ class DistributedAutoRecLearner(_DataParallel, AutoRecLearner):
 
 
 class DistributedMFLearner(_DataParallel, MFLearner):
-    """:class:`MFLearner` on this process's shard of every batch."""
+    """:class:`~autorec_lib.torch_backend.MFLearner` on this process's shard of every batch."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

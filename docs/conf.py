@@ -63,7 +63,7 @@ napoleon_google_docstring = True
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(np|numpy|pd|pandas|torch|scipy|sp|mx|mxnet|gluon|nd|matplotlib|plt|tqdm)(\..*)?"),
-    (r"py:.*", r"(typing|collections\.abc|pathlib|os|argparse|dataclasses|enum|abc)\..*"),
+    (r"py:.*", r"(typing|collections\.abc|pathlib|os|argparse|dataclasses|enum|abc|ssl|nbformat)\..*"),
     (r"py:.*", r"(Path|Callable|Iterable|Iterator|Sequence|Mapping|Any|Literal|Protocol|Self)"),
     (r"py:.*", r"(Axes|Figure|DataFrame|Series|ndarray|Tensor|Module|HybridBlock|Block|Trainer)"),
     (r"py:.*", r"(optional|default.*|array-like|array_like|callable|iterable|sequence|ArrayLike)"),

@@ -19,13 +19,17 @@ JUPYTERLAB_TEST = "tests/test_jupyterlab.py::test_a_learner_opens_make_lab_types
 # Each README command -> (who runs it: a file, or file::test function; a string that must appear in
 # that file or function, showing that it runs the command).
 RUN_BY = {
-    "make course": (".github/workflows/course.yml", "make course STACK="),
+    "make course": ("tests/test_make_targets.py::test_make_course_executes_the_notebooks_and_prints_their_results",
+                    '_make(course, "course")'),
     "make lab": (JUPYTERLAB_TEST, '"make", "--no-print-directory", "lab"'),
     # the recipe of `make lab`, which that test runs with VENV set to the environment under test
     ".venv/bin/jupyter lab notebooks/student": (JUPYTERLAB_TEST, "$(VENV)/bin/jupyter lab notebooks/student"),
     "jupyter lab notebooks/student": (JUPYTERLAB_TEST, "$(VENV)/bin/jupyter lab notebooks/student"),
     "make test": (".ci/run", "\nmake test\n"),
-    "make site": (".github/workflows/course.yml", "make site STACK="),
+    "make site": ("tests/test_site.py", '"site", f"PY={sys.executable}"'),
+    "make sync": ("tests/test_make_targets.py::"
+                  "test_make_sync_regenerates_a_notebook_from_its_twin_executes_it_and_remakes_the_learners_copy",
+                  '_make(course, "sync")'),
     "make grade SUBMISSIONS=submissions/ OUT=grades JOBS=2": (
         "tests/test_grading_units.py::test_make_grade_runs_the_grader_in_the_course_environment",
         '"grade", f"SUBMISSIONS={folder}"'),
@@ -36,8 +40,6 @@ NOT_RUN = {
     "conda env create -f environment.yml": "no conda on CI's machine; tests/test_course.py checks that "
                                            "environment.yml names the same versions as pyproject.toml",
     "conda activate autorec": "needs the conda environment above",
-    "make sync": "a maintainer's command that re-executes and rewrites every notebook; tests/test_course.py "
-                 "checks what it keeps in step (the .py twins, the learners' copies)",
 }
 COMMAND_WORDS = {"make", "python", "python3", "pip", "conda", "jupyter", "npm", "npx", "apt-get", "apt",
                  "pytest", "torchrun", "export", "bash", "sh", "git", "cd", "source", "docker"}

@@ -1,4 +1,4 @@
-"""Grading a class (issue 23): learners' notebooks in, a gradebook and feedback out.
+"""Grading a class: learners' notebooks in, a gradebook and feedback out.
 
 ``python -m autorec_lib grade SUBMISSION... --out DIR`` (:mod:`.command`) runs :func:`.book.grade_class`:
 

@@ -39,7 +39,7 @@ class Submission:
     chapter: Chapter | None = None
     nb: object = field(default=None, repr=False)
     note: str = ""  # why it was not graded, or how its execution stopped
-    grades: dict[str, runner.Grade] = field(default_factory=dict)
+    grades: dict = field(default_factory=dict)  # check column -> runner.Grade
     seconds: float = 0.0
 
     @property

@@ -1,4 +1,4 @@
-"""``python -m autorec_lib grade SUBMISSION... --out DIR``: the command line of :mod:`autorec_lib.grading`.
+"""The command line of :mod:`autorec_lib.grading`: ``python -m autorec_lib grade SUBMISSION… --out DIR``.
 
 Light to import (``cli.parser`` imports it): the grader and nbclient are imported when it runs.
 """

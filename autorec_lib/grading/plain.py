@@ -3,7 +3,7 @@
 The kernel side (:func:`collect`, run by the grader's collection snippet in the learner's kernel)
 writes each value as JSON, NumPy arrays (``np.save`` without pickle), tensors (``torch.save`` of a
 plain tensor) and course checkpoints (``Result.save``); the grader side (:func:`snapshot`, then
-:func:`decode`) copies those files out of the kernel's folder at once and rebuilds the values with
+:class:`Decoder`) copies those files out of the kernel's folder at once and rebuilds the values with
 loaders that cannot run code: ``json``, ``np.load(allow_pickle=False)``, ``torch.load(weights_only=True)``
 and the checkpoint reader. Nothing a kernel wrote is ever unpickled in the grader.
 

@@ -62,7 +62,7 @@ class Execution:
     stopped: str = ""  # why execution stopped early ("" when every cell ran)
     stopped_kind: str = ""  # TIMEOUT or ERROR
     seconds: float = 0.0  # spent executing cells (the checks' own time not counted)
-    grades: dict[str, "Grade"] = field(default_factory=dict)  # the checks graded during the execution
+    grades: dict = field(default_factory=dict)  # check column -> Grade: the checks graded during the execution
     checking: str = ""  # the check running now
 
 
