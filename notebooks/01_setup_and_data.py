@@ -435,7 +435,8 @@ ch01.check_heavy_vs_light(heavy_vs_light, data)
 # user. Store in a dict `holdout_answer`: `n_test`, the number of ratings in its test part; and
 # `light_share_random` and `light_share_holdout`, the fraction of the test ratings that belong to
 # light raters (at most the median number of ratings in the whole data, as in exercise 2), in
-# the random `split` of section 1.5 and in `holdout`. Why might the RMSE of the same model differ
+# the random `split` of section 1.5 and in `holdout`. The check takes both splits too, to count
+# who is in their test parts (it reads no test rating). Why might the RMSE of the same model differ
 # between the two test parts?
 #
 # *Hint:* think about how many test ratings one user contributes under each split. `Series.isin`
@@ -459,7 +460,7 @@ print(f"{len(light_users)} light raters of {data.n_users}; light share x{weight:
 {k: round(v, 4) for k, v in holdout_answer.items()}
 
 # %%
-ch01.check_holdout(holdout_answer, data)
+ch01.check_holdout(holdout_answer, data, split, holdout)
 
 # %% [markdown] tags=["solution"]
 # **What the solution shows.** The holdout test part has 943 ratings, one per user. In the

@@ -17,8 +17,9 @@ from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
 from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch02  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
+from failures import assert_hides  # noqa: E402
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4, 5)  # the notebook trains with seed 0; 1 to 5 are unseen
 LAM = course_config("biased-mf").train.lam
 
 
@@ -126,7 +127,7 @@ def test_factor_sweep_rejects_other_training_settings(factors, data):
 
 def test_factor_sweep_rejects_plain_mf(factors, data):
     split, runs, table, gain = factors
-    plain = train(data, split, model_type="mf", n_factors=16)
+    plain = train(data, split, model="mf", n_factors=16)
     with pytest.raises(CheckFailed, match="'mf' model"):
         ch02.check_factor_sweep({**runs, 16: plain}, {**table, 16: valid(plain)}, gain, data, split)
 
@@ -330,3 +331,19 @@ def test_no_check_reads_test_ratings(factors, penalty, data):
     ch02.check_factor_sweep(runs, table, gain, data, blind)
     split, runs, gaps, wider = penalty
     ch02.check_no_penalty(runs, gaps, wider, data, dataclasses.replace(split, test=split.test.assign(rating=np.nan)))
+
+
+def test_failure_messages_never_show_the_expected_numbers(factors, penalty, data):
+    """A wrong number is refused with what is wrong and where to look, never with the right value."""
+    split, runs, table, gain = factors
+    rounded = {**table, 16: round(table[16], 3)}
+    with pytest.raises(CheckFailed, match="unrounded") as failure:
+        ch02.check_factor_sweep(runs, rounded, gain, data, split)
+    assert_hides(str(failure.value), [table[16]])
+    with pytest.raises(CheckFailed, match="gain") as failure:
+        ch02.check_factor_sweep(runs, table, gain + 0.01, data, split)
+    assert_hides(str(failure.value), [gain])
+    split, runs, gaps, wider = penalty
+    with pytest.raises(CheckFailed, match="gaps") as failure:
+        ch02.check_no_penalty(runs, {**gaps, 0.0: gaps[0.0] + 0.01}, wider, data, split)
+    assert_hides(str(failure.value), [gaps[0.0]])
