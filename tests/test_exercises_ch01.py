@@ -11,7 +11,7 @@ from scipy import stats
 
 from autorec_lib import datasets, splits
 from autorec_lib.exercises import CheckFailed, ch01
-from failures import assert_hides
+from exercise_support import assert_hides
 
 
 # --------------------------------------------------------------------------------------------

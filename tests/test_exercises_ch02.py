@@ -17,21 +17,10 @@ from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
 from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch02  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
-from failures import assert_hides  # noqa: E402
+from exercise_support import assert_hides, one_thread  # noqa: E402, F401 (one_thread: autouse fixture)
 
 SEEDS = (0, 1, 2, 3, 4, 5)  # the notebook trains with seed 0; 1 to 5 are unseen
 LAM = course_config("biased-mf").train.lam
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These models are tiny: one thread is as fast, and far faster when other jobs share the CPU."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

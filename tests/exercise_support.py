@@ -1,7 +1,10 @@
-"""What the exercise tests assert about a check's failure message: it never shows the expected value."""
+"""Shared by the exercise tests: what they assert about a check's failure message (it never shows the
+expected value), and one thread for the tiny models they train."""
 from __future__ import annotations
 
 import re
+
+import pytest
 
 
 def shown(message: str, values) -> list[str]:
@@ -19,3 +22,14 @@ def shown(message: str, values) -> list[str]:
 def assert_hides(message: str, values) -> None:
     found = shown(message, values)
     assert not found, f"the message shows the expected value ({found}): {message}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The exercise tests' models are tiny: one thread is as fast, and far faster when other jobs share
+    the CPU. (Autouse in every test module that imports it.)"""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
