@@ -275,8 +275,11 @@ def test_u1_split_rejects_counting_the_validation_part_as_training(u1, data):
     runs, table, higher, split_by_name = u1
     bad = table.copy()
     bad["train ratings"] = [len(split_by_name[n].train) + len(split_by_name[n].valid) for n in table.index]
-    with pytest.raises(CheckFailed, match="validation part too"):
+    with pytest.raises(CheckFailed, match="validation part too") as failure:
         ch02.check_u1_split(runs, bad, higher, data, split_by_name)
+    assert_hides(str(failure.value), [len(split_by_name["u1"].train), len(split_by_name["random"].train)])
+    as_floats = table.astype({"train ratings": float})  # a right count typed as a float passes
+    ch02.check_u1_split(runs, as_floats, higher, data, split_by_name)
 
 
 def test_u1_split_rejects_a_run_trained_on_the_other_split(u1, data):

@@ -22,7 +22,7 @@ from .. import experiment, metrics
 from ..config import course_config
 from ..datasets import RatingData
 from ..splits import Split
-from . import changed_settings, fail, number, passed, valid_rmse
+from . import changed_settings, fail, number, passed, valid_rmse, whole
 from . import result as result_of_train
 
 MODEL = "biased-mf"
@@ -180,13 +180,12 @@ def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_na
              for name in SPLITS}
     for name in SPLITS:
         split = split_by_name[name]
-        n = rows[name]["train ratings"]
-        if isinstance(n, bool) or not float(number(n, f"table[{name!r}]['train ratings']")).is_integer():
-            fail(f"table[{name!r}]['train ratings'] should be a whole number, got {n!r}")
-        if int(n) != len(split.train):
+        n = whole(rows[name]["train ratings"], f"table[{name!r}]['train ratings']")
+        if n != len(split.train):
             hint = (" That counts the validation part too: it is carved out of the training ratings, and the "
-                    "model never trains on it." if int(n) == len(split.train) + len(split.valid) else "")
-            fail(f"table[{name!r}]['train ratings'] = {int(n)}, but the model trained on {len(split.train)} ratings.{hint}")
+                    "model never trains on it." if n == len(split.train) + len(split.valid) else
+                    " Count the ratings of the part the model trained on.")
+            fail(f"table[{name!r}]['train ratings'] = {n} is not the number of ratings the model trained on.{hint}")
         other = {f"the {j!r} split": v for j, v in valid.items() if j != name}
         _score(rows[name]["valid RMSE"], runs[name], valid[name], f"table[{name!r}]['valid RMSE']", other)
     _choice(higher, SPLITS, valid, "higher", "your table")
