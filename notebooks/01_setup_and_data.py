@@ -412,20 +412,24 @@ assert 0 < gap < per_user_stats["mean"].std() / 5
 assert [round(float(heavy_vs_light[k]), 3) for k in ("spearman", "heavy_mean", "light_mean")] == [-0.06, 3.558, 3.618]
 assert f"{p_value:.2f}" == "0.07" and f"{per_user_stats['mean'].std():.2f}" == "0.45"
 assert heavy_vs_light["significant"] is False
-print(f"p-value of the Spearman correlation {p_value:.2f}; light minus heavy {gap:.3f} stars; "
-      f"standard deviation of users' mean ratings {per_user_stats['mean'].std():.2f}")
+groups = [per_user_stats.loc[h, "mean"].astype(float) for h in (heavy, ~heavy)]
+gap_se = np.sqrt(sum(g.var() / len(g) for g in groups))  # the standard error of a difference of two group means
+assert f"{gap_se:.3f}" == "0.029" and 1.5 < gap / gap_se < 2.5
+print(f"p-value of the Spearman correlation {p_value:.2f}; light minus heavy {gap:.3f} ± {gap_se:.3f} stars "
+      f"(standard error); standard deviation of users' mean ratings {per_user_stats['mean'].std():.2f}")
 {k: v if isinstance(v, bool) else round(float(v), 3) for k, v in heavy_vs_light.items()}
 
 # %%
 ch01.check_heavy_vs_light(heavy_vs_light, data)
 
 # %% [markdown] tags=["solution"]
-# **What the solution shows.** Barely, and not beyond chance. Heavy raters' mean rating (3.558
-# on average) is 0.06 stars below light raters' (3.618), and the rank correlation is weakly
-# negative (−0.06), but with a p-value of 0.07 it is not distinguishable from zero at the usual
-# 5% level (`significant` is `False`). Both are
-# small next to how much users differ from each other: the users' mean ratings have a standard
-# deviation of 0.45 stars. A user's own average matters far more than how much they rate, which
+# **What the solution shows.** Barely, if at all. Heavy raters' mean rating (3.558 on average) is
+# 0.060 stars below light raters' (3.618), about two standard errors of that difference (0.029):
+# a borderline gap, which depends on where the groups are cut. The rank correlation, which uses
+# every user's count without a cut, is weakly negative (−0.06), and with a p-value of 0.07 it is
+# not distinguishable from zero at the usual 5% level (`significant` is `False`). Either way the
+# effect is small next to how much users differ from each other: the users' mean ratings have a
+# standard deviation of 0.45 stars. A user's own average matters far more than how much they rate, which
 # is why the biased models of notebook 02 give every user an offset.
 
 # %% [markdown]
@@ -435,7 +439,8 @@ ch01.check_heavy_vs_light(heavy_vs_light, data)
 # user. Store in a dict `holdout_answer`: `n_test`, the number of ratings in its test part; and
 # `light_share_random` and `light_share_holdout`, the fraction of the test ratings that belong to
 # light raters (at most the median number of ratings in the whole data, as in exercise 2), in
-# the random `split` of section 1.5 and in `holdout`. Why might the RMSE of the same model differ
+# the random `split` of section 1.5 and in `holdout`. The check takes both splits too, to count
+# who is in their test parts (it reads no test rating). Why might the RMSE of the same model differ
 # between the two test parts?
 #
 # *Hint:* think about how many test ratings one user contributes under each split. `Series.isin`
@@ -459,7 +464,7 @@ print(f"{len(light_users)} light raters of {data.n_users}; light share x{weight:
 {k: round(v, 4) for k, v in holdout_answer.items()}
 
 # %%
-ch01.check_holdout(holdout_answer, data)
+ch01.check_holdout(holdout_answer, data, split, holdout)
 
 # %% [markdown] tags=["solution"]
 # **What the solution shows.** The holdout test part has 943 ratings, one per user. In the

@@ -46,6 +46,7 @@ if ON_COLAB:
 # * why the objective sums over observed ratings only; what the mask makes exactly zero, and what
 #   the weight penalty and the optimizer still update;
 # * the gradients of the objective by hand, checked numerically against autograd;
+# * how the paper's λ relates to an optimizer's weight decay, and to the settings of d2l's AutoRec;
 # * item-based vs user-based AutoRec: the same ratings arranged two ways, their parameter counts at
 #   the sizes the course trains, and what the paper's explanation of I-AutoRec's lead says about
 #   MovieLens 100K;
@@ -287,13 +288,78 @@ print(f"penalty gradient = λ·B/n·weight = {course_lam:g}·{len(unrated)}/{mat
       f"on user {u}'s weights as on every other")
 
 # %% [markdown]
+# ### λ and an optimizer's weight decay
+#
+# That penalty gradient, $\lambda\tfrac{B}{n}W$ at every step for every weight, is what optimizers
+# call *weight decay*. The library's module `objective` states the relation where it defines the
+# objective; printed from its docstring:
+
+# %%
+relation = next(p for p in inspect.getdoc(objective).split("\n\n") if p.startswith("On a mini-batch"))
+print(relation)
+
+# %% [markdown]
+# MF's penalty in notebook 02 is not a weight decay: it sits inside the sum over rated pairs, so a
+# step penalises only the factors of the batch's users and movies, while `weight_decay` shrinks
+# *every* row of $P$ and $Q$ at every step. AutoRec's penalty covers whole weight matrices at every
+# step, so the two agree, as long as the loss is summed and the biases are left out.
+#
+# Dive into Deep Learning's AutoRec chapter uses Adam with learning rate 0.002 and weight decay
+# 1e-5 on Gluon's `L2Loss`, which is $\frac12 e^2$ *averaged* over a row's $m$ entries (its
+# unobserved entries included, with zero error) and over the $B$ rows of a batch. That loss is
+# the masked sum of squares times the constant $1/(2Bm)$, and Adam's steps do not change when the
+# loss is scaled (up to its tiny $\epsilon$), so weight decay `wd` there is the paper's
+# $\lambda = 2\,n\,m\cdot wd$ on the weight matrices (d2l decays the biases too, which the paper
+# does not, and applies dropout 0.05 to the hidden code; notebook 04 explains dropout where the
+# course first uses it). The cell checks the three statements on a tiny linear layer: the penalty in
+# the loss is SGD's and Adam's weight decay $\lambda B/n$, not AdamW's; and d2l's `wd` under Adam is
+# $\lambda = 2nm\cdot wd$.
+
+# %%
+n_toy, B_toy, m_toy, k_toy = 20, 5, 4, 3  # rows per epoch, rows per batch, entries per row, code size
+gen = torch.Generator().manual_seed(0)
+H_toy = torch.randn(B_toy, k_toy, generator=gen)  # a batch of codes
+R_toy = torch.randn(B_toy, m_toy, generator=gen)  # its ratings...
+M_toy = (torch.rand(B_toy, m_toy, generator=gen) < 0.5).float()  # ...of which these are observed
+W0_toy = torch.randn(m_toy, k_toy, generator=gen)
+
+
+def toy_weights(opt_class, weight_decay, lam_in_loss=0.0, loss_scale=1.0, steps=5):
+    """W after ``steps`` optimizer steps on (masked sum of squares) * loss_scale + λ/2·(B/n)·‖W‖²."""
+    W = W0_toy.clone().requires_grad_()
+    opt = opt_class([W], lr=0.01, weight_decay=weight_decay)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = (loss_scale * objective.masked_sse(H_toy @ W.T, R_toy, M_toy)
+                + objective.weight_penalty([W], lam_in_loss, B_toy / n_toy))
+        loss.backward()
+        opt.step()
+    return W.detach()
+
+
+lam_toy = 30.0
+for opt_class in (torch.optim.SGD, torch.optim.Adam):  # penalty in the loss == weight_decay = λ·B/n
+    assert torch.allclose(toy_weights(opt_class, 0.0, lam_toy), toy_weights(opt_class, lam_toy * B_toy / n_toy),
+                          atol=1e-6)
+assert not torch.allclose(toy_weights(torch.optim.AdamW, 0.0, lam_toy),
+                          toy_weights(torch.optim.AdamW, lam_toy * B_toy / n_toy), atol=1e-4)
+wd = 0.05  # d2l's averaged ½e² with weight decay wd == the summed loss with λ = 2·n·m·wd (Adam)
+d2l_style = toy_weights(torch.optim.Adam, wd, loss_scale=1 / (2 * B_toy * m_toy))
+assert torch.allclose(d2l_style, toy_weights(torch.optim.Adam, 0.0, 2 * n_toy * m_toy * wd), atol=1e-5)
+assert not torch.allclose(d2l_style, toy_weights(torch.optim.Adam, 0.0, wd), atol=1e-4)
+lam_d2l = 2 * data.n_items * data.n_users * 1e-5  # I-AutoRec: n = 1682 movie rows of m = 943 users
+assert round(lam_d2l, 1) == 31.7
+print("penalty in the loss = weight decay λ·B/n under SGD and Adam, not under AdamW; "
+      f"d2l's weight decay 1e-5 for I-AutoRec on ML-100K is the paper's lambda = {lam_d2l:.1f}")
+
+# %% [markdown]
 # ## 3.4 Item-based or user-based?
 #
 # The same model reads either orientation; only the input length changes. Both arrange **the same
 # training ratings**: I-AutoRec as 1,682 movie rows of length 943, U-AutoRec as 943 user rows of
 # length 1,682. The table compares them at the sizes the course trains (`config.course_config`):
-# I-AutoRec with a hidden layer of 500, the paper's size, and U-AutoRec with 300, chosen on the
-# validation split by `scripts/tune.py`.
+# I-AutoRec with a hidden layer of 500, the paper's size, and U-AutoRec with 300, chosen by a
+# search on the validation split.
 
 # %%
 orientations, counts = {}, {}
@@ -517,6 +583,10 @@ assert DENSE_CACHE_LIMIT == 2**26 and matrix.shape[0] * matrix.shape[1] <= DENSE
 #   from a batch passes no data-fit gradient to their weights; the penalty still decays every
 #   weight, and Adam's running averages still move weights whose current gradient is zero.
 # * Hand-derived gradients match autograd and finite differences.
+# * On the summed loss, λ equals an optimizer's weight decay $\lambda B/n$ on the weight matrices
+#   (SGD, Adam; not AdamW), and d2l's weight decay 1e-5 on the weight matrices, under Adam, is the
+#   paper's λ ≈ 31.7 for I-AutoRec on ML-100K (d2l also decays the biases, which the paper's λ does
+#   not, and adds dropout 0.05).
 # * I-AutoRec and U-AutoRec hold the same 81,000 training ratings; at the trained sizes (500 and
 #   300 hidden units) U-AutoRec has 1.07 times as many parameters. On ML-100K movies have fewer
 #   ratings than users on average, so the paper's explanation of I-AutoRec's lead does not carry
@@ -596,7 +666,10 @@ ch03.check_sigmoid_decoder_gradients(sigmoid_decoder_gradients)
 # `"full penalty"` (λ times the parameter); `"data fit"` (a term that depends on the ratings).
 #
 # **Then confirm it**: compute the four gradients with autograd and answer `empty_row_grads`, a
-# dict with the same keys.
+# dict with the same keys. Either way of asking autograd works: `torch.autograd.grad(loss, params)`,
+# or `loss.backward()` and then each parameter's `.grad`. But `.grad` adds up every `backward()`
+# since it was last reset, and Sec. 3.3 already ran one on `model`: reset it first with
+# `model.zero_grad()`.
 #
 # *Hint:* write down $E$ and $\Delta$ for a row whose mask and input are all zero, and see which
 # factors of each formula vanish. For the penalty, look at how the library's mini-batch loss

@@ -46,7 +46,9 @@ if ON_COLAB:
 #
 # * how to write the AutoRec model and its masked training step in PyTorch;
 # * how to check a re-implementation against a reference on identical weights;
+# * what dropout does, where the course first uses it (U-AutoRec);
 # * how I-AutoRec, U-AutoRec and biased MF compare on the same split, with learning curves;
+# * how a trained AutoRec predicts a held-out rating: feed it the training row, read off the entry;
 # * how to turn a trained AutoRec into top-N recommendations with titles.
 
 # %%
@@ -161,12 +163,33 @@ torch.testing.assert_close(mine.decoder.weight, reference.layers[1].weight, rtol
 # entries, clipped to the 1–5 scale, with the default rating 3 where the user or the movie has no
 # training rating.
 #
-# The hyperparameters were chosen on the validation split by `scripts/tune.py`; the test split
+# The hyperparameters were chosen by a search on the validation split; the test split
 # played no part. For I-AutoRec: hidden 500, sigmoid/identity as in the paper, λ = 100, Adam at
 # 1e-3, batches of 256 movies, at most 150 epochs, stopping 10 epochs after the best validation
 # epoch. For U-AutoRec, validation preferred a smaller code (300 units), dropout 0.5, λ = 60, a
 # smaller learning rate (5e-4), batches of 128 users, and a longer run: a patience of 20 epochs
 # and a cap of 300.
+#
+# **Dropout** is new here. With dropout $p$, every training step sets each hidden unit's output to
+# zero with probability $p$, drawn anew for every row of the batch, and multiplies the units it
+# keeps by $1/(1-p)$, so that a unit's expected output is unchanged. Each step thus trains a
+# randomly thinned network, and no unit can count on another one being there: a regulariser beside
+# λ. When the model predicts (`model.eval()`, which the library's evaluation sets), nothing is
+# dropped. The library's `AutoRec` applies it to every hidden layer's output (the
+# `self.dropout(...)` in `forward`, Sec. 4.1); I-AutoRec's course setting uses none. On a code of
+# ones:
+
+# %%
+drop = nn.Dropout(0.5)
+code = torch.ones(4, 300)  # four rows of a 300-unit code
+torch.manual_seed(0)
+drop.train()
+dropped = drop(code)
+kept = float((dropped != 0).float().mean())
+assert set(dropped.unique().tolist()) == {0.0, 2.0} and 0.45 < kept < 0.55  # kept units scaled by 1/(1 - 0.5)
+drop.eval()
+assert torch.equal(drop(code), code)  # predicting: nothing dropped
+print(f"training: {kept:.0%} of the units kept, each multiplied by 2; predicting: the code passes unchanged")
 
 # %%
 course = {variant: course_config("autorec", variant) for variant in ("item", "user")}
@@ -190,15 +213,16 @@ results = {
     "biased MF": experiment.train(data, split, "biased-mf"),
 }
 
+# %% [markdown]
+# The validation curves are what every choice above was made on (the test curve stays out of
+# sight while choosing); the dotted lines mark each run's best validation epoch, whose weights it
+# keeps.
+
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
-for (name, result), colour in zip(results.items(), ("tab:blue", "tab:orange", "tab:green")):
-    frame = result.history.frame()
-    ax.plot(frame.index, frame["valid_rmse"], color=colour, label=f"{name} validation")
-    ax.plot(frame.index, frame["test_rmse"], color=colour, ls="--", alpha=0.6, label=f"{name} test")
-    ax.axvline(result.history.best_epoch, color=colour, ls=":", lw=0.8)
-ax.set(xlabel="epoch", ylabel="RMSE", ylim=(0.86, 1.0), title="learning curves on ML-100K (90/10 split)")
-ax.legend(ncol=3, fontsize=8);
+for name, result in results.items():
+    result.history.plot(ax=ax, label=name)
+ax.set(ylim=(0.86, 1.0), title="validation curves on ML-100K (90/10 split)");
 
 # %%
 table = pd.DataFrame([{"valid RMSE": r.scores["valid"].rmse, "test RMSE": r.test_rmse,
@@ -209,15 +233,37 @@ table = pd.DataFrame([{"valid RMSE": r.scores["valid"].rmse, "test RMSE": r.test
 table.round(4)
 
 # %% [markdown]
-# I-AutoRec has the lowest validation and the lowest test RMSE of the three, as in the paper
-# (its Table 1(a) and 1(c), on ML-1M and ML-10M), and its test RMSE is below 0.895. The assertions
-# below make the notebook fail if a change to the library ever stops this from being true.
+# With every setting chosen, the table reports each model's test RMSE, once. I-AutoRec has the
+# lowest validation and the lowest test RMSE of the three, as in the paper (its Table 1(a) and
+# 1(c), on ML-1M and ML-10M), and its test RMSE is below 0.895.
+#
+# How sure is that ranking? Each model was trained once (seed 0), so these numbers say nothing of
+# how far a model moves from one training seed to another (notebook 09 repeats the runs over
+# seeds). What they can say is whether the gap is more than the luck of which ratings were held
+# out: compare two models rating by rating, on the same held-out ratings. The mean difference of
+# their squared errors, with its standard error over those ratings (the *paired* standard error),
+# is printed below: I-AutoRec's squared error is lower than each other model's by more than three
+# paired standard errors, on both parts. The assertions make the notebook fail if a change to the
+# library ever stops this from being true.
 
 # %%
-for part in ("valid", "test"):
-    rmse = {name: r.scores[part].rmse for name, r in results.items()}
-    assert rmse["I-AutoRec"] < rmse["biased MF"], f"I-AutoRec should beat biased MF on {part}"
-    assert rmse["I-AutoRec"] < rmse["U-AutoRec"], f"I-AutoRec should beat U-AutoRec on {part}"
+def squared_errors(result, part):
+    """Per-rating squared errors of a trained model on ``part``, scored as the evaluation scores."""
+    pred, _ = metrics.predict_with_default(result.learner.predict, part, split.train, data.scale)
+    return (pred - part["rating"].to_numpy(np.float64)) ** 2
+
+
+def paired_gap(result_a, result_b, part):
+    """Mean of a's minus b's squared error over the same ratings, and its (paired) standard error."""
+    d = squared_errors(result_a, part) - squared_errors(result_b, part)
+    return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+
+
+for part_name in ("valid", "test"):
+    for other in ("biased MF", "U-AutoRec"):
+        gap, se = paired_gap(results["I-AutoRec"], results[other], getattr(split, part_name))
+        print(f"{part_name:5s}: I-AutoRec minus {other:9s} squared error per rating {gap:+.4f} ± {se:.4f}")
+        assert gap < -3 * se, f"I-AutoRec should beat {other} on {part_name} by more than 3 paired SE"
 assert results["I-AutoRec"].test_rmse < 0.895
 print(f"I-AutoRec test RMSE {results['I-AutoRec'].test_rmse:.4f}")
 
@@ -307,16 +353,82 @@ again.round(3)
 # * With hyperparameters chosen on validation, I-AutoRec beats biased MF and U-AutoRec on the
 #   validation and the test split (table above). U-AutoRec, with the smaller learning rate and the
 #   dropout chosen for it, reaches its best validation epoch more than three times later.
+# * A prediction is read off the reconstruction of a *training* row (for I-AutoRec, the movie's row
+#   at the user's column), clipped to the scale; a movie or user with no training rating gets the
+#   default rating 3.
 # * Recommendations are the highest predictions among the movies a user has not rated, shown
 #   clipped to the rating scale.
 #
 # ## Exercises
 #
 # Each exercise has a cell for your answer and a check below it; run the check to see whether your
-# answer is right. They reuse the models trained in Sec. 4.3; only exercise 1 trains one more
+# answer is right. They reuse the models trained in Sec. 4.3; only exercise 2 trains one more
 # (a single run of I-AutoRec).
+
+# %%
+from autorec_lib.exercises import ch04
+
+# %% [markdown]
+# ### Exercise 1: AutoRec's prediction step, by hand
 #
-# ### Exercise 1: Rprop, the paper's optimizer
+# Sec. 4.3 says how the library scores a trained AutoRec: it feeds the rows of the *training*
+# matrix through the network and reads each held-out rating's prediction off the reconstruction.
+# Write that step yourself for the trained I-AutoRec. Its network is
+# `results["I-AutoRec"].learner.model` (put it in evaluation mode with `.eval()` and run it under
+# `torch.no_grad()`; it sits on `device`). Reconstruct every movie row of `matrix`, the training
+# matrix of Sec. 4.1, and read off, for each rating of `split.valid` in the order of its rows, the
+# prediction for that user and movie. Then apply the evaluation's two rules of notebook 01: clip
+# every prediction to the rating scale, and give the default rating `metrics.DEFAULT_RATING` to a
+# pair whose movie or user has no training rating. Answer `valid_pred`, a NumPy array with one
+# prediction per validation rating, and `my_valid_rmse`, their RMSE against the validation
+# ratings. The check compares both with the library's own scoring of the same model. Which
+# validation ratings did the network not predict at all, and why must its input rows hold the
+# training ratings only?
+#
+# *Hint:* `matrix.dense(rows)` gives dense rows and their mask as NumPy arrays. In I-AutoRec a row
+# is a movie and a column a user: which index picks the row?
+
+# %% tags=["solution"]
+net = results["I-AutoRec"].learner.model
+net.eval()
+with torch.no_grad():
+    train_rows = torch.from_numpy(matrix.dense(np.arange(data.n_items))[0]).to(device)
+    reconstruction = net(train_rows).cpu().numpy()  # (movies, users): row = movie, column = user
+valid_users, valid_items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
+valid_pred = np.clip(reconstruction[valid_items, valid_users], *data.scale)
+unseen = ~np.isin(valid_items, split.train["item"]) | ~np.isin(valid_users, split.train["user"])
+valid_pred[unseen] = metrics.DEFAULT_RATING
+my_valid_rmse = float(np.sqrt(np.mean((valid_pred - split.valid["rating"].to_numpy()) ** 2)))
+print(f"validation RMSE by hand {my_valid_rmse:.4f}; {unseen.sum()} of {len(valid_pred)} validation ratings "
+      "got the default rating")
+
+# %%
+ch04.check_prediction_step(valid_pred, my_valid_rmse, results["I-AutoRec"], split, data)
+
+# %% tags=["answer"]
+# what the interpretation below states: the unseen ratings, and what feeding the validation ratings would do
+leaky_rows = RatingMatrix(pd.concat([split.train, split.valid]), data.n_users, data.n_items, "item")
+with torch.no_grad():
+    leaky = net(torch.from_numpy(leaky_rows.dense(np.arange(data.n_items))[0]).to(device)).cpu().numpy()
+leaky_pred = np.where(unseen, metrics.DEFAULT_RATING, np.clip(leaky[valid_items, valid_users], *data.scale))
+leaky_rmse = float(np.sqrt(np.mean((leaky_pred - split.valid["rating"].to_numpy()) ** 2)))
+assert unseen.sum() == 21 and not np.isin(valid_items[unseen], split.train["item"]).any()
+assert abs(my_valid_rmse - results["I-AutoRec"].scores["valid"].rmse) < 1e-5
+assert leaky_rmse < my_valid_rmse - 0.02
+print(f"with the validation ratings in the input rows: {leaky_rmse:.4f} (by the rules: {my_valid_rmse:.4f})")
+
+# %% [markdown] tags=["solution"]
+# *What the solution shows.* Reading the reconstruction at row = movie, column = user, clipped,
+# gives the library's validation RMSE of Sec. 4.3 to float rounding. 21 validation ratings are not
+# the network's at all: their movies have no training rating, so their input row would be all
+# zeros, and the evaluation gives them the default rating 3 instead (notebook 01, Sec. 1.5). The
+# input must hold the training ratings only because the network reconstructs its input: fed rows
+# that already contain the validation ratings, it is shown the very ratings it is scored on, and
+# the RMSE drops by more than 0.02 (printed above) without the model being any better at
+# predicting a rating it has not seen.
+
+# %% [markdown]
+# ### Exercise 2: Rprop, the paper's optimizer
 #
 # The paper trains AutoRec with resilient propagation (Rprop), a full-batch method: every update
 # uses the gradient over all movies, and each weight moves by its own step size, which grows while
@@ -356,14 +468,13 @@ assert 5.5 < adam_row["updates"] / rprop_row["updates"] < 8.5  # one update per 
 optimizers.round(4)
 
 # %%
-from autorec_lib.exercises import ch04
-
 ch04.check_rprop(rprop, optimizers, results["I-AutoRec"], split, data)
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* Rprop, one update per epoch, needs about as many epochs as Adam (its
-# best epoch within 10 of Adam's), stops early as Adam does, and reaches the same validation RMSE
-# to within 0.002: in this run (one seed) the paper's optimizer does as well as Adam. It makes one
+# best epoch within 10 of Adam's), stops early as Adam does, and ends within 0.002 of Adam's
+# validation RMSE. That is one run of each: a difference that small says nothing about which
+# optimizer is better, only that the paper's optimizer trains this model about as well. It makes one
 # update per epoch against Adam's seven, but an update is not cheaper in arithmetic: each Rprop update is a
 # forward and backward pass over all 1682 movies, the arithmetic of one whole Adam epoch, so the
 # work of the two runs is set mostly by their epochs, not their updates (one full batch does save
@@ -372,56 +483,65 @@ ch04.check_rprop(rprop, optimizers, results["I-AutoRec"], split, data)
 # `s/epoch` column), so read them as a measurement of your machine, not as a property of Rprop.
 
 # %% [markdown]
-# ### Exercise 2: recommendations for a user with few ratings
+# ### Exercise 3: recommendations for a user with few ratings
 #
 # Find the user with the fewest ratings in the training split and call their index `few_user`
 # (if several users tie, any of them). Make `few_recs`, their top 10 from the trained I-AutoRec
 # (`results["I-AutoRec"]`) as in Sec. 4.4: movies they have not rated in training, best first,
-# scores clipped to the rating scale. Then measure how personal the list is: `few_overlap`, the
-# number of its movies that are also among *everyone's top 10*, the ten movies with the highest
-# mean predicted rating over all 943 users (predictions as `learner.predict` returns them). Compare
-# with user 0's list of Sec. 4.4. Do the recommendations look as personal?
+# scores clipped to the rating scale. Then measure how personal the list is. Make `everyones_top`,
+# the MovieLens ids of *everyone's top 10*: the ten movies with the highest mean predicted rating
+# over all 943 users, every movie included; and `few_overlap`, the number of movies of `few_recs`
+# that are also in `everyones_top`. Compare with user 0's list of Sec. 4.4. Do the
+# recommendations look as personal?
 #
 # *Hint:* only ratings in `split.train` count, and a count that leaves out a user with no rating
-# at all would be wrong in general (here every user has some). `result.learner.predict(users,
-# items)` takes two index arrays of the same length, so a single call can predict every
-# (user, movie) pair.
+# at all would be wrong in general (here every user has some). The trained model of Sec. 4.4 works
+# with MovieLens ids (`data.user_ids[index]` is the id of a user index); its `predict(user_ids,
+# item_ids)` takes two arrays of the same length, so a single call can predict every (user, movie)
+# pair.
 
 # %% tags=["solution"]
+model = results["I-AutoRec"].trained()
 user_counts = np.bincount(split.train["user"], minlength=data.n_users)
 few_user = int(user_counts.argmin())
-few_recs = metrics.recommend(results["I-AutoRec"].learner.predict, few_user, split.train, data.n_items,
-                             data.titles, data.item_ids, n=10, scale=data.scale)  # by index; scores clipped
+few_recs = model.recommend(int(data.user_ids[few_user]), n=10)  # by MovieLens id, as in Sec. 4.4
+every_user, every_movie = np.repeat(data.user_ids, data.n_items), np.tile(data.item_ids, data.n_users)
+predicted = model.predict(every_user, every_movie).reshape(data.n_users, data.n_items)  # clipped to 1-5
+everyones_top = data.item_ids[np.argsort(-predicted.mean(axis=0), kind="stable")[:10]]
+few_overlap = len(set(few_recs["item_id"]) & set(everyones_top))
+print(f"user {few_user}: {few_overlap} of the 10 in everyone's top 10")
+few_recs.round(3)
 
-learner = results["I-AutoRec"].learner
-every_user = np.repeat(np.arange(data.n_users), data.n_items)
-every_movie = np.tile(np.arange(data.n_items), data.n_users)
-predicted = learner.predict(every_user, every_movie).reshape(data.n_users, data.n_items)
-everyones_top = metrics.top_n(predicted.mean(axis=0), np.array([], dtype=np.int64), 10)
-few_overlap = len(set(few_recs["item"]) & set(everyones_top))
+# %%
+ch04.check_few_ratings_recommendations(few_user, few_recs, results["I-AutoRec"], split, data)
+ch04.check_overlap(few_overlap, everyones_top, few_recs, results["I-AutoRec"], data)
 
-# what the interpretation below states: the same overlap for every user
+# %% tags=["answer"]
+# what the interpretation below states: the same overlap for every user (lists ranked as recommend ranks them)
+raw = results["I-AutoRec"].learner.predict(np.repeat(np.arange(data.n_users), data.n_items),
+                                           np.tile(np.arange(data.n_items), data.n_users)).reshape(data.n_users, -1)
+top_index = set(np.searchsorted(data.item_ids, everyones_top))
 rated_by = {u: items.to_numpy() for u, items in split.train.groupby("user")["item"]}
-overlap = np.array([len(set(metrics.top_n(predicted[u], rated_by[u])) & set(everyones_top))
-                    for u in range(data.n_users)])
+overlap = np.array([len(set(metrics.top_n(raw[u], rated_by[u])) & top_index) for u in range(data.n_users)])
 assert overlap[few_user] == few_overlap and few_overlap > overlap[0]
 assert (user_counts.min(), (user_counts == user_counts.min()).sum(), user_counts[0]) == (13, 3, 220)
 fewest_quarter = overlap[user_counts <= np.quantile(user_counts, 0.25)].mean()
 most_quarter = overlap[user_counts >= np.quantile(user_counts, 0.75)].mean()
 assert fewest_quarter > 1.5 * most_quarter
 movie_counts = np.bincount(split.train["item"], minlength=data.n_items)
-user0_recs = metrics.top_n(predicted[0], rated_by[0])
-assert (movie_counts < movie_counts[few_recs["item"]].min()).mean() > 0.95
+few_index = np.searchsorted(data.item_ids, few_recs["item_id"])
+user0_recs = metrics.top_n(raw[0], rated_by[0])
+assert (movie_counts < movie_counts[few_index].min()).mean() > 0.95
 assert (movie_counts[user0_recs] < 100).any()
+quarters = {name: overlap[users] for name, users in (("fewest", user_counts <= np.quantile(user_counts, 0.25)),
+                                                      ("most", user_counts >= np.quantile(user_counts, 0.75)))}
+gap_se = np.sqrt(sum(q.var(ddof=1) / len(q) for q in quarters.values()))  # two separate groups of users
+assert fewest_quarter - most_quarter > 5 * gap_se
 print(f"user {few_user} ({user_counts[few_user]} training ratings) shares {few_overlap} of 10 with everyone's "
       f"top 10, user 0 ({user_counts[0]}) {overlap[0]}; on average the quarter of users with the fewest "
-      f"ratings share {fewest_quarter:.1f}, the quarter with the most {most_quarter:.1f}")
-print("everyone's top 10:", "; ".join(data.titles[everyones_top]))
-few_recs.round(3)
-
-# %%
-ch04.check_few_ratings_recommendations(few_user, few_recs, results["I-AutoRec"], split, data)
-ch04.check_overlap(few_overlap, few_recs, results["I-AutoRec"], data)
+      f"ratings share {fewest_quarter:.1f}, the quarter with the most {most_quarter:.1f} "
+      f"(difference {fewest_quarter - most_quarter:.1f} ± {gap_se:.1f}, standard error over the users)")
+print("everyone's top 10:", "; ".join(data.titles[sorted(top_index)]))
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* The user with the fewest training ratings has 13 (three users tie).
@@ -430,22 +550,23 @@ ch04.check_overlap(few_overlap, few_recs, results["I-AutoRec"], data)
 # movies with fewer than 100. It shares more movies with everyone's top 10 than user 0's list does
 # (the counts are printed above), and the pattern holds across users: on average, the quarter of
 # users with the fewest training ratings share more than 1.5 times as many of their top 10 with
-# everyone's list as the quarter with the most. In I-AutoRec a user is one output unit: the
+# everyone's list as the quarter with the most, a difference of more than five standard errors over
+# the users (for this one trained model). In I-AutoRec a user is one output unit: the
 # prediction for this user is their decoder row $W_u, b_u$ applied to each movie's code, and that
 # row is fitted to only the user's few training ratings while λ pulls it towards zero. Such a row
 # says little about the user, so the predictions lean towards what many people like: the list is
 # less personal.
 
 # %% [markdown]
-# ### Exercise 3: movies with few training ratings
+# ### Exercise 4: movies with few training ratings
 #
-# How do the models do on movies with few ratings to learn from? Take the ratings of the
-# *validation* split whose movie has fewer than 10 ratings in `split.train`, and score the trained
-# I-AutoRec and biased MF of Sec. 4.3 on them as the course scores everything,
-# `metrics.evaluate(result.learner.predict, subset, split.train, data.scale)`. Answer `rare`, a dict
-# `{"n ratings": ..., "I-AutoRec": ..., "biased MF": ...}`: the number of validation ratings in the
-# subset and each model's RMSE on it. Which model is better there, and how far are both from their
-# RMSE on the whole validation split?
+# How do the models do on movies with few ratings to learn from? Take `rare_valid`, the ratings of
+# the *validation* split whose movie has fewer than 10 ratings in `split.train` (a DataFrame of rows
+# of `split.valid`), and score the trained I-AutoRec and biased MF of Sec. 4.3 on them as the
+# course scores everything, `metrics.evaluate(result.learner.predict, subset, split.train,
+# data.scale)`. Answer `rare_valid` and `rare`, a dict `{"I-AutoRec": ..., "biased MF": ...}` with
+# each model's RMSE on the subset. How many validation ratings does it hold, which model is better
+# there, and how far are both from their RMSE on the whole validation split?
 #
 # *Hint:* count each movie's ratings in the training split only. What count does a movie with no
 # training rating at all get when you count with `groupby`, and what should it get? Then read
@@ -454,26 +575,32 @@ ch04.check_overlap(few_overlap, few_recs, results["I-AutoRec"], data)
 # %% tags=["solution"]
 movie_counts = np.bincount(split.train["item"], minlength=data.n_items)
 rare_valid = split.valid[movie_counts[split.valid["item"]] < 10]
-rare = {"n ratings": len(rare_valid)}
-for name in ("I-AutoRec", "biased MF"):
-    rare[name] = metrics.evaluate(results[name].learner.predict, rare_valid, split.train, data.scale).rmse
-# what the interpretation below states
-whole = {name: results[name].scores["valid"].rmse for name in ("I-AutoRec", "biased MF")}
-unseen = (movie_counts[rare_valid["item"]] == 0).sum()
-assert ((movie_counts < 10).sum(), (movie_counts == 0).sum(), len(rare_valid), unseen) == (596, 41, 298, 21)
-assert len(split.valid) == 9000
-assert rare["I-AutoRec"] < rare["biased MF"] and all(rare[k] > whole[k] + 0.15 for k in whole)
-print(f"whole validation split: I-AutoRec {whole['I-AutoRec']:.4f}, biased MF {whole['biased MF']:.4f}")
-{k: round(v, 4) for k, v in rare.items()}
+rare = {name: metrics.evaluate(results[name].learner.predict, rare_valid, split.train, data.scale).rmse
+        for name in ("I-AutoRec", "biased MF")}
+{"n ratings": len(rare_valid), **{k: round(v, 4) for k, v in rare.items()}}
 
 # %%
-ch04.check_rare_movies(rare, results, split, data)
+ch04.check_rare_movies(rare_valid, rare, results, split, data)
+
+# %% tags=["answer"]
+# what the interpretation below states
+whole = {name: results[name].scores["valid"].rmse for name in ("I-AutoRec", "biased MF")}
+unseen_rare = (movie_counts[rare_valid["item"]] == 0).sum()
+assert ((movie_counts < 10).sum(), (movie_counts == 0).sum(), len(rare_valid), unseen_rare) == (596, 41, 298, 21)
+assert len(split.valid) == 9000
+assert all(rare[k] > whole[k] + 0.15 for k in whole)
+rare_gap, rare_se = paired_gap(results["I-AutoRec"], results["biased MF"], rare_valid)
+assert rare["I-AutoRec"] < rare["biased MF"] and abs(rare_gap) < 2 * rare_se  # lower, but within the noise
+print(f"whole validation split: I-AutoRec {whole['I-AutoRec']:.4f}, biased MF {whole['biased MF']:.4f}; on the "
+      f"rare movies' ratings, I-AutoRec minus biased MF squared error per rating {rare_gap:+.4f} ± {rare_se:.4f}")
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* 596 of the 1682 movies have fewer than 10 training ratings (41 have
 # none), but they draw only 298 of the 9000 validation ratings: rare movies are rarely rated. On
 # them both models are far worse than on the whole validation split, by more than 0.15 RMSE each
-# (the numbers above), and I-AutoRec stays ahead of biased MF. For I-AutoRec such a movie is a
+# (the numbers above). I-AutoRec's RMSE there is the lower one, but the two differ by less than two
+# paired standard errors over those 298 ratings (printed above): this subset is too small to tell
+# the two models apart. For I-AutoRec such a movie is a
 # nearly empty input row, for biased MF a factor vector and an offset fitted to a handful of
 # ratings; the 21 ratings of movies with no training rating at all get the default 3 from both.
 # Averages over all ratings hide this: the rare movies weigh little in them.

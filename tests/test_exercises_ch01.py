@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from scipy import stats
 
 from autorec_lib import datasets, splits
 from autorec_lib.exercises import CheckFailed, ch01
+from exercise_support import assert_hides
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,17 +75,24 @@ def light_users(data):
 
 
 def holdout_solution(data, seed: int = 0) -> dict:
-    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
-    holdout = splits.make_split(data, "holdout", seed=seed)
+    split, holdout = holdout_splits(data, seed)
     light = light_users(data)
     return {"n_test": len(holdout.test),
             "light_share_random": float(split.test["user"].isin(light).mean()),
             "light_share_holdout": float(holdout.test["user"].isin(light).mean())}
 
 
-def rejected(check, answer, data, match: str = "") -> None:
-    with pytest.raises(CheckFailed, match=match):
-        check(answer, data)
+def holdout_splits(data, seed: int = 0):
+    return (splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed),
+            splits.make_split(data, "holdout", seed=seed))
+
+
+def rejected(check, answer, data, match: str = "", *args, hidden=()) -> str:
+    """The check fails with a message matching ``match`` that shows none of the ``hidden`` values."""
+    with pytest.raises(CheckFailed, match=match) as failure:
+        check(answer, data, *args)
+    assert_hides(str(failure.value), hidden)
+    return str(failure.value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,6 +197,38 @@ def test_heavy_vs_light_accepts_a_numpy_bool(ml100k, capsys):
     assert capsys.readouterr().out.startswith("correct:")
 
 
+def test_heavy_vs_light_accepts_other_correct_formulations(ml100k, capsys):
+    per_user = ml100k.ratings.assign(rating=ml100k.ratings["rating"].astype(np.float64)).groupby("user")["rating"]
+    size, mean = per_user.size(), per_user.mean()  # float64 means instead of pandas' float32 ones
+    heavy = size > np.median(size)
+    answer = {"spearman": stats.spearmanr(size, mean)[0],  # SciPy's instead of pandas' rank correlation
+              "heavy_mean": np.float32(mean[heavy].mean()), "light_mean": mean[~heavy].mean(),
+              "significant": stats.spearmanr(size, mean).pvalue < 0.05}
+    ch01.check_heavy_vs_light(answer, ml100k)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_heavy_vs_light_rejects_an_off_by_one_group_boundary(ml100k):
+    """Six users have exactly the median 65 ratings: counted as heavy they move the means by < 0.001."""
+    answer = heavy_vs_light_solution(ml100k)
+    per_user = ml100k.ratings.groupby("user")["rating"].agg(["size", "mean"])
+    heavy = per_user["size"] >= per_user["size"].median()
+    wrong = {**answer, "heavy_mean": per_user.loc[heavy, "mean"].mean(), "light_mean": per_user.loc[~heavy, "mean"].mean()}
+    assert max(abs(wrong[k] - answer[k]) for k in ("heavy_mean", "light_mean")) < 1e-3
+    rejected(ch01.check_heavy_vs_light, wrong, ml100k, "exactly the median",
+             hidden=[answer["heavy_mean"], answer["light_mean"]])
+
+
+def test_heavy_vs_light_rejects_statistics_of_the_training_part(ml100k):
+    split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    on_train = heavy_vs_light_solution(SimpleNamespace(ratings=split.train))
+    answer = heavy_vs_light_solution(ml100k)
+    rejected(ch01.check_heavy_vs_light, {**answer, "spearman": on_train["spearman"]}, ml100k, "whole data set",
+             hidden=[answer["spearman"]])
+    for key in ("heavy_mean", "light_mean"):
+        rejected(ch01.check_heavy_vs_light, {**answer, key: on_train[key]}, ml100k, key, hidden=[answer[key]])
+
+
 def test_heavy_vs_light_rejects_the_wrong_data_set(small_latest):
     rejected(ch01.check_heavy_vs_light, heavy_vs_light_solution(small_latest), small_latest, "ml-100k")
 
@@ -196,43 +237,98 @@ def test_heavy_vs_light_rejects_the_wrong_data_set(small_latest):
 # Exercise 3: the per-user holdout
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_holdout_solution_passes_on_three_seeds(ml100k, seed, capsys):
-    ch01.check_holdout(holdout_solution(ml100k, seed), ml100k)
+UNSEEN_SEEDS = (1, 2, 3, 4, 5)  # the notebook splits with seed 0
+
+
+def expected_holdout(data) -> dict:
+    return holdout_solution(data, 0)
+
+
+@pytest.mark.parametrize("seed", (0,) + UNSEEN_SEEDS)
+def test_holdout_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(ml100k, seed, capsys):
+    ch01.check_holdout(holdout_solution(ml100k, seed), ml100k, *holdout_splits(ml100k, seed))
     assert capsys.readouterr().out.startswith("correct: 943 test ratings")
 
 
+def test_holdout_accepts_a_count_and_shares_typed_otherwise(ml100k, capsys):
+    import torch
+
+    answer, parts = holdout_solution(ml100k), holdout_splits(ml100k)
+    for n_test in (943.0, np.int64(943), np.float32(943), torch.tensor(943), np.array(943)):
+        ch01.check_holdout({**answer, "n_test": n_test}, ml100k, *parts)
+    as_float32 = {k: np.float32(v) for k, v in answer.items()}
+    ch01.check_holdout(as_float32, ml100k, *parts)
+    split, holdout = parts
+    by_counting = {**answer, "light_share_random": split.test["user"].isin(light_users(ml100k)).sum() / len(split.test)}
+    ch01.check_holdout(by_counting, ml100k, *parts)
+    assert capsys.readouterr().out.count("correct:") == 7
+
+
 def test_holdout_rejects_sizes_of_the_wrong_part(ml100k):
-    answer = holdout_solution(ml100k)
-    holdout = splits.make_split(ml100k, "holdout")
-    for wrong in (10_000, len(holdout.train), len(holdout.valid), ml100k.n_users * 10):
-        rejected(ch01.check_holdout, {**answer, "n_test": wrong}, ml100k, "n_test")
-    rejected(ch01.check_holdout, {**answer, "n_test": 943.5}, ml100k, "whole number")
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    for wrong in (10_000, len(holdout.train), len(holdout.valid), len(holdout.train) + len(holdout.valid),
+                  ml100k.n_users * 10, 942):
+        rejected(ch01.check_holdout, {**answer, "n_test": wrong}, ml100k, "n_test", split, holdout, hidden=[943])
+    rejected(ch01.check_holdout, {**answer, "n_test": 943.5}, ml100k, "whole number", split, holdout)
+    rejected(ch01.check_holdout, {**answer, "n_test": "943"}, ml100k, "number", split, holdout)
 
 
 def test_holdout_rejects_swapped_shares(ml100k):
     answer = holdout_solution(ml100k)
     swapped = {**answer, "light_share_random": answer["light_share_holdout"],
                "light_share_holdout": answer["light_share_random"]}
-    rejected(ch01.check_holdout, swapped, ml100k, "swapped")
+    rejected(ch01.check_holdout, swapped, ml100k, "swapped", *holdout_splits(ml100k))
+
+
+@pytest.mark.parametrize("part, match", [("all", "ALL the ratings"), ("train", "TRAINING part"),
+                                         ("valid", "VALIDATION part")])
+def test_holdout_rejects_the_random_share_of_another_part_of_the_data(ml100k, part, match):
+    """The share of all ratings is within 0.001 of the test part's: a binomial tolerance accepted it."""
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    frames = {"all": ml100k.ratings, "train": split.train, "valid": split.valid}
+    wrong = {**answer, "light_share_random": float(frames[part]["user"].isin(light_users(ml100k)).mean())}
+    assert abs(wrong["light_share_random"] - answer["light_share_random"]) < 0.012
+    rejected(ch01.check_holdout, wrong, ml100k, match, split, holdout, hidden=[answer["light_share_random"]])
+
+
+def test_holdout_rejects_the_random_share_of_another_seeds_test_part(ml100k):
+    answer, parts = holdout_solution(ml100k), holdout_splits(ml100k)
+    other = holdout_solution(ml100k, seed=7)
+    rejected(ch01.check_holdout, {**answer, "light_share_random": other["light_share_random"]}, ml100k,
+             "light_share_random", *parts)
+
+
+def test_holdout_rejects_an_off_by_one_group_boundary(ml100k):
+    split, holdout = holdout_splits(ml100k)
+    counts = ml100k.ratings.groupby("user").size()
+    below = counts.index[counts < counts.median()]  # the median users left out of the light raters
+    for key, part in (("light_share_random", split), ("light_share_holdout", holdout)):
+        answer = {**holdout_solution(ml100k), key: float(part.test["user"].isin(below).mean())}
+        rejected(ch01.check_holdout, answer, ml100k, "exactly the median", split, holdout)
 
 
 def test_holdout_rejects_a_share_of_users_instead_of_ratings(ml100k):
-    split = splits.make_split(ml100k, "random", seed=0)
-    users = split.test["user"].unique()
-    share_of_users = float(np.isin(users, light_users(ml100k)).mean())  # each user counted once
+    split, holdout = holdout_splits(ml100k)
+    share_of_users = float(np.isin(split.test["user"].unique(), light_users(ml100k)).mean())  # each user once
     answer = {**holdout_solution(ml100k), "light_share_random": share_of_users}
-    rejected(ch01.check_holdout, answer, ml100k, "light_share_random")
+    rejected(ch01.check_holdout, answer, ml100k, "users once each", split, holdout)
 
 
 def test_holdout_rejects_the_holdout_training_part(ml100k):
-    holdout = splits.make_split(ml100k, "holdout")
+    split, holdout = holdout_splits(ml100k)
     answer = {**holdout_solution(ml100k),
               "light_share_holdout": float(holdout.train["user"].isin(light_users(ml100k)).mean())}
-    rejected(ch01.check_holdout, answer, ml100k, "light_share_holdout")
+    rejected(ch01.check_holdout, answer, ml100k, "TRAINING part", split, holdout)
 
 
 def test_holdout_rejects_a_percentage(ml100k):
     answer = holdout_solution(ml100k)
     rejected(ch01.check_holdout, {**answer, "light_share_holdout": 100 * answer["light_share_holdout"]},
-             ml100k, "range")
+             ml100k, "range", *holdout_splits(ml100k))
+
+
+def test_holdout_rejects_splits_of_the_wrong_kind_or_order(ml100k):
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    rejected(ch01.check_holdout, answer, ml100k, "holdout", holdout, split)  # the two splits swapped
+    rejected(ch01.check_holdout, answer, ml100k, "test_fraction", splits.make_split(ml100k, "random", 0.2), holdout)
+    rejected(ch01.check_holdout, answer, ml100k, "Split", split.test, holdout)

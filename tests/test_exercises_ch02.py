@@ -17,20 +17,10 @@ from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
 from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch02  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
+from exercise_support import assert_hides, one_thread  # noqa: E402, F401 (one_thread: autouse fixture)
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4, 5)  # the notebook trains with seed 0; 1 to 5 are unseen
 LAM = course_config("biased-mf").train.lam
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These models are tiny: one thread is as fast, and far faster when other jobs share the CPU."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +116,7 @@ def test_factor_sweep_rejects_other_training_settings(factors, data):
 
 def test_factor_sweep_rejects_plain_mf(factors, data):
     split, runs, table, gain = factors
-    plain = train(data, split, model_type="mf", n_factors=16)
+    plain = train(data, split, model="mf", n_factors=16)
     with pytest.raises(CheckFailed, match="'mf' model"):
         ch02.check_factor_sweep({**runs, 16: plain}, {**table, 16: valid(plain)}, gain, data, split)
 
@@ -285,8 +275,11 @@ def test_u1_split_rejects_counting_the_validation_part_as_training(u1, data):
     runs, table, higher, split_by_name = u1
     bad = table.copy()
     bad["train ratings"] = [len(split_by_name[n].train) + len(split_by_name[n].valid) for n in table.index]
-    with pytest.raises(CheckFailed, match="validation part too"):
+    with pytest.raises(CheckFailed, match="validation part too") as failure:
         ch02.check_u1_split(runs, bad, higher, data, split_by_name)
+    assert_hides(str(failure.value), [len(split_by_name["u1"].train), len(split_by_name["random"].train)])
+    as_floats = table.astype({"train ratings": float})  # a right count typed as a float passes
+    ch02.check_u1_split(runs, as_floats, higher, data, split_by_name)
 
 
 def test_u1_split_rejects_a_run_trained_on_the_other_split(u1, data):
@@ -330,3 +323,19 @@ def test_no_check_reads_test_ratings(factors, penalty, data):
     ch02.check_factor_sweep(runs, table, gain, data, blind)
     split, runs, gaps, wider = penalty
     ch02.check_no_penalty(runs, gaps, wider, data, dataclasses.replace(split, test=split.test.assign(rating=np.nan)))
+
+
+def test_failure_messages_never_show_the_expected_numbers(factors, penalty, data):
+    """A wrong number is refused with what is wrong and where to look, never with the right value."""
+    split, runs, table, gain = factors
+    rounded = {**table, 16: round(table[16], 3)}
+    with pytest.raises(CheckFailed, match="unrounded") as failure:
+        ch02.check_factor_sweep(runs, rounded, gain, data, split)
+    assert_hides(str(failure.value), [table[16]])
+    with pytest.raises(CheckFailed, match="gain") as failure:
+        ch02.check_factor_sweep(runs, table, gain + 0.01, data, split)
+    assert_hides(str(failure.value), [gain])
+    split, runs, gaps, wider = penalty
+    with pytest.raises(CheckFailed, match="gaps") as failure:
+        ch02.check_no_penalty(runs, {**gaps, 0.0: gaps[0.0] + 0.01}, wider, data, split)
+    assert_hides(str(failure.value), [gaps[0.0]])

@@ -90,7 +90,7 @@ def test_sigmoid_decoder_check_rejects_a_result_instead_of_a_function_and_wrong_
 
 def test_sigmoid_decoder_autograd_reference_matches_finite_differences():
     problem = ch03._problem(3, 5, 6, 3)
-    grads = ch03.sigmoid_decoder_autograd(**problem)
+    grads = ch03._autograd_gradients(**problem)
 
     def loss(V):
         out = sig(sig(problem["R"] @ V.T + problem["mu"]) @ problem["W"].T + problem["b"])
@@ -175,6 +175,45 @@ def test_empty_row_check_accepts_numpy_arrays(small_data):
     ch03.check_empty_row_gradients(grads, model, 0.5, matrix)
 
 
+def backward_grads(model, matrix, lam, reset=True):
+    """The reference solution written with .backward(): the gradients read from .grad."""
+    row = int(np.flatnonzero(matrix.row_counts() == 0)[0])
+    r, m = (torch.from_numpy(a) for a in matrix.dense(np.array([row])))
+    if reset:
+        model.zero_grad()
+    objective.autorec_loss(model(r), r, m, model.weight_matrices(), lam, 1 / matrix.shape[0]).backward()
+    enc, dec = model.layers
+    return {"V": enc.weight.grad.clone(), "mu": enc.bias.grad.clone(), "W": dec.weight.grad.clone(),
+            "b": dec.bias.grad.clone()}
+
+
+def earlier_backward(model, matrix):
+    """What Sec. 3.3 leaves behind: a backward pass over rows with ratings, its gradients kept in .grad."""
+    r, m = (torch.from_numpy(a) for a in matrix.dense(np.arange(8)))
+    objective.autorec_loss(model(r), r, m, model.weight_matrices(), 0.5).backward()
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5, 6, 7])
+def test_empty_row_check_accepts_gradients_from_backward_after_a_reset(small_data, seed, capsys):
+    matrix, model = _empty_row_setup(small_data, seed)
+    earlier_backward(model, matrix)
+    ch03.check_empty_row_gradients(backward_grads(model, matrix, 0.5), model, np.float64(0.5), matrix)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_empty_row_check_says_what_to_reset_when_backward_added_to_earlier_gradients(small_data):
+    matrix, model = _empty_row_setup(small_data, 0)
+    earlier_backward(model, matrix)
+    stale = backward_grads(model, matrix, 0.5, reset=False)
+    with pytest.raises(CheckFailed, match="zero_grad") as failure:
+        ch03.check_empty_row_gradients(stale, model, 0.5, matrix)
+    assert "mask" not in str(failure.value)
+    backward_grads(model, matrix, 0.5, reset=True)  # ... and a cell run twice after the reset
+    twice = backward_grads(model, matrix, 0.5, reset=False)
+    with pytest.raises(CheckFailed, match="zero_grad"):
+        ch03.check_empty_row_gradients(twice, model, 0.5, matrix)
+
+
 def test_empty_row_check_rejects_the_whole_epochs_penalty(small_data):
     matrix, model = _empty_row_setup(small_data, 0)
     with pytest.raises(CheckFailed, match="fraction"):
@@ -199,15 +238,16 @@ def test_empty_row_check_rejects_a_missing_penalty_and_the_wrong_row_count(small
     with pytest.raises(CheckFailed, match="penalty is missing"):
         ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.0), model, 0.5, matrix)
     users_fraction = 1 / small_data.n_users  # n_users instead of the number of I-AutoRec rows
-    with pytest.raises(CheckFailed, match="not lam/n_rows"):
+    with pytest.raises(CheckFailed, match="check the fraction") as failure:
         ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, fraction=users_fraction),
                                        model, 0.5, matrix)
+    assert "lam/n" not in str(failure.value) and "/n_rows" not in str(failure.value)  # no formula given
 
 
 def test_empty_row_check_rejects_another_models_gradients_and_wrong_structure(small_data):
     matrix, model = _empty_row_setup(small_data, 0)
     _, other = _empty_row_setup(small_data, 1)
-    with pytest.raises(CheckFailed, match="not lam/n_rows"):
+    with pytest.raises(CheckFailed, match="the model you passed"):
         ch03.check_empty_row_gradients(empty_row_grads(other, matrix, 0.5), model, 0.5, matrix)
     grads = empty_row_grads(model, matrix, 0.5)
     with pytest.raises(CheckFailed, match="keys"):
@@ -299,8 +339,16 @@ def test_parameter_count_check_rejects_a_hard_coded_answer_and_wrong_types(small
     with pytest.raises(CheckFailed, match="function"):
         ch03.check_parameter_counts(944_443, deep(small_data.n_users), small_data)
     with pytest.raises(CheckFailed, match="whole number"):
-        ch03.check_parameter_counts(lambda n, h: float(count_parameters(n, h)), deep(small_data.n_users), small_data)
+        ch03.check_parameter_counts(lambda n, h: count_parameters(n, h) + 0.5, deep(small_data.n_users), small_data)
     with pytest.raises(CheckFailed, match="whole number"):
-        ch03.check_parameter_counts(count_parameters, float(deep(small_data.n_users)), small_data)
-    with pytest.raises(CheckFailed, match="whole number"):
+        ch03.check_parameter_counts(count_parameters, deep(small_data.n_users) - 0.5, small_data)
+    with pytest.raises(CheckFailed, match="number"):
         ch03.check_parameter_counts(count_parameters, str(deep(small_data.n_users)), small_data)
+
+
+def test_parameter_count_check_accepts_a_right_count_typed_as_a_float_or_a_tensor(small_data, capsys):
+    right = deep(small_data.n_users)
+    for typed in (float(right), np.float64(right), np.int32(right), torch.tensor(right), torch.tensor(float(right))):
+        ch03.check_parameter_counts(lambda n, h: float(count_parameters(n, h)), typed, small_data)
+    ch03.check_parameter_counts(lambda n, h: np.prod([1.0]) * count_parameters(n, h), right, small_data)
+    assert capsys.readouterr().out.count("correct:") == 6

@@ -11,14 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
 from autorec_lib.config import TrainConfig  # noqa: E402
 from autorec_lib.exercises import CheckFailed, ch04  # noqa: E402
+from autorec_lib.matrix import RatingMatrix  # noqa: E402
+from autorec_lib.torch_backend import AutoRec  # noqa: E402
 from conftest import write_ml100k  # noqa: E402
+from exercise_support import assert_hides, one_thread  # noqa: E402, F401 (one_thread: autouse fixture)
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4, 5)  # the notebook trains with seed 0; 1 to 5 are unseen
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,23 +42,50 @@ def setup(tmp_path_factory):
     return data, split
 
 
+class Models:
+    """The notebook's `results` (Adam I-AutoRec, biased MF) and the Rprop I-AutoRec, trained per seed on demand."""
+
+    def __init__(self, data, split):
+        self.data, self.split, self.runs = data, split, {}
+
+    def __getitem__(self, seed):
+        if seed not in self.runs:
+            data, split = self.data, self.split
+            self.runs[seed] = {
+                "I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False, seed=seed),
+                "biased MF": experiment.train(data, split, "biased-mf", progress=False, seed=seed),
+                "Rprop": rprop_solution(data, split, seed),
+            }
+        return self.runs[seed]
+
+
 @pytest.fixture(scope="module")
 def models(setup):
-    """Adam I-AutoRec and biased MF (the notebook's `results`) and Rprop I-AutoRec, per seed."""
-    data, split = setup
-    out = {}
-    for seed in SEEDS:
-        out[seed] = {
-            "I-AutoRec": experiment.train(data, split, "autorec", "item", progress=False, seed=seed),
-            "biased MF": experiment.train(data, split, "biased-mf", progress=False, seed=seed),
-            "Rprop": rprop_solution(data, split, seed),
-        }
-    return out
+    return Models(*setup)
 
 
 # --------------------------------------------------------------------------------------------
 # The reference solutions (the notebook's solution cells)
 # --------------------------------------------------------------------------------------------
+
+def prediction_solution(run, split, data):
+    """The notebook's solution: every movie row of the training matrix through the network."""
+    net = run.learner.model
+    device = next(net.parameters()).device
+    matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+    net.eval()
+    with torch.no_grad():
+        r_hat = net(torch.from_numpy(matrix.dense(np.arange(data.n_items))[0]).to(device)).cpu().numpy()
+    users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
+    pred = np.clip(r_hat[items, users], *data.scale)
+    unseen = ~np.isin(items, split.train["item"]) | ~np.isin(users, split.train["user"])
+    pred[unseen] = metrics.DEFAULT_RATING
+    return pred, float(np.sqrt(np.mean((pred - split.valid["rating"].to_numpy()) ** 2)))
+
+
+def rmse(pred, split) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred, np.float64) - split.valid["rating"].to_numpy()) ** 2)))
+
 
 def rprop_solution(data, split, seed=0, **changes):
     cfg = TrainConfig(**{**ch04.RPROP, "seed": seed, **changes})
@@ -69,32 +99,180 @@ def optimizer_table(adam, rprop) -> pd.DataFrame:
                           "valid RMSE": r.scores["valid"].rmse} for r in runs.values()], index=list(runs))
 
 
-def few_ratings_solution(result, data, split):
+def few_ratings_solution(run, data, split):
     counts = np.bincount(split.train["user"], minlength=data.n_users)
     user = int(counts.argmin())
-    return user, _recs(result, user, data, split)  # scores clipped to the rating scale
+    return user, run.trained().recommend(int(data.user_ids[user]), n=10)  # scores clipped to the rating scale
 
 
-def overlap_solution(recs, result, data, clip=False) -> int:
-    return len(set(recs["item"]) & set(ch04.everyones_top(result, data, clip)))
+def everyones_top_solution(run, data, clip=True) -> np.ndarray:
+    """MovieLens ids of the 10 highest mean predictions over all users, from the trained model by id."""
+    model = run.trained()
+    users, items = np.repeat(data.user_ids, data.n_items), np.tile(data.item_ids, data.n_users)
+    predicted = model.predict(users, items) if clip else run.learner.predict(
+        np.repeat(np.arange(data.n_users), data.n_items), np.tile(np.arange(data.n_items), data.n_users))
+    mean = predicted.reshape(data.n_users, data.n_items).mean(axis=0)
+    return data.item_ids[np.argsort(-mean, kind="stable")[:10]]
 
 
-def rare_solution(results, split, data, subset=None) -> dict:
+def overlap_solution(recs, top) -> int:
+    return len(set(recs["item_id"]) & set(top))
+
+
+def rare_solution(results, split, data, subset=None):
     if subset is None:
         counts = np.bincount(split.train["item"], minlength=data.n_items)
         subset = split.valid[counts[split.valid["item"]] < 10]
-    rare = {"n ratings": len(subset)}
-    for name in ("I-AutoRec", "biased MF"):
-        rare[name] = metrics.evaluate(results[name].learner.predict, subset, split.train, data.scale).rmse
-    return rare
+    rare = {name: metrics.evaluate(results[name].learner.predict, subset, split.train, data.scale).rmse
+            for name in ("I-AutoRec", "biased MF")}
+    return subset, rare
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 1: Rprop
+# Exercise 1: AutoRec's prediction step, by hand
 # --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_rprop_solution_passes_on_three_seeds(setup, models, seed, capsys):
+def test_prediction_step_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(setup, models, seed, capsys):
+    data, split = setup
+    run = models[seed]["I-AutoRec"]
+    ch04.check_prediction_step(*prediction_solution(run, split, data), run, split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_prediction_step_accepts_other_types_and_the_librarys_own_predictions(setup, models, capsys):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    pred, valid_rmse = prediction_solution(run, split, data)
+    ch04.check_prediction_step(torch.from_numpy(pred).float(), torch.tensor(valid_rmse), run, split, data)
+    ch04.check_prediction_step(pred.astype(np.float32).tolist(), np.float32(valid_rmse), run, split, data)
+    ch04.check_prediction_step(pd.Series(pred), valid_rmse, run, split, data)
+    library, _ = metrics.predict_with_default(run.learner.predict, split.valid, split.train, data.scale)
+    ch04.check_prediction_step(library, rmse(library, split), run, split, data)
+    assert capsys.readouterr().out.count("correct:") == 4
+
+
+def wrong_predictions(run, split, data, mistake: str) -> np.ndarray:
+    """The reference solution with one slip a learner could make."""
+    pred, _ = prediction_solution(run, split, data)
+    users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
+    unseen = ~np.isin(items, split.train["item"])
+    net = run.learner.model
+    with torch.no_grad():
+        if mistake == "no default":
+            empty = net(torch.zeros(1, data.n_users)).numpy()[0]  # what the network says for an empty row
+            pred[unseen] = np.clip(empty[users[unseen]], *data.scale)
+        elif mistake == "validation ratings in the input":
+            both = RatingMatrix(pd.concat([split.train, split.valid]), data.n_users, data.n_items, "item")
+            r_hat = net(torch.from_numpy(both.dense(np.arange(data.n_items))[0])).numpy()
+            pred[~unseen] = np.clip(r_hat[items, users], *data.scale)[~unseen]
+        elif mistake == "transposed":
+            both_in = (users < data.n_items) & (items < data.n_users)
+            matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+            r_hat = net(torch.from_numpy(matrix.dense(np.arange(data.n_items))[0])).numpy()
+            pred[both_in] = np.clip(r_hat[users[both_in], items[both_in]], *data.scale)
+        elif mistake == "another order":
+            pred = pred[np.argsort(items, kind="stable")]
+        elif mistake == "an untrained network":
+            torch.manual_seed(99)
+            fresh = AutoRec(n_inputs=data.n_users, hidden=500)
+            matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+            pred = np.clip(fresh(torch.from_numpy(matrix.dense(np.arange(data.n_items))[0])).numpy()[items, users],
+                           *data.scale)
+            pred[unseen] = metrics.DEFAULT_RATING
+    return pred
+
+
+@pytest.mark.parametrize("mistake, match", [
+    ("no default", "default rating"),
+    ("validation ratings in the input", "TRAINING ratings alone"),
+    ("transposed", "transposed"),
+    ("another order", "order of split.valid"),
+    ("an untrained network", "not the trained model's predictions"),
+])
+def test_prediction_step_rejects_a_wrong_read_of_the_reconstruction(setup, models, mistake, match):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    right, right_rmse = prediction_solution(run, split, data)
+    wrong = wrong_predictions(run, split, data, mistake)
+    assert not np.allclose(wrong, right, atol=1e-3)  # the slip matters on this data
+    with pytest.raises(CheckFailed, match=match) as failure:
+        ch04.check_prediction_step(wrong, rmse(wrong, split), run, split, data)
+    assert_hides(str(failure.value), [right_rmse])
+
+
+def test_prediction_step_rejects_unclipped_predictions(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    pred, _ = prediction_solution(run, split, data)
+    unclipped = pred.copy()
+    unclipped[np.argmax(pred)] = data.scale[1] + 0.3  # a raw output above 5 stars, left as it was
+    with pytest.raises(CheckFailed, match="clips"):
+        ch04.check_prediction_step(unclipped, rmse(unclipped, split), run, split, data)
+
+
+def test_prediction_step_rejects_another_part_of_the_split(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    on_test, _ = metrics.predict_with_default(run.learner.predict, split.test, split.train, data.scale)
+    assert len(split.test) != len(split.valid)
+    with pytest.raises(CheckFailed, match="one prediction per validation rating"):
+        ch04.check_prediction_step(on_test, 1.0, run, split, data)
+    pred, _ = prediction_solution(run, split, data)
+    with pytest.raises(CheckFailed, match="TEST RMSE"):
+        ch04.check_prediction_step(pred, run.scores["test"].rmse, run, split, data)
+
+
+def test_prediction_step_rejects_the_mae_the_mse_and_a_rounded_rmse(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    pred, right = prediction_solution(run, split, data)
+    errors = pred - split.valid["rating"].to_numpy()
+    for wrong, match in ((np.abs(errors).mean(), "MAE"), (right ** 2, "square root"),
+                         (round(right, 3), "not the RMSE of your valid_pred")):
+        with pytest.raises(CheckFailed, match=match) as failure:
+            ch04.check_prediction_step(pred, wrong, run, split, data)
+        assert_hides(str(failure.value), [right])
+
+
+def test_prediction_step_rejects_a_run_of_another_model_settings_or_split(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    pred, value = prediction_solution(run, split, data)
+    user = experiment.train(data, split, "autorec", "user", progress=False, epochs=2)
+    with pytest.raises(CheckFailed, match="I-AutoRec"):
+        ch04.check_prediction_step(pred, value, user, split, data)
+    small = experiment.train(data, split, "autorec", "item", progress=False, hidden=20)
+    with pytest.raises(CheckFailed, match="not the course's I-AutoRec model"):
+        ch04.check_prediction_step(*prediction_solution(small, split, data), small, split, data)
+    short = experiment.train(data, split, "autorec", "item", progress=False, epochs=3)
+    with pytest.raises(CheckFailed, match="epochs"):
+        ch04.check_prediction_step(*prediction_solution(short, split, data), short, split, data)
+    other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=7)
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch04.check_prediction_step(*prediction_solution(run, other, data), run, other, data)
+    with pytest.raises(CheckFailed, match="Result"):
+        ch04.check_prediction_step(pred, value, run.learner, split, data)
+
+
+def test_prediction_step_rejects_wrong_types(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    pred, value = prediction_solution(run, split, data)
+    with pytest.raises(CheckFailed, match="dimension"):
+        ch04.check_prediction_step(pred[:, None], value, run, split, data)
+    with pytest.raises(CheckFailed, match="number"):
+        ch04.check_prediction_step(pred, f"{value:.4f}", run, split, data)
+    with pytest.raises(CheckFailed, match="NaN"):
+        ch04.check_prediction_step(np.where(np.arange(len(pred)) == 0, np.nan, pred), value, run, split, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: Rprop
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rprop_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(setup, models, seed, capsys):
     data, split = setup
     adam, rprop = models[seed]["I-AutoRec"], models[seed]["Rprop"]
     ch04.check_rprop(rprop, optimizer_table(adam, rprop), adam, split, data)
@@ -186,6 +364,17 @@ def test_rprop_check_rejects_the_best_epoch_as_epochs_run(setup, models):
         ch04.check_rprop(rprop, table, adam, split, data)
 
 
+def test_rprop_check_hides_the_value_it_expected(setup, models):
+    data, split = setup
+    adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
+    table = optimizer_table(adam, rprop)
+    right = table.loc["Rprop", "valid RMSE"]
+    table.loc["Rprop", "valid RMSE"] = right + 0.0137
+    with pytest.raises(CheckFailed, match="own Result") as failure:
+        ch04.check_rprop(rprop, table, adam, split, data)
+    assert_hides(str(failure.value), [right])
+
+
 def test_rprop_check_rejects_a_dict_and_a_missing_column(setup, models):
     data, split = setup
     adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
@@ -199,17 +388,18 @@ def test_rprop_check_rejects_a_dict_and_a_missing_column(setup, models):
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 2: recommendations for the user with the fewest training ratings
+# Exercise 3: recommendations for the user with the fewest training ratings
 # --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_few_ratings_solution_passes_on_three_seeds(setup, models, seed, capsys):
+def test_few_ratings_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(setup, models, seed, capsys):
     data, split = setup
-    result = models[seed]["I-AutoRec"]
-    user, recs = few_ratings_solution(result, data, split)
-    ch04.check_few_ratings_recommendations(user, recs, result, split, data)
-    ch04.check_overlap(overlap_solution(recs, result, data), recs, result, data)
-    ch04.check_overlap(overlap_solution(recs, result, data, clip=True), recs, result, data)
+    run = models[seed]["I-AutoRec"]
+    user, recs = few_ratings_solution(run, data, split)
+    ch04.check_few_ratings_recommendations(user, recs, run, split, data)
+    for clip in (True, False):
+        top = everyones_top_solution(run, data, clip)
+        ch04.check_overlap(overlap_solution(recs, top), top, recs, run, data)
     assert capsys.readouterr().out.count("correct:") == 3
 
 
@@ -224,112 +414,138 @@ class StubLearner:
 
 
 @pytest.fixture
-def stub(setup):
+def stub(setup, models):
+    """A trained Result whose learner predicts a known table, some of it off the 1-5 scale."""
     data, split = setup
-    rng = np.random.default_rng(0)
-    table = rng.uniform(0.0, 6.0, size=(data.n_users, data.n_items))  # outside 1..5 on purpose
-    learner = StubLearner(table)
-    config = SimpleNamespace(model_type="autorec", variant="item", net=None, train=None)
-    result = SimpleNamespace(config=config, history=None, scores={}, learner=learner)
-    return result, data, split
+    table = np.random.default_rng(0).uniform(0.0, 6.0, size=(data.n_users, data.n_items))
+    return dataclasses.replace(models[0]["I-AutoRec"], learner=StubLearner(table)), data, split
 
 
-def _recs(result, user, data, split, clip=True, n=10, train=None):
-    recs = metrics.recommend(result.learner.predict, user, split.train if train is None else train, data.n_items,
+def _recs(run, user, data, split, clip=True, n=10, train=None):
+    return metrics.recommend(run.learner.predict, user, split.train if train is None else train, data.n_items,
                              data.titles, data.item_ids, n, data.scale if clip else None)
-    return recs
 
 
-def test_few_ratings_check_passes_the_solution_on_known_predictions(stub, capsys):
-    result, data, split = stub
-    user, recs = few_ratings_solution(result, data, split)
-    ch04.check_few_ratings_recommendations(user, recs, result, split, data)
-    assert capsys.readouterr().out.startswith("correct:")
+def test_few_ratings_check_passes_the_solution_on_known_predictions_by_id_or_by_index(stub, capsys):
+    run, data, split = stub
+    user, recs = few_ratings_solution(run, data, split)
+    ch04.check_few_ratings_recommendations(user, recs, run, split, data)
+    ch04.check_few_ratings_recommendations(np.int64(user), _recs(run, user, data, split), run, split, data)
+    ch04.check_few_ratings_recommendations(float(user), recs, run, split, data)
+    assert capsys.readouterr().out.count("correct:") == 3
 
 
-def test_few_ratings_check_rejects_the_wrong_user(stub):
-    result, data, split = stub
+def test_few_ratings_check_rejects_the_wrong_user_without_naming_the_right_one(stub):
+    run, data, split = stub
     counts = np.bincount(split.train["user"], minlength=data.n_users)
     for user in (int(counts.argmax()), int(np.flatnonzero(counts > counts.min())[0])):
-        with pytest.raises(CheckFailed, match="fewest"):
-            ch04.check_few_ratings_recommendations(user, _recs(result, user, data, split), result, split, data)
-    with pytest.raises(CheckFailed, match="an int"):
-        ch04.check_few_ratings_recommendations(float(counts.argmin()), None, result, split, data)
+        with pytest.raises(CheckFailed, match="some users have fewer") as failure:
+            ch04.check_few_ratings_recommendations(user, _recs(run, user, data, split), run, split, data)
+        assert_hides(str(failure.value), [counts.min(), counts.argmin()])
+    with pytest.raises(CheckFailed, match="whole number"):
+        ch04.check_few_ratings_recommendations(counts.argmin() + 0.5, None, run, split, data)
 
 
 def test_few_ratings_check_rejects_a_user_counted_on_all_ratings(stub):
-    result, data, split = stub
+    run, data, split = stub
     train_counts = np.bincount(split.train["user"], minlength=data.n_users)
     all_counts = np.bincount(data.ratings["user"], minlength=data.n_users)
     user = int(all_counts.argmin())
     assert train_counts[user] != train_counts.min()  # the mistake matters on this split
-    with pytest.raises(CheckFailed, match="fewest"):
-        ch04.check_few_ratings_recommendations(user, _recs(result, user, data, split), result, split, data)
+    with pytest.raises(CheckFailed, match="fewer"):
+        ch04.check_few_ratings_recommendations(user, _recs(run, user, data, split), run, split, data)
 
 
 def test_few_ratings_check_rejects_unclipped_scores(stub):
-    result, data, split = stub
-    user, _ = few_ratings_solution(result, data, split)
-    recs = _recs(result, user, data, split, clip=False)
+    run, data, split = stub
+    user, _ = few_ratings_solution(run, data, split)
+    recs = _recs(run, user, data, split, clip=False)
     assert recs["score"].max() > data.scale[1]
     with pytest.raises(CheckFailed, match="clip"):
-        ch04.check_few_ratings_recommendations(user, recs, result, split, data)
+        ch04.check_few_ratings_recommendations(user, recs, run, split, data)
 
 
 def test_few_ratings_check_rejects_rated_movies_and_other_users_lists(stub):
-    result, data, split = stub
-    user, _ = few_ratings_solution(result, data, split)
-    with_rated = _recs(result, user, data, split, train=split.train.iloc[:0])
+    run, data, split = stub
+    user, _ = few_ratings_solution(run, data, split)
+    with_rated = _recs(run, user, data, split, train=split.train.iloc[:0])
     assert with_rated["item"].isin(split.train.loc[split.train["user"] == user, "item"]).any()
     with pytest.raises(CheckFailed, match="already rated"):
-        ch04.check_few_ratings_recommendations(user, with_rated, result, split, data)
+        ch04.check_few_ratings_recommendations(user, with_rated, run, split, data)
     other = (user + 1) % data.n_users
     with pytest.raises(CheckFailed):
-        ch04.check_few_ratings_recommendations(user, _recs(result, other, data, split), result, split, data)
+        ch04.check_few_ratings_recommendations(user, _recs(run, other, data, split), run, split, data)
 
 
-def test_few_ratings_check_rejects_wrong_shapes_orders_and_picks(stub):
-    result, data, split = stub
-    user, recs = few_ratings_solution(result, data, split)
+def test_few_ratings_check_rejects_wrong_shapes_orders_ids_and_picks(stub):
+    run, data, split = stub
+    user, recs = few_ratings_solution(run, data, split)
     with pytest.raises(CheckFailed, match="has 9 rows"):
-        ch04.check_few_ratings_recommendations(user, recs.head(9), result, split, data)
+        ch04.check_few_ratings_recommendations(user, recs.head(9), run, split, data)
     with pytest.raises(CheckFailed, match="sorted"):
-        ch04.check_few_ratings_recommendations(user, recs.iloc[::-1], result, split, data)
+        ch04.check_few_ratings_recommendations(user, recs.iloc[::-1], run, split, data)
     with pytest.raises(CheckFailed, match="twice"):
         doubled = pd.concat([recs.head(9), recs.head(1)], ignore_index=True)
-        ch04.check_few_ratings_recommendations(user, doubled, result, split, data)
-    lower = _recs(result, user, data, split, n=11).iloc[1:].reset_index(drop=True)  # ranks 2 to 11
+        ch04.check_few_ratings_recommendations(user, doubled, run, split, data)
+    lower = run.trained().recommend(int(data.user_ids[user]), n=11).iloc[1:].reset_index(drop=True)  # ranks 2-11
     with pytest.raises(CheckFailed, match="not the top 10"):
-        ch04.check_few_ratings_recommendations(user, lower, result, split, data)
+        ch04.check_few_ratings_recommendations(user, lower, run, split, data)
     with pytest.raises(CheckFailed, match="DataFrame"):
-        ch04.check_few_ratings_recommendations(user, recs["item"].tolist(), result, split, data)
+        ch04.check_few_ratings_recommendations(user, recs["item_id"].tolist(), run, split, data)
+    with pytest.raises(CheckFailed, match="no movie"):
+        ch04.check_few_ratings_recommendations(user, recs.assign(item_id=recs["item_id"] + 10_000), run, split, data)
 
 
-def test_overlap_check_rejects_other_users_overlaps_and_a_fraction(setup, models):
+def test_overlap_check_rejects_a_guessed_count_and_a_wrong_top_10(setup, models):
     data, split = setup
-    result = models[0]["I-AutoRec"]
-    user, recs = few_ratings_solution(result, data, split)
-    right = overlap_solution(recs, result, data)
-    with pytest.raises(CheckFailed, match="an int"):
-        ch04.check_overlap(right / 10, recs, result, data)
-    everyone = set(ch04.everyones_top(result, data, clip=False))
-    others = {len(everyone & set(_recs(result, u, data, split)["item"])) for u in range(data.n_users)}
-    wrong = (others | {right + 1, right - 1}) - {-1, right, overlap_solution(recs, result, data, clip=True)}
-    assert len(wrong) >= 2  # other users' overlaps, and off by one
-    for value in wrong:
-        with pytest.raises(CheckFailed, match="shares"):
-            ch04.check_overlap(value, recs, result, data)
+    run = models[0]["I-AutoRec"]
+    user, recs = few_ratings_solution(run, data, split)
+    top = everyones_top_solution(run, data)
+    right = overlap_solution(recs, top)
+    for guess in set(range(11)) - {right}:  # every wrong count, with the right top 10
+        with pytest.raises(CheckFailed, match="not the number of movies in both"):
+            ch04.check_overlap(guess, top, recs, run, data)
+    with pytest.raises(CheckFailed, match="whole number"):
+        ch04.check_overlap(right / 10, top, recs, run, data)
+    user0_list = run.trained().recommend(int(data.user_ids[0]), n=10)["item_id"].to_numpy()
+    assert set(user0_list) != set(top)
+    for wrong_top in (user0_list, recs["item_id"].to_numpy()):  # a user's list for everyone's, any count
+        for count in range(11):
+            with pytest.raises(CheckFailed, match="highest mean predicted rating"):
+                ch04.check_overlap(count, wrong_top, recs, run, data)
+
+
+def test_overlap_check_names_indices_given_for_movielens_ids(setup, models):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    user, recs = few_ratings_solution(run, data, split)
+    top = everyones_top_solution(run, data)
+    as_indices = np.searchsorted(data.item_ids, top)
+    assert not np.array_equal(as_indices, top)
+    with pytest.raises(CheckFailed, match="indices"):
+        ch04.check_overlap(overlap_solution(recs, top), as_indices, recs, run, data)
+    with pytest.raises(CheckFailed, match="10 entries|should have 10"):
+        ch04.check_overlap(overlap_solution(recs, top), top[:9], recs, run, data)
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 3: movies with fewer than 10 training ratings, on the validation split
+# Exercise 4: movies with fewer than 10 training ratings, on the validation split
 # --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_rare_movies_solution_passes_on_three_seeds(setup, models, seed, capsys):
+def test_rare_movies_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(setup, models, seed, capsys):
     data, split = setup
     results = models[seed]
-    ch04.check_rare_movies(rare_solution(results, split, data), results, split, data)
+    ch04.check_rare_movies(*rare_solution(results, split, data), results, split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rare_movies_accepts_the_subset_in_another_order_and_numpy_rmses(setup, models, capsys):
+    data, split = setup
+    results = models[0]
+    subset, rare = rare_solution(results, split, data)
+    shuffled = subset.sample(frac=1.0, random_state=0).reset_index(drop=True)[["item", "user", "rating"]]
+    ch04.check_rare_movies(shuffled, {k: np.float32(v) for k, v in rare.items()}, results, split, data)
     assert capsys.readouterr().out.startswith("correct:")
 
 
@@ -340,7 +556,7 @@ def _subset(split, data, counts_from, keep):
 
 @pytest.mark.parametrize("mistake, match", [
     ("at most 10", "not <= 10"),
-    ("counted on all ratings", "fewer than 10 training ratings"),
+    ("counted on all ratings", "ratings in split.train"),
     ("counted on train and validation", "training ratings only"),
     ("movies without training ratings left out", "no training rating at all"),
     ("whole validation split", "keep only"),
@@ -356,44 +572,71 @@ def test_rare_movies_check_rejects_a_wrongly_built_subset(setup, models, mistake
         "movies without training ratings left out": _subset(split, data, split.train, lambda c: (c < 10) & (c > 0)),
         "whole validation split": split.valid,
     }
-    right = rare_solution(results, split, data)
-    wrong = rare_solution(results, split, data, subsets[mistake])
-    assert wrong["n ratings"] != right["n ratings"]  # the mistake matters on this data
-    with pytest.raises(CheckFailed, match=match):
-        ch04.check_rare_movies(wrong, results, split, data)
+    right, _ = rare_solution(results, split, data)
+    wrong, rare = rare_solution(results, split, data, subsets[mistake])
+    assert len(wrong) != len(right)  # the mistake matters on this data
+    with pytest.raises(CheckFailed, match=match) as failure:
+        ch04.check_rare_movies(wrong, rare, results, split, data)
+    assert_hides(str(failure.value), [len(right)])
+
+
+def test_rare_movies_check_rejects_a_subset_of_the_right_size_but_other_ratings(setup, models):
+    data, split = setup
+    results = models[0]
+    right, _ = rare_solution(results, split, data)
+    other = split.valid.drop(right.index).head(1)  # a validation rating of a movie with many training ratings
+    swapped = pd.concat([right.iloc[1:], other])
+    wrong, rare = rare_solution(results, split, data, swapped)
+    assert len(wrong) == len(right)
+    with pytest.raises(CheckFailed, match="not the right subset"):
+        ch04.check_rare_movies(wrong, rare, results, split, data)
 
 
 def test_rare_movies_check_rejects_the_test_split(setup, models):
     data, split = setup
     results = models[0]
     counts = np.bincount(split.train["item"], minlength=data.n_items)
-    on_test = split.test[counts[split.test["item"]] < 10]
-    answer = rare_solution(results, split, data, on_test)
-    answer["n ratings"] = rare_solution(results, split, data)["n ratings"]  # even with the right count
-    with pytest.raises(CheckFailed, match="not test"):
-        ch04.check_rare_movies(answer, results, split, data)
+    on_test, rare_test = rare_solution(results, split, data, split.test[counts[split.test["item"]] < 10])
+    with pytest.raises(CheckFailed, match="not in split.valid"):
+        ch04.check_rare_movies(on_test, rare_test, results, split, data)
+    subset, right = rare_solution(results, split, data)
+    with pytest.raises(CheckFailed, match="not on test") as failure:  # the right subset, scored on test
+        ch04.check_rare_movies(subset, {**right, "I-AutoRec": rare_test["I-AutoRec"]}, results, split, data)
+    assert_hides(str(failure.value), [right["I-AutoRec"]])
 
 
 def test_rare_movies_check_rejects_swapped_labels_and_swapped_models(setup, models):
     data, split = setup
     results = models[0]
-    right = rare_solution(results, split, data)
+    subset, right = rare_solution(results, split, data)
     assert abs(right["I-AutoRec"] - right["biased MF"]) > 1e-4
-    swapped = {**right, "I-AutoRec": right["biased MF"], "biased MF": right["I-AutoRec"]}
+    swapped = {"I-AutoRec": right["biased MF"], "biased MF": right["I-AutoRec"]}
     with pytest.raises(CheckFailed, match="swapped"):
-        ch04.check_rare_movies(swapped, results, split, data)
+        ch04.check_rare_movies(subset, swapped, results, split, data)
     with pytest.raises(CheckFailed, match="I-AutoRec"):
-        ch04.check_rare_movies(right, {"I-AutoRec": results["biased MF"], "biased MF": results["I-AutoRec"]},
+        ch04.check_rare_movies(subset, right, {"I-AutoRec": results["biased MF"], "biased MF": results["I-AutoRec"]},
                                split, data)
 
 
-def test_rare_movies_check_rejects_wrong_types_and_keys(setup, models):
+def test_rare_movies_check_rejects_runs_of_another_split(setup, models):
     data, split = setup
     results = models[0]
-    right = rare_solution(results, split, data)
-    with pytest.raises(CheckFailed, match="exactly the keys"):
-        ch04.check_rare_movies({k: v for k, v in right.items() if k != "n ratings"}, results, split, data)
+    subset, rare = rare_solution(results, split, data)
+    other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=7)
+    moved = {**results, "biased MF": experiment.train(data, other, "biased-mf", progress=False)}
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch04.check_rare_movies(subset, rare, moved, split, data)
+
+
+def test_rare_movies_check_rejects_wrong_types_keys_and_duplicates(setup, models):
+    data, split = setup
+    results = models[0]
+    subset, right = rare_solution(results, split, data)
+    with pytest.raises(CheckFailed, match="lacks the key"):
+        ch04.check_rare_movies(subset, {"I-AutoRec": right["I-AutoRec"]}, results, split, data)
     with pytest.raises(CheckFailed, match="should be a number"):
-        ch04.check_rare_movies({**right, "I-AutoRec": f"{right['I-AutoRec']:.4f}"}, results, split, data)
-    with pytest.raises(CheckFailed, match="an int"):
-        ch04.check_rare_movies({**right, "n ratings": float(right["n ratings"])}, results, split, data)
+        ch04.check_rare_movies(subset, {**right, "I-AutoRec": f"{right['I-AutoRec']:.4f}"}, results, split, data)
+    with pytest.raises(CheckFailed, match="DataFrame"):
+        ch04.check_rare_movies(len(subset), right, results, split, data)
+    with pytest.raises(CheckFailed, match="twice"):
+        ch04.check_rare_movies(pd.concat([subset, subset.head(1)]), right, results, split, data)

@@ -16,13 +16,14 @@ failure message can say that the test RMSE was used where the validation RMSE wa
 """
 from __future__ import annotations
 
-import math
+import dataclasses
 
 from .. import experiment, metrics
 from ..config import course_config
 from ..datasets import RatingData
 from ..splits import Split
-from . import fail, number, passed, valid_rmse
+from . import changed_settings, fail, number, passed, valid_rmse, whole
+from . import result as result_of_train
 
 MODEL = "biased-mf"
 FACTORS = (4, 16, 128)  # Exercise 1
@@ -36,23 +37,18 @@ def _defaults():
 
 def _run(result, what: str, n_factors: int | None = None, lam: float | None = None):
     """``result`` must be a trained biased-MF Result with the course defaults (but ``n_factors``/``lam``)."""
-    if not isinstance(result, experiment.Result):
-        fail(f"{what} should be the Result that experiment.train(...) returns, got {type(result).__name__}")
+    result_of_train(result, what)
     if result.config.model_type != MODEL or not getattr(result.config.net, "biased", False):
         fail(f"{what} is a {result.config.model_type!r} model; train {MODEL!r}: experiment.train(data, split, {MODEL!r}, ...)")
     want_factors = _defaults().net.n_factors if n_factors is None else n_factors
     if getattr(result.config.net, "n_factors", None) != want_factors:
         fail(f"{what} was built with n_factors={getattr(result.config.net, 'n_factors', None)}, expected {want_factors}. "
              "Are two labels swapped?")
-    train = {**_defaults().train.as_dict(), **({} if lam is None else {"lam": lam})}
-    train = {k: v for k, v in train.items() if k not in ("seed", "device", "optimizer", "inputs")}
-    got = result.config.train.as_dict()
-    wrong = {k: got[k] for k, v in train.items() if not math.isclose(float(got[k]), float(v), abs_tol=1e-12)}
-    if got["optimizer"] != "adam":
-        wrong["optimizer"] = got["optimizer"]
+    course = dataclasses.replace(_defaults().train, **({} if lam is None else {"lam": lam}))
+    wrong = changed_settings(result.config.train, course)
     if wrong:
-        fail(f"{what} was trained with {wrong}; the exercise keeps the course defaults {train} (optimizer adam)"
-             + ("" if lam is None else f" except lam={lam}"))
+        fail(f"{what} was trained with {wrong}; the exercise keeps the course defaults for those settings"
+             + ("" if lam is None else f" (and lam={lam})") + f": print course_config({MODEL!r}).train to see them")
     if not result.history.records or result.history.best_epoch is None:
         fail(f"{what} has no training history: train it with experiment.train")
     return result
@@ -69,7 +65,8 @@ def _score(value, result, expected: float, what: str, others: dict | None = None
     for label, other in (others or {}).items():
         if abs(x - other) <= EXACT:
             fail(f"{what} = {x:.4f} is the validation RMSE of the run for {label}: labels swapped?")
-    fail(f"{what} = {x:.4f}, but that run's validation RMSE is {expected:.4f} (result.scores['valid'].rmse)")
+    fail(f"{what} = {x:.4f} is not that run's validation RMSE: take it from the run itself "
+         "(result.scores['valid'].rmse), unrounded")
 
 
 def _keyed(mapping, keys, cast, what: str) -> dict:
@@ -112,7 +109,7 @@ def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, s
     g = number(gain, "gain")
     if abs(g - expected) > 2 * EXACT:
         hint = " (the other way round: 4 factors minus 128)" if abs(g + expected) <= 2 * EXACT else ""
-        fail(f"gain = {g:.4f}, but validation RMSE at 4 factors minus at 128 is {expected:.4f}{hint}")
+        fail(f"gain = {g:.4f} is not the validation RMSE at 4 factors minus the one at 128 of your runs{hint}")
     passed(f"three biased-MF runs with the course defaults; gain = validation RMSE at 4 factors minus at 128 "
            f"= {expected:+.4f}")
 
@@ -147,7 +144,7 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
             else:
                 hint = ("compare like with like: RMSE on the training ratings (metrics.evaluate on "
                         "split.train), not the training loss, which is a squared error plus the penalty")
-            fail(f"gaps[{key:g}] = {g:.4f}, but validation RMSE minus training RMSE is {expected[key]:.4f}: {hint}")
+            fail(f"gaps[{key:g}] = {g:.4f} is not that run's validation RMSE minus its training RMSE: {hint}")
     _choice(number(wider, "wider"), keys, expected, "wider", "your own gaps")
     passed(f"gap between validation and training RMSE: {expected[lam]:.4f} at lam={lam:g}, "
            f"{expected[0.0]:.4f} at lam=0")
@@ -183,13 +180,12 @@ def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_na
              for name in SPLITS}
     for name in SPLITS:
         split = split_by_name[name]
-        n = rows[name]["train ratings"]
-        if isinstance(n, bool) or not float(number(n, f"table[{name!r}]['train ratings']")).is_integer():
-            fail(f"table[{name!r}]['train ratings'] should be a whole number, got {n!r}")
-        if int(n) != len(split.train):
+        n = whole(rows[name]["train ratings"], f"table[{name!r}]['train ratings']")
+        if n != len(split.train):
             hint = (" That counts the validation part too: it is carved out of the training ratings, and the "
-                    "model never trains on it." if int(n) == len(split.train) + len(split.valid) else "")
-            fail(f"table[{name!r}]['train ratings'] = {int(n)}, but the model trained on {len(split.train)} ratings.{hint}")
+                    "model never trains on it." if n == len(split.train) + len(split.valid) else
+                    " Count the ratings of the part the model trained on.")
+            fail(f"table[{name!r}]['train ratings'] = {n} is not the number of ratings the model trained on.{hint}")
         other = {f"the {j!r} split": v for j, v in valid.items() if j != name}
         _score(rows[name]["valid RMSE"], runs[name], valid[name], f"table[{name!r}]['valid RMSE']", other)
     _choice(higher, SPLITS, valid, "higher", "your table")

@@ -1,8 +1,8 @@
 """Check functions for the exercises of notebook 03 (the AutoRec derivation).
 
-Every check here recomputes the right answer itself (autograd on random data, the penalty's
-share of an all-unobserved row, parameter counts from the layer sizes); none needs a stored
-reference and none reads test ratings. Failure messages say what is wrong and where to look,
+Every check here recomputes the right answer itself (autograd on random data and on the learner's
+own model, parameter counts from the layer sizes); none needs a stored reference and none reads
+test ratings. Failure messages say what is wrong and where to look,
 without handing over the formula.
 """
 from __future__ import annotations
@@ -11,21 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import fail, passed
+from . import array, fail, number, passed, whole
 
 GRADIENT_KEYS = ("V", "mu", "W", "b")
-
-
-def _as_array(value, what: str) -> np.ndarray:
-    """A NumPy float64 copy of an array or tensor, refused when it is neither."""
-    if hasattr(value, "detach"):  # a PyTorch tensor
-        value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
-        fail(f"{what} should be a NumPy array (or a tensor), got {type(value).__name__}")
-    array = value.astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        fail(f"{what} contains NaN or infinite values")
-    return array
 
 
 def _gradient_dict(grads, shapes: dict[str, tuple], what: str) -> dict[str, np.ndarray]:
@@ -36,7 +24,7 @@ def _gradient_dict(grads, shapes: dict[str, tuple], what: str) -> dict[str, np.n
         fail(f"{what} has keys {sorted(grads)}; expected exactly {list(GRADIENT_KEYS)}")
     out = {}
     for key in GRADIENT_KEYS:
-        out[key] = _as_array(grads[key], f"{what}[{key!r}]")
+        out[key] = array(grads[key], f"{what}[{key!r}]")
         if out[key].shape != shapes[key]:
             fail(f"{what}[{key!r}] has shape {out[key].shape}; the parameter {key} has shape {shapes[key]}")
     return out
@@ -57,8 +45,8 @@ def _problem(seed: int, n: int, d: int, k: int) -> dict:
             "lam": float(rng.uniform(0.2, 1.5))}
 
 
-def sigmoid_decoder_autograd(R, M, V, mu, W, b, lam: float) -> dict[str, np.ndarray]:
-    """Gradients of Σ‖(σ(W σ(V r + μ) + b) − r) ⊙ m‖² + λ/2 (‖W‖² + ‖V‖²), by PyTorch's autograd."""
+def _autograd_gradients(R, M, V, mu, W, b, lam: float) -> dict[str, np.ndarray]:
+    """The exercise's objective differentiated by PyTorch's autograd, in float64."""
     import torch
 
     from ..objective import autorec_loss
@@ -79,7 +67,7 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
         fail(f"pass your gradient function itself (not its result), got {type(fn).__name__}")
     for seed, (n, d, k) in ((0, (6, 11, 4)), (1, (9, 7, 5))):
         problem = _problem(seed, n, d, k)
-        expected = sigmoid_decoder_autograd(**problem)
+        expected = _autograd_gradients(**problem)
         shapes = {key: expected[key].shape for key in GRADIENT_KEYS}
         answer = _gradient_dict(fn(**{key: np.copy(v) if isinstance(v, np.ndarray) else v
                                       for key, v in problem.items()}), shapes, "your gradients")
@@ -137,36 +125,52 @@ def check_empty_row_prediction(prediction) -> None:
 
 def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
     """Exercise 2: the gradients of the library's mini-batch loss for a batch of one all-unobserved
-    row of ``matrix``, with respect to ``model``'s (one hidden layer) V, mu, W and b."""
+    row of ``matrix``, with respect to ``model``'s (one hidden layer) V, mu, W and b.
+
+    Gradients read from ``.grad`` after ``backward()`` are right when ``.grad`` was reset first; when
+    it was not (it still holds an earlier batch's gradients), the message says what to reset.
+    """
     layers = getattr(model, "layers", None)
     if layers is None or len(layers) != 2:
         fail("pass the one-hidden-layer AutoRec (torch_backend.AutoRec) whose gradients you computed")
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
+    if not number(lam, "lam") > 0:
         fail(f"lam should be the positive λ the gradients were computed with, got {lam!r}")
+    lam = float(lam)
     enc, dec = layers
-    V, W = (_as_array(p, name) for p, name in ((enc.weight, "V"), (dec.weight, "W")))
+    V, W = (array(p, name) for p, name in ((enc.weight, "V"), (dec.weight, "W")))
     shapes = {"V": V.shape, "mu": tuple(enc.bias.shape), "W": W.shape, "b": tuple(dec.bias.shape)}
     answer = _gradient_dict(grads, shapes, "empty_row_grads")
     n_rows = matrix.shape[0]
     share = lam / n_rows  # the penalty λ/2·Σ‖W‖² spread over the n_rows rows of an epoch
+    expected = {"V": share * V, "mu": 0.0, "W": share * W, "b": 0.0}
+    right = {key: np.allclose(answer[key], expected[key], rtol=1e-5, atol=1e-12) for key in GRADIENT_KEYS}
+    if all(right.values()):
+        passed(f"autograd's gradients for the all-unobserved row (fraction 1/{n_rows}) are what the "
+               "formulas predict, for V, mu, W and b")
+        return
+    stored = dict(zip(GRADIENT_KEYS, (enc.weight.grad, enc.bias.grad, dec.weight.grad, dec.bias.grad)))
+    if all(g is not None and np.allclose(answer[key], array(g, key), rtol=1e-6, atol=1e-12)
+           for key, g in stored.items()):
+        fail("your gradients are what the model's .grad attributes hold, and .grad adds up the gradients of "
+             "every backward() since it was last reset (Sec. 3.3 already ran one on this model). Reset them "
+             "with model.zero_grad() right before empty_loss.backward(), or take the gradients with "
+             "torch.autograd.grad(empty_loss, [V, mu, W, b]), which stores nothing; then run your cell again.")
     for key in ("mu", "b"):
-        if np.any(answer[key] != 0):
-            fail(f"the gradient for {key} is not zero. An all-unobserved row has a zero residual "
-                 "everywhere, so no data gradient reaches any bias (and biases are not penalised): "
-                 "did you pick a row with ratings, or leave out the mask?")
+        if not right[key]:
+            fail(f"the gradient for {key} does not come from the loss of one all-unobserved row alone: did you "
+                 "pick a row with ratings, or leave out the mask?")
     for key, weight in (("V", V), ("W", W)):
-        if np.allclose(answer[key], share * weight, rtol=1e-5, atol=1e-12):
+        if right[key]:
             continue
         if np.allclose(answer[key], lam * weight, rtol=1e-5):
-            fail(f"the gradient for {key} is lam*{key}, the penalty of a whole epoch. The library's "
-                 "mini-batch loss scales the penalty by fraction = len(rows)/n_rows; use it.")
+            fail(f"the gradient for {key} carries the penalty of a whole epoch, but the batch is one row of "
+                 f"n: give autorec_loss the batch's fraction of the rows as its last argument")
         if not np.any(answer[key]):
             fail(f"the gradient for {key} is zero: the penalty is missing (pass the weight matrices "
                  "and lam to autorec_loss)")
-        fail(f"the gradient for {key} is not lam/n_rows*{key} (n_rows = {n_rows}): a batch of one "
-             "all-unobserved row, fraction = 1/n_rows, and the model's own weights?")
-    passed(f"autograd's gradients for the all-unobserved row (fraction 1/{n_rows}) are what the "
-           "formulas predict, for V, mu, W and b")
+        fail(f"the gradient for {key} is not the one of the library's mini-batch loss for a batch of one "
+             "all-unobserved row of matrix: check the fraction you gave autorec_loss (one row of "
+             "matrix.shape[0]), the lam, and that you differentiated the model you passed here")
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,12 +203,6 @@ def _diagnose(value, n_inputs: int, hidden: tuple[int, ...], what: str) -> None:
          "each layer's weights and biases.")
 
 
-def _whole(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        fail(f"{what} should be a whole number (int), got {type(value).__name__} {value!r}")
-    return int(value)
-
-
 # (n_inputs, hidden) the learner's function is tried on: ML-100K's two shapes and small ones
 CASES = ((943, (500,)), (943, (500, 250, 500)), (1682, (300,)), (7, (3,)), (11, (4, 2)), (5, (6, 6, 6)))
 
@@ -215,11 +213,11 @@ def check_parameter_counts(count_parameters: Callable, deep_count, data) -> None
     if not callable(count_parameters):
         fail(f"pass your function count_parameters itself, got {type(count_parameters).__name__}")
     for n_inputs, hidden in CASES:
-        value = _whole(count_parameters(n_inputs, hidden), f"count_parameters({n_inputs}, {hidden})")
+        value = whole(count_parameters(n_inputs, hidden), f"count_parameters({n_inputs}, {hidden})")
         if value != _count(n_inputs, hidden):
             _diagnose(value, n_inputs, hidden, f"count_parameters({n_inputs}, {hidden})")
     deep = (500, 250, 500)
-    value = _whole(deep_count, "deep_count")
+    value = whole(deep_count, "deep_count")
     if value != _count(data.n_users, deep):
         if value == _count(data.n_items, deep):
             fail(f"deep_count = {value} is a model over the {data.n_items} movies. An I-AutoRec row is one "

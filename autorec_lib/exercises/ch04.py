@@ -2,7 +2,9 @@
 
 Every check recomputes the right answer from the data and the learner's own trained objects
 (a ``Result``'s history, scores and model, the training ratings); none needs a stored reference
-and none reads test ratings: the scores a check recomputes are on the validation split.
+and none reads test ratings: the scores a check recomputes are on the validation split. A check
+looks at a run's stored test RMSE for one purpose only: to say so when a learner hands it in
+where a validation number is asked for.
 """
 from __future__ import annotations
 
@@ -11,63 +13,142 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import fail, number, passed, valid_rmse
+from . import (array, changed_settings, entries, fail, item_autorec, number, passed, result, valid_rmse,
+               whole)
 from ..config import course_config
-from ..metrics import evaluate, top_n
+from ..matrix import RatingMatrix
+from ..metrics import evaluate, known_pairs, predict_with_default, top_n
+from ..objective import OutputScale
 
-# Exercise 1: the Rprop run, stated in the notebook (Adam's budget and patience, the course's λ).
+# Exercise 1: predictions read off the reconstruction. The learner's network runs on dense rows, the
+# library's on a CPU from the sparse ratings: the same float32 model, its sums taken in another order
+# (they agree to about 1e-6); a wrong read moves a prediction by far more.
+PREDICTION_TOL = 1e-4
+# Exercise 2: the Rprop run, stated in the notebook (Adam's budget and patience, the course's λ).
 RPROP = {"optimizer": "rprop", "lr": 1e-3, "lam": 100.0, "epochs": 150, "patience": 10}
 OPTIMIZER_ROWS = ("Adam", "Rprop")
 OPTIMIZER_COLUMNS = ("epochs run", "best epoch", "train seconds", "valid RMSE")
-# Exercise 2 and 3.
+# Exercises 3 and 4.
 N_RECS = 10
 RARE_BELOW = 10  # "fewer than 10 training ratings"
-RARE_KEYS = ("n ratings", "I-AutoRec", "biased MF")
+MODELS = ("I-AutoRec", "biased MF")
 RMSE_TOL = 1e-6  # recomputed with the same code on the same float32 predictions: equal up to rounding
-
-
-def _result(value, what: str):
-    """Refuse anything that is not an ``experiment.Result``."""
-    for attr in ("config", "history", "scores", "learner"):
-        if not hasattr(value, attr):
-            fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
-    return value
-
-
-def _is_i_autorec(result, what: str) -> None:
-    if result.config.model_type != "autorec" or result.config.variant != "item":
-        fail(f"{what} is a {result.config.model_type} ({result.config.variant}) model; this exercise is about I-AutoRec "
-             "(model 'autorec', variant 'item')")
-
-
-def _number_array(values, what: str) -> np.ndarray:
-    """A float64 array of finite numbers, refused otherwise."""
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(f"{what} should hold numbers")
-    if not np.all(np.isfinite(array)):
-        fail(f"{what} holds NaN or infinite values")
-    return array
 
 
 def _train_seconds(result) -> float:
     return float(sum(r["seconds"] for r in result.history.records))
 
 
+def _model_options(net) -> dict:
+    """What makes an AutoRec model the one it is (besides its input length)."""
+    return {"hidden": tuple(np.atleast_1d(net.hidden)), "encoder": net.encoder, "decoder": net.decoder,
+            "dropout": float(net.dropout)}
+
+
+def _course_i_autorec(run, split, data, what: str):
+    """``run`` must be the course's I-AutoRec of Sec. 4.3: its model and settings, trained to early
+    stopping (or its budget) and scored on ``split``."""
+    item_autorec(run, what)
+    course = course_config("autorec", "item")
+    if _model_options(run.config.net) != _model_options(course.net):
+        fail(f"{what} is not the course's I-AutoRec model: pass results['I-AutoRec'] of Sec. 4.3")
+    other = changed_settings(run.config.train, course.train)
+    if other:
+        fail(f"{what} was trained with {other}, not the course's settings: pass results['I-AutoRec'] of Sec. 4.3")
+    history = run.history
+    if not history.records or not (history.stopped_early or len(history.records) == run.config.train.epochs):
+        fail(f"{what} did not train to early stopping or to its budget: pass results['I-AutoRec'] of Sec. 4.3")
+    valid_rmse(run, split, data.scale, what)
+    return run
+
+
 # --------------------------------------------------------------------------------------------
-# Exercise 1: Rprop, full batch, against Adam
+# Exercise 1: AutoRec's prediction step, by hand
+# --------------------------------------------------------------------------------------------
+
+def _reconstructed(run, ratings: pd.DataFrame, data, pairs: pd.DataFrame) -> np.ndarray:
+    """The run's network fed the item rows of ``ratings``, read at ``pairs`` (row = movie, column = user)."""
+    import torch
+
+    model = run.learner.model  # the trained network (see TrainedModel)
+    device = next(model.parameters()).device
+    matrix = RatingMatrix(ratings, data.n_users, data.n_items, "item")
+    model.eval()
+    with torch.no_grad():
+        rows = torch.from_numpy(matrix.dense(np.arange(data.n_items))[0]).to(device)
+        out = OutputScale(run.config.net.decoder, data.scale).to_rating(model(rows)).float().cpu().numpy()
+    return out[pairs["item"].to_numpy(), pairs["user"].to_numpy()]
+
+
+def _prediction_mistake(pred: np.ndarray, expected: np.ndarray, run, split, data) -> str:
+    """What most likely went wrong in ``pred``, as a sentence for the failure message."""
+    low, high = data.scale
+    users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
+    known = known_pairs(users, items, split.train)
+    near = lambda a, b: bool(np.allclose(a, b, atol=PREDICTION_TOL, rtol=0))
+    if pred.min() < low - PREDICTION_TOL or pred.max() > high + PREDICTION_TOL:
+        return ("some predictions lie off the rating scale: the evaluation clips every prediction to "
+                f"{data.scale}, as the model's identity decoder is not bounded")
+    if near(pred[known], expected[known]) and not near(pred[~known], expected[~known]):
+        return ("the predictions of pairs whose movie (or user) has no training rating are not the evaluation's: "
+                "such a pair gets the default rating metrics.DEFAULT_RATING, not the reconstruction of an empty row")
+    if near(np.sort(pred), np.sort(expected)):
+        return "the predictions are right but in another order: give them in the order of split.valid's rows"
+    leaky = np.clip(_reconstructed(run, pd.concat([split.train, split.valid]), data, split.valid), low, high)
+    if near(pred[known], leaky[known]):
+        return ("the rows fed to the network hold the validation ratings too: a prediction must come from the "
+                "TRAINING ratings alone, or the model is shown the very ratings it is scored on")
+    swap = (users < data.n_items) & (items < data.n_users)  # where reading [user, item] stays inside the matrix
+    if swap.sum() > len(swap) // 2:
+        transposed = np.clip(run.learner.predict(items[swap], users[swap]), low, high)
+        if np.allclose(pred[swap], transposed, atol=PREDICTION_TOL, rtol=0):
+            return ("the entries are read transposed: an I-AutoRec row is a movie, so the prediction for (user u, "
+                    "movie i) is row i, column u of the reconstruction")
+    return ("they are not the trained model's predictions for the validation pairs: feed every movie row of the "
+            "TRAINING matrix through results['I-AutoRec'].learner.model (in eval mode), read row = movie, "
+            "column = user, clip, and give unseen movies the default rating")
+
+
+def check_prediction_step(valid_pred, my_valid_rmse, run, split, data) -> None:
+    """Exercise 1: ``valid_pred`` holds one prediction per rating of ``split.valid`` (in its order),
+    read off the trained I-AutoRec's reconstruction of the training matrix as the evaluation reads
+    it; ``my_valid_rmse`` is their RMSE against the validation ratings. Both are compared with the
+    library's own scoring of the same model."""
+    _course_i_autorec(run, split, data, "the I-AutoRec result")
+    n = len(split.valid)
+    pred = array(valid_pred, "valid_pred", ndim=1)
+    if len(pred) != n:
+        fail(f"valid_pred has {len(pred)} predictions, but split.valid has {n} ratings: give one prediction "
+             "per validation rating, in the order of split.valid's rows")
+    expected, _ = predict_with_default(run.learner.predict, split.valid, split.train, data.scale)
+    if not np.allclose(pred, expected, atol=PREDICTION_TOL, rtol=0):
+        fail(f"valid_pred is not right yet: {_prediction_mistake(pred, expected, run, split, data)}.")
+    truth = split.valid["rating"].to_numpy(np.float64)
+    own = math.sqrt(np.mean((pred - truth) ** 2))
+    x = number(my_valid_rmse, "my_valid_rmse", 0.0, 10.0)
+    if abs(x - own) > RMSE_TOL:
+        slips = {"the mean absolute error (MAE), not the RMSE": np.mean(np.abs(pred - truth)),
+                 "the mean squared error: take its square root": own ** 2,
+                 "the TEST RMSE stored in the result; score the validation predictions": run.scores["test"].rmse}
+        slip = next((s for s, v in slips.items() if abs(x - v) <= RMSE_TOL), None)
+        fail(f"my_valid_rmse = {x:.4f} is " + (slip if slip else
+             "not the RMSE of your valid_pred against split.valid's ratings: the square root of the mean squared "
+             "difference, over every validation rating"))
+    library = evaluate(run.learner.predict, split.valid, split.train, data.scale)
+    passed(f"your prediction step scores the trained I-AutoRec {own:.4f} on the {n} validation ratings, as the "
+           f"library's evaluation does ({library.n_default} of them got the default rating)")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 2: Rprop, full batch, against Adam
 # --------------------------------------------------------------------------------------------
 
 def _check_rprop_run(rprop, split, data) -> None:
-    _is_i_autorec(rprop, "rprop")
+    item_autorec(rprop, "rprop")
     cfg = rprop.config.train
     if cfg.optimizer != "rprop":
         fail(f"rprop was trained with optimizer {cfg.optimizer!r}: pass optimizer='rprop' to experiment.train")
-    model = course_config("autorec", "item").net
-    want = {k: getattr(model, k) for k in ("hidden", "encoder", "decoder", "dropout")}
-    got = {k: getattr(rprop.config.net, k, None) for k in want}
-    got["hidden"], want["hidden"] = tuple(np.atleast_1d(got["hidden"])), tuple(np.atleast_1d(want["hidden"]))
+    got, want = _model_options(rprop.config.net), _model_options(course_config("autorec", "item").net)
     if got != want:
         fail(f"rprop's model is {got}, not the course's I-AutoRec {want}: change only the optimizer")
     for key in ("lr", "lam", "patience"):
@@ -89,7 +170,7 @@ def _check_rprop_run(rprop, split, data) -> None:
 
 
 def _check_adam_run(adam, split, data) -> None:
-    _is_i_autorec(adam, "the Adam result")
+    item_autorec(adam, "the Adam result")
     cfg = adam.config.train
     if cfg.optimizer != "adam":
         fail(f"the Adam result was trained with optimizer {cfg.optimizer!r}: pass results['I-AutoRec']")
@@ -104,11 +185,9 @@ def _row_values(result) -> dict[str, float]:
 
 
 def check_rprop(rprop, optimizers, adam, split, data) -> None:
-    """Exercise 1: ``rprop``, I-AutoRec trained full-batch with Rprop as stated; ``optimizers``, a
+    """Exercise 2: ``rprop``, I-AutoRec trained full-batch with Rprop as stated; ``optimizers``, a
     DataFrame with rows ``Adam`` and ``Rprop`` and columns ``epochs run``, ``best epoch``,
     ``train seconds`` and ``valid RMSE``, each taken from that optimizer's own Result."""
-    rprop = _result(rprop, "rprop")
-    adam = _result(adam, "the Adam result")
     _check_rprop_run(rprop, split, data)
     _check_adam_run(adam, split, data)
     if not isinstance(optimizers, pd.DataFrame):
@@ -128,167 +207,188 @@ def check_rprop(rprop, optimizers, adam, split, data) -> None:
                 continue
             if math.isclose(value, truth[other[row]][column], rel_tol=1e-9, abs_tol=1e-12):
                 fail(f"optimizers.loc[{row!r}, {column!r}] is {other[row]}'s value: are the rows swapped?")
-            result = adam if row == "Adam" else rprop
-            if column == "valid RMSE" and math.isclose(value, result.scores["test"].rmse, rel_tol=1e-9):
+            run = adam if row == "Adam" else rprop
+            if column == "valid RMSE" and math.isclose(value, run.scores["test"].rmse, rel_tol=1e-9):
                 fail(f"optimizers.loc[{row!r}, 'valid RMSE'] is the test RMSE; take scores['valid']")
-            if column == "train seconds" and math.isclose(value, result.seconds, rel_tol=1e-9):
+            if column == "train seconds" and math.isclose(value, run.seconds, rel_tol=1e-9):
                 fail(f"optimizers.loc[{row!r}, 'train seconds'] includes the evaluations after every "
                      "epoch (Result.seconds); add up the seconds of the history's records")
-            if column == "epochs run" and value == result.history.best_epoch:
+            if column == "epochs run" and value == run.history.best_epoch:
                 fail(f"optimizers.loc[{row!r}, 'epochs run'] is the best epoch; count the epochs in the history")
-            fail(f"optimizers.loc[{row!r}, {column!r}] is {value:g}, but that Result says {expected:g}: "
-                 "take every value from the optimizer's own Result")
+            fail(f"optimizers.loc[{row!r}, {column!r}] = {value:g} is not what that optimizer's Result says: "
+                 "take every value from the optimizer's own Result, unrounded")
     r, a = truth["Rprop"], truth["Adam"]
     passed(f"full-batch Rprop ran {r['epochs run']} epochs (best {r['best epoch']}, validation RMSE "
            f"{r['valid RMSE']:.4f}); Adam {a['epochs run']} (best {a['best epoch']}, {a['valid RMSE']:.4f})")
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 2: the user with the fewest training ratings, and how personal their list is
+# Exercise 3: the user with the fewest training ratings, and how personal their list is
 # --------------------------------------------------------------------------------------------
 
-def _user_index(value, n_users: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        fail(f"few_user should be a user index (an int), got {type(value).__name__} {value!r}")
-    if not 0 <= int(value) < n_users:
-        fail(f"few_user = {value} is not a user index (0 to {n_users - 1})")
-    return int(value)
-
-
-def _recs_frame(recs, what: str, n_items: int) -> np.ndarray:
-    """Structure of a top-N frame; returns its item indices."""
+def _recommended(recs, what: str, data) -> np.ndarray:
+    """The movie indices of a top-10 frame: ``TrainedModel.recommend``'s (MovieLens ``item_id``s) or
+    ``metrics.recommend``'s (indices in ``item``), after its structure is checked."""
     if not isinstance(recs, pd.DataFrame):
-        fail(f"{what} should be a pandas DataFrame (as Result.recommend returns), got {type(recs).__name__}")
-    if not {"item", "score"} <= set(recs.columns):
-        fail(f"{what} needs the columns 'item' (the movie index) and 'score', got {list(recs.columns)}")
+        fail(f"{what} should be a pandas DataFrame (as recommend returns), got {type(recs).__name__}")
+    column = "item_id" if "item_id" in recs.columns else "item"
+    if column not in recs.columns or "score" not in recs.columns:
+        fail(f"{what} needs the columns 'item_id' (MovieLens ids) and 'score', got {list(recs.columns)}")
     if len(recs) != N_RECS:
         fail(f"{what} has {len(recs)} rows; a top-{N_RECS} has {N_RECS}")
-    items = recs["item"].to_numpy()
-    if not np.issubdtype(items.dtype, np.integer) or items.min() < 0 or items.max() >= n_items:
-        fail(f"{what}['item'] should hold movie indices 0 to {n_items - 1}")
+    values = recs[column].to_numpy()
+    if values.dtype.kind not in "iu":
+        fail(f"{what}[{column!r}] should hold whole numbers (movie ids), got {values.dtype}")
+    if column == "item":
+        known = (values >= 0) & (values < data.n_items)
+        items = values
+    else:
+        items = np.minimum(np.searchsorted(data.item_ids, values), data.n_items - 1)
+        known = data.item_ids[items] == values
+    if not known.all():
+        fail(f"{what}[{column!r}] holds {values[~known][0]}, which is no movie of {data.name}")
     if len(set(items.tolist())) != N_RECS:
         fail(f"{what} recommends some movie twice: the {N_RECS} movies must be distinct")
-    return items
+    return items.astype(np.int64)
 
 
-def check_few_ratings_recommendations(few_user, few_recs, result, split, data) -> None:
-    """Exercise 2a: ``few_user``, a user with the fewest ratings in ``split.train``; ``few_recs``,
-    that user's top 10 from the I-AutoRec ``result``: unrated movies, best first, scores clipped."""
-    result = _result(result, "the I-AutoRec result")
-    _is_i_autorec(result, "the result")
-    user = _user_index(few_user, data.n_users)
+def check_few_ratings_recommendations(few_user, few_recs, run, split, data) -> None:
+    """Exercise 3a: ``few_user``, the index of a user with the fewest ratings in ``split.train``;
+    ``few_recs``, that user's top 10 from the I-AutoRec ``run``: unrated movies, best first, scores
+    clipped to the rating scale."""
+    item_autorec(run, "the I-AutoRec result")
+    user = whole(few_user, "few_user (a user index)", 0, data.n_users - 1)
     counts = np.bincount(split.train["user"].to_numpy(), minlength=data.n_users)
-    fewest = int(counts.min())
-    if counts[user] != fewest:
-        some = np.flatnonzero(counts == fewest)[:5].tolist()
-        fail(f"user {user} has {counts[user]} ratings in split.train, but the fewest any user has there is "
-             f"{fewest} (e.g. users {some}). Count the training ratings, not all ratings, and take the smallest.")
-    items = _recs_frame(few_recs, "few_recs", data.n_items)
+    if counts[user] != counts.min():
+        fail(f"user {user} has {counts[user]} ratings in split.train, and some users have fewer. Count each "
+             "user's ratings in the training split (not all ratings), and take a user with the fewest.")
+    items = _recommended(few_recs, "few_recs", data)
     rated = split.train.loc[split.train["user"] == user, "item"].to_numpy()
     already = np.intersect1d(items, rated)
     if len(already):
-        fail(f"few_recs contains {len(already)} movie(s) user {user} already rated in training "
-             f"(e.g. index {already[0]}): leave the rated movies out")
-    scores = _number_array(few_recs["score"], "few_recs['score']")
+        fail(f"few_recs contains {len(already)} movie(s) user {user} already rated in training: "
+             "leave the rated movies out")
+    scores = array(few_recs["score"], "few_recs['score']")
     low, high = data.scale
     if scores.min() < low or scores.max() > high:
         fail(f"few_recs's scores run from {scores.min():.3f} to {scores.max():.3f}, off the rating scale "
-             f"{data.scale}: clip them as the evaluation does (np.clip(score, *data.scale))")
+             f"{data.scale}: clip them as the evaluation does")
     if np.any(np.diff(scores) > 0):
         fail("few_recs is not sorted best first: sort by score, highest first")
     everything = np.arange(data.n_items)
-    predicted = np.clip(result.learner.predict(np.full(data.n_items, user), everything), low, high)
+    predicted = np.clip(run.learner.predict(np.full(data.n_items, user), everything), low, high)
     if not np.allclose(scores, predicted[items], atol=1e-5):
         fail(f"few_recs's scores are not the model's clipped predictions for user {user}: recommend for "
              "few_user with the trained I-AutoRec")
     others = np.setdiff1d(everything, np.concatenate([items, rated]))
     if len(others) and predicted[others].max() > scores.min() + 1e-6:
-        better = others[np.argmax(predicted[others])]
-        fail(f"movie {better} is unrated by user {user} and predicted {predicted[better]:.3f}, higher than "
-             f"your 10th pick ({scores.min():.3f}): few_recs is not the top {N_RECS}")
-    passed(f"user {user} has the fewest training ratings ({fewest}); few_recs is their top {N_RECS} "
+        fail(f"some movie unrated by user {user} is predicted higher than your 10th pick: few_recs is not the "
+             f"top {N_RECS} of the movies they have not rated")
+    passed(f"user {user} has the fewest training ratings ({counts.min()}); few_recs is their top {N_RECS} "
            "among unrated movies, best first, on the rating scale")
 
 
-def everyones_top(result, data, clip: bool) -> np.ndarray:
-    """The 10 movies with the highest mean prediction over all users (clipped or not)."""
+def _everyones_top(run, data, clip: bool) -> np.ndarray:
+    """The movie indices of the 10 highest mean predictions over all users (clipped or not)."""
     users = np.repeat(np.arange(data.n_users), data.n_items)
     items = np.tile(np.arange(data.n_items), data.n_users)
-    predicted = result.learner.predict(users, items).reshape(data.n_users, data.n_items).astype(np.float64)
+    predicted = run.learner.predict(users, items).reshape(data.n_users, data.n_items).astype(np.float64)
     if clip:
         predicted = np.clip(predicted, *data.scale)
     return top_n(predicted.mean(axis=0), np.array([], dtype=np.int64), N_RECS)
 
 
-def check_overlap(few_overlap, few_recs, result, data) -> None:
-    """Exercise 2b: how many of ``few_recs``'s movies are among everyone's top 10 (the 10 movies
-    with the highest mean predicted rating over all users, predictions clipped or not)."""
-    result = _result(result, "the I-AutoRec result")
-    _is_i_autorec(result, "the result")
-    if isinstance(few_overlap, bool) or not isinstance(few_overlap, (int, np.integer)):
-        fail(f"few_overlap should be a count of movies (an int), got {type(few_overlap).__name__} {few_overlap!r}")
-    items = set(_recs_frame(few_recs, "few_recs", data.n_items).tolist())
-    counts = {clip: len(items & set(everyones_top(result, data, clip).tolist())) for clip in (False, True)}
-    if int(few_overlap) not in counts.values():
-        fail(f"few_overlap is {few_overlap}, but few_recs shares {counts[False]} movies with everyone's "
-             "top 10 (the highest mean predictions over all users, every movie included, rated or not)")
-    passed(f"{int(few_overlap)} of the {N_RECS} movies in few_recs are among everyone's top {N_RECS}")
+def check_overlap(few_overlap, everyones_top, few_recs, run, data) -> None:
+    """Exercise 3b: ``everyones_top``, the MovieLens ids of the 10 movies with the highest mean predicted
+    rating over all users (predictions clipped or not; any order), and ``few_overlap``, how many of
+    ``few_recs``'s movies are among them."""
+    item_autorec(run, "the I-AutoRec result")
+    ids = array(everyones_top, "everyones_top", ndim=1, length=N_RECS)
+    if not np.all(ids == np.round(ids)):
+        fail("everyones_top should hold MovieLens movie ids (whole numbers)")
+    top = set(ids.astype(np.int64).tolist())
+    expected = [set(_everyones_top(run, data, clip).tolist()) for clip in (False, True)]
+    if not any(top == {int(data.item_ids[i]) for i in e} for e in expected):
+        if any(top == e for e in expected):
+            fail("everyones_top holds movie indices; give their MovieLens ids (data.item_ids[indices]), as "
+                 "few_recs's 'item_id' column does")
+        fail("everyones_top is not the 10 movies with the highest mean predicted rating over all users: predict "
+             "every (user, movie) pair, every movie included, rated or not, and average over the users")
+    few = {int(data.item_ids[i]) for i in _recommended(few_recs, "few_recs", data)}
+    n = whole(few_overlap, "few_overlap", 0, N_RECS)
+    if n != len(few & top):
+        fail(f"few_overlap = {n} is not the number of movies in both few_recs and everyones_top: count the "
+             "MovieLens ids the two lists share")
+    passed(f"{n} of the {N_RECS} movies in few_recs are among everyone's top {N_RECS}")
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 3: movies with fewer than 10 training ratings, on the validation split
+# Exercise 4: movies with fewer than 10 training ratings, on the validation split
 # --------------------------------------------------------------------------------------------
 
-def rare_validation(split, data, below: int = RARE_BELOW) -> pd.DataFrame:
+def _pairs(frame: pd.DataFrame) -> set:
+    return set(zip(frame["user"].tolist(), frame["item"].tolist()))
+
+
+def _rare_validation(split, data, below: int = RARE_BELOW) -> pd.DataFrame:
     """The validation ratings of movies with fewer than ``below`` training ratings (none counts)."""
     counts = np.bincount(split.train["item"].to_numpy(), minlength=data.n_items)
     return split.valid[counts[split.valid["item"].to_numpy()] < below]
 
 
-def _diagnose_subset(n: int, split, data) -> str:
-    """A hint naming the mistake that gives a subset of ``n`` ratings, when one does."""
+def _diagnose_subset(pairs: set, split, data) -> str:
+    """A hint naming the slip that gives the subset ``pairs``, when one does."""
     valid_items = split.valid["item"].to_numpy()
     train_counts = np.bincount(split.train["item"].to_numpy(), minlength=data.n_items)
     both = np.bincount(np.concatenate([split.train["item"].to_numpy(), valid_items]), minlength=data.n_items)
-    mistakes = {
-        int((train_counts[valid_items] <= RARE_BELOW).sum()): "'fewer than 10' means < 10, not <= 10",
-        int(((train_counts[valid_items] < RARE_BELOW) & (train_counts[valid_items] > 0)).sum()):
-            "movies with no training rating at all have fewer than 10 too: a groupby count leaves them out",
-        int((both[valid_items] < RARE_BELOW).sum()): "count each movie's training ratings only, not its validation ones",
-        len(split.valid): "keep only the ratings of movies with fewer than 10 training ratings",
+    slips = {
+        "'fewer than 10' means < 10, not <= 10": train_counts[valid_items] <= RARE_BELOW,
+        "movies with no training rating at all have fewer than 10 too: a groupby count leaves them out":
+            (train_counts[valid_items] < RARE_BELOW) & (train_counts[valid_items] > 0),
+        "count each movie's training ratings only, not its validation ones": both[valid_items] < RARE_BELOW,
+        "keep only the ratings of movies with fewer than 10 training ratings": np.ones(len(valid_items), bool),
     }
-    return mistakes.get(n, "count each movie's ratings in split.train (all of its training ratings, and 0 for a "
-                           "movie with none), then keep the validation ratings of movies with fewer than 10")
+    for slip, keep in slips.items():
+        if pairs == _pairs(split.valid[keep]):
+            return slip
+    return ("count each movie's ratings in split.train (all of its training ratings, and 0 for a movie with "
+            "none), then keep the validation ratings of movies with fewer than 10")
 
 
-def check_rare_movies(rare, results, split, data) -> None:
-    """Exercise 3: ``rare = {"n ratings": ..., "I-AutoRec": ..., "biased MF": ...}``: the size of the
-    validation subset of movies with fewer than 10 training ratings, and each model's RMSE on it."""
-    if not isinstance(rare, dict) or set(rare) != set(RARE_KEYS):
-        fail(f"rare should be a dict with exactly the keys {list(RARE_KEYS)}, got "
-             f"{sorted(rare) if isinstance(rare, dict) else type(rare).__name__}")
-    if not isinstance(results, dict) or not {"I-AutoRec", "biased MF"} <= set(results):
+def check_rare_movies(rare_valid, rare, results, split, data) -> None:
+    """Exercise 4: ``rare_valid``, the ratings of ``split.valid`` whose movie has fewer than 10 ratings
+    in ``split.train`` (a DataFrame of validation rows, any order), and ``rare``, a dict with each
+    model's RMSE on them: ``{"I-AutoRec": ..., "biased MF": ...}``."""
+    entries(rare, MODELS, "rare")
+    if not isinstance(results, dict) or not set(MODELS) <= set(results):
         fail("pass the dict `results` of Sec. 4.3, with the trained 'I-AutoRec' and 'biased MF'")
-    _is_i_autorec(_result(results["I-AutoRec"], "results['I-AutoRec']"), "results['I-AutoRec']")
-    if _result(results["biased MF"], "results['biased MF']").config.model_type != "biased-mf":
+    item_autorec(results["I-AutoRec"], "results['I-AutoRec']")
+    if result(results["biased MF"], "results['biased MF']").config.model_type != "biased-mf":
         fail("results['biased MF'] is not a biased-mf model: pass the dict `results` of Sec. 4.3")
-    subset = rare_validation(split, data)
-    n = rare["n ratings"]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        fail(f"rare['n ratings'] should be the number of validation ratings (an int), got {n!r}")
-    if int(n) != len(subset):
-        fail(f"rare['n ratings'] is {n}, but the validation split holds {len(subset)} ratings of movies with "
-             f"fewer than {RARE_BELOW} training ratings. {_diagnose_subset(int(n), split, data)}")
+    for name in MODELS:
+        valid_rmse(results[name], split, data.scale, f"results[{name!r}]")
+    if not isinstance(rare_valid, pd.DataFrame) or not {"user", "item"} <= set(rare_valid.columns):
+        fail("rare_valid should be a DataFrame of validation ratings, with the columns 'user' and 'item' of "
+             f"split.valid; got {type(rare_valid).__name__}")
+    pairs = _pairs(rare_valid)
+    if len(pairs) != len(rare_valid):
+        fail("rare_valid holds some rating twice: keep each validation rating once")
+    if not pairs <= _pairs(split.valid):
+        fail("rare_valid holds ratings that are not in split.valid: take the subset from the validation "
+             "split, not from the training or the test split")
+    subset = _rare_validation(split, data)
+    if pairs != _pairs(subset):
+        fail(f"rare_valid is not the right subset of split.valid: {_diagnose_subset(pairs, split, data)}")
     expected = {name: evaluate(results[name].learner.predict, subset, split.train, data.scale).rmse
-                for name in ("I-AutoRec", "biased MF")}
-    for name, other in (("I-AutoRec", "biased MF"), ("biased MF", "I-AutoRec")):
+                for name in MODELS}
+    for name, other in (MODELS, MODELS[::-1]):
         value = number(rare[name], f"rare[{name!r}]", 0.0, 5.0)
         if abs(value - expected[name]) <= RMSE_TOL:
             continue
         if abs(value - expected[other]) <= RMSE_TOL:
             fail(f"rare[{name!r}] is {other}'s RMSE: are the labels swapped?")
-        fail(f"rare[{name!r}] is {value:.4f}, but {name} scores {expected[name]:.4f} on that subset with "
-             "metrics.evaluate(result.learner.predict, subset, split.train, data.scale) (predictions clipped, "
-             "the default rating for a movie with no training rating). Score the validation subset, not test.")
+        fail(f"rare[{name!r}] = {value:.4f} is not {name}'s RMSE on rare_valid as the course scores it: "
+             "metrics.evaluate(result.learner.predict, subset, split.train, data.scale) (predictions clipped, the "
+             "default rating for a movie with no training rating), on the validation subset, not on test.")
     passed(f"on the {len(subset)} validation ratings of movies with fewer than {RARE_BELOW} training ratings, "
            f"RMSE I-AutoRec {expected['I-AutoRec']:.4f}, biased MF {expected['biased MF']:.4f}")
