@@ -32,6 +32,7 @@ class Result:
     split: Split = field(repr=False)
     device: str = "cpu"
     seconds: float = 0.0
+    warm_start: bool = False  # True when training started from given weights (init_weights), not at random
 
     @property
     def test_rmse(self) -> float:
@@ -103,4 +104,5 @@ def train(data: RatingData, split: Split, model_type: str | None = None, variant
     history = fit(learner, split, data.scale, run.train, progress, eval_test, desc=run.label)
     seconds = time.perf_counter() - start
     scores = evaluate_learner(learner, split, data.scale)
-    return Result(run, history, scores, learner, data, split, fw.device_name(run.train), seconds)
+    return Result(run, history, scores, learner, data, split, fw.device_name(run.train), seconds,
+                  warm_start=init_weights is not None)

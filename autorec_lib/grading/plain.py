@@ -190,7 +190,7 @@ def _encode_course(value, files: _Files, sub):
         value.save(path)
         return {TAG: "result", "checkpoint": name, "history": sub(value.history), "scores": sub(value.scores),
                 "data": sub(value.data), "split": sub(value.split), "device": sub(value.device),
-                "seconds": sub(value.seconds)}
+                "seconds": sub(value.seconds), "warm_start": bool(value.warm_start)}
     if _course_type(value, "autorec_lib.matrix", "RatingMatrix"):
         coo = value.csr.tocoo()
         return {TAG: "ratingmatrix", "variant": value.variant, "shape": [int(n) for n in value.shape],
@@ -557,7 +557,8 @@ class Decoder:
 
         model = self._trained(obj["checkpoint"])
         return Result(model.config, sub(obj["history"]), sub(obj["scores"]), model.learner, sub(obj["data"]),
-                      sub(obj["split"]), str(sub(obj["device"])), float(sub(obj["seconds"])))
+                      sub(obj["split"]), str(sub(obj["device"])), float(sub(obj["seconds"])),
+                      warm_start=bool(obj.get("warm_start", False)))
 
 
 class LearnerRaised(Exception):
