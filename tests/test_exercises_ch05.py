@@ -239,6 +239,13 @@ def test_user_autorec_reference_solution_passes(mxnet_backend, small_data, seed,
     assert capsys.readouterr().out.startswith("correct:")
 
 
+def test_user_autorec_check_never_reads_the_test_part(mxnet_backend, small_data, small_split, capsys):
+    results, initial = user_results(small_data, small_split)
+    blind = dataclasses.replace(small_split, test=None)  # any use of the test part would fail
+    ch05.check_user_autorec(results, initial, valid_gap(results), small_data, blind)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
 def test_user_autorec_rejects_the_gap_measured_on_the_test_split(mxnet_backend, small_data, small_split):
     results, initial = user_results(small_data, small_split)
     test_gap = abs(results["mxnet"].test_rmse - results["torch"].test_rmse)
@@ -429,7 +436,7 @@ def test_rprop_by_hand_messages_never_show_torchs_weights():
     for slip in ch05.SLIPS:
         with pytest.raises(CheckFailed) as err:
             ch05.check_rprop_by_hand(lambda i, g, lr, slip=slip: ch05._variant(i, g, lr, slip))
-        shown = {f"{x:.3f}" for _, i, g, lr in ch05._cases() for w in ch05.torch_rprop_steps(i, g, lr, "float64")
+        shown = {f"{x:.3f}" for _, i, g, lr in ch05._cases() for w in ch05._torch_rprop_steps(i, g, lr, "float64")
                  for x in w if abs(x) > 1e-3}
         assert not any(number in str(err.value) for number in shown), (slip, str(err.value))
 

@@ -5,6 +5,8 @@ Everything trains on small synthetic data in ML-100K's format (60 users, 80 movi
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -409,3 +411,14 @@ def test_no_failure_message_shows_the_expected_value(setup, lists):
     for message, expected in messages:
         for value in expected:
             assert f"{value:.4f}" not in message, (message, value)
+
+
+def test_no_check_reads_the_test_part(setup, lists, capsys):
+    data, split, results = setup
+    scores, valid_lists, seen = lists
+    blind = dataclasses.replace(split, test=None)  # any use of the test part would fail
+    user = most_relevant_user(split)
+    ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, blind)
+    ch07.check_by_k(by_k_solution(scores, seen, split), results["I-AutoRec"], blind, data)
+    ch07.check_mrr(reciprocal_rank, mrr_solution(valid_lists, split), valid_lists, blind)
+    assert capsys.readouterr().out.count("correct:") == 3

@@ -411,3 +411,11 @@ def test_no_failure_message_shows_the_expected_value(setup, iautorec, neighbour_
         shown.append((str(err.value), [f"{fill3[key]:.4f}", f"{fill3[key]:.3f}"]))
     for message, secrets in shown:
         assert not any(secret in message for secret in secrets), (message, secrets)
+
+
+def test_no_check_reads_the_test_part(setup, fill3_run, capsys):
+    data, split = setup
+    learner, history = fill3_run
+    blind = dataclasses.replace(split, test=None)  # any use of the test part would fail
+    ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, blind, data)
+    assert capsys.readouterr().out.startswith("correct:")

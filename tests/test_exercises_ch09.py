@@ -5,6 +5,8 @@ Exercise 3 trains a small I-AutoRec on synthetic data in ML-100K's format (60 us
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,7 +50,7 @@ def test_mean_sd_accepts_the_sample_sd_of_the_seeds(capsys):
     ({"mean": float(np.mean(VALID)), "sd": float(np.std(TEST, ddof=1))}, "validation"),
     ({"mean": 0.5, "sd": 0.01}, "not the mean"),
     ({"mean": float(np.mean(DEFAULT_TEST)), "sd": float(np.std(DEFAULT_TEST, ddof=1))}, "'default' I-AutoRec"),
-    ({"mean": float(np.mean(TEST)), "sd": 0.01}, "not the sample standard deviation"),
+    ({"mean": float(np.mean(TEST)), "sd": 0.01}, "not the standard deviation"),
     ({"mean": float(np.mean(TEST))}, "keys"),
     ((0.88, 0.007), "dict"),
     ({"mean": "0.88", "sd": 0.007}, "number"),
@@ -210,3 +212,10 @@ def test_leak_rejects_a_user_autorec_and_a_missing_key(trained):
         ch09.check_leak_on_valid(solution(data, split, run), user, split, data)
     with pytest.raises(CheckFailed, match="keys"):
         ch09.check_leak_on_valid({"leaky": 0.9}, run, split, data)
+
+
+def test_the_leak_check_never_reads_the_test_part(trained, capsys):
+    data, split, run = trained
+    blind = dataclasses.replace(split, test=None)  # any use of the test part would fail
+    ch09.check_leak_on_valid(solution(data, split, run), run, blind, data)
+    assert capsys.readouterr().out.startswith("correct:")

@@ -290,7 +290,7 @@ def _cases() -> list[tuple[str, np.ndarray, list[np.ndarray], float]]:
             ("repeated sign changes (step size reaches its lower bound)", np.zeros(2), shrink, 1e-5)]
 
 
-def torch_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float,
+def _torch_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float,
                       dtype: str = "float32") -> list[np.ndarray]:
     """The weights after each step of ``torch.optim.Rprop(lr=lr)`` fed ``grads``, computed in ``dtype``."""
     import torch
@@ -387,7 +387,7 @@ def check_rprop_by_hand(rprop_numpy) -> None:
         fail(f"rprop_numpy should be a function, got {type(rprop_numpy).__name__}")
     for case, initial, grads, lr in _cases():
         theirs = _steps_of(rprop_numpy, initial, grads, lr, case)
-        want = torch_rprop_steps(initial, grads, lr, "float64")
+        want = _torch_rprop_steps(initial, grads, lr, "float64")
         if _same(theirs, want):
             continue
         k = next(k for k, (x, y) in enumerate(zip(theirs, want))
@@ -427,7 +427,7 @@ def _sequence(value, what: str, shape: tuple, length: int | None = None) -> list
     return arrays
 
 
-def mxnet_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float) -> list[np.ndarray]:
+def _mxnet_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float) -> list[np.ndarray]:
     """The weights after each step of the library's ``mxnet_backend.Rprop(lr)`` fed ``grads``."""
     import mxnet as mx
     from mxnet import gluon, nd
@@ -482,8 +482,8 @@ def check_rprop(answer: dict) -> None:
     mx_steps = _sequence(answer["mxnet"], "answer['mxnet']", initial.shape, len(grads))
     torch_steps = _sequence(answer["torch"], "answer['torch']", initial.shape, len(grads))
 
-    for name, theirs, replay in (("mxnet", mx_steps, mxnet_rprop_steps(initial, grads, lr)),
-                                 ("torch", torch_steps, torch_rprop_steps(initial, grads, lr))):
+    for name, theirs, replay in (("mxnet", mx_steps, _mxnet_rprop_steps(initial, grads, lr)),
+                                 ("torch", torch_steps, _torch_rprop_steps(initial, grads, lr))):
         for k, (a, b) in enumerate(zip(theirs, replay)):
             if not np.allclose(a, b, rtol=RPROP_TOL, atol=RPROP_TOL):
                 before = k > 0 and np.allclose(a, replay[k - 1], rtol=RPROP_TOL, atol=RPROP_TOL)

@@ -166,7 +166,7 @@ def check_by_k(by_k, result, split, data) -> None:
 # Exercise 3: mean reciprocal rank
 # --------------------------------------------------------------------------------------------
 
-def reference_reciprocal_rank(recommended, relevant, k: int = K) -> float:
+def _reciprocal_rank(recommended, relevant, k: int = K) -> float:
     """1 / (place of the first relevant item among the first ``k``, counting from 1), 0 without one."""
     hits = np.flatnonzero(np.isin(np.asarray(recommended)[:k], np.asarray(list(relevant))))
     return 1.0 / (hits[0] + 1) if len(hits) else 0.0
@@ -181,7 +181,7 @@ def _check_function(reciprocal_rank) -> None:
     if not callable(reciprocal_rank):
         fail(f"reciprocal_rank should be a function, got {type(reciprocal_rank).__name__}")
     for recommended, relevant, k in RR_CASES:
-        want = reference_reciprocal_rank(recommended, relevant, k)
+        want = _reciprocal_rank(recommended, relevant, k)
         try:
             got = reciprocal_rank(recommended, relevant, k)
         except Exception as err:  # the learner's own code: report what it raised
@@ -206,7 +206,7 @@ def check_mrr(reciprocal_rank, mrr, valid_lists, split) -> None:
     valid_users = split.valid["user"].unique()
     for name in MRR_MODELS:
         lists = _lists(valid_lists, name, split)
-        per_user = {u: reference_reciprocal_rank(lists[u], relevant.get(u, ()), K) for u in valid_users}
+        per_user = {u: _reciprocal_rank(lists[u], relevant.get(u, ()), K) for u in valid_users}
         want = float(np.mean([per_user[u] for u in relevant]))
         value = number(mrr[name], f"mrr[{name!r}]", 0.0, 1.0)
         if abs(value - want) <= TOL:

@@ -1,6 +1,6 @@
 """Check functions for the exercises of notebook 09 (AutoRec among its peers, and how to reproduce a paper).
 
-Exercise 1 recomputes a mean and a sample standard deviation from the reproduction record (numbers
+Exercise 1 recomputes a mean and a standard deviation from the reproduction record (numbers
 written by ``scripts/reproduce.py``); exercise 2 compares a choice with the pitfall each snippet
 commits; exercise 3 rebuilds a trained model's leaky input matrix and rescores the **validation**
 split. No check reads test ratings.
@@ -84,7 +84,7 @@ def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str
 
 def check_mean_sd(seed_stats, reproduction: dict) -> None:
     """Exercise 1: ``seed_stats``, a dict with ``mean`` and ``sd`` of tuned I-AutoRec's five per-seed
-    test RMSEs on the random splits (sample standard deviation), computed from ``reproduction``."""
+    test RMSEs on the random splits, computed from ``reproduction``."""
     if not isinstance(seed_stats, dict) or set(seed_stats) != {"mean", "sd"}:
         got = sorted(seed_stats) if isinstance(seed_stats, dict) else type(seed_stats).__name__
         fail(f"seed_stats should be a dict with exactly the keys 'mean' and 'sd', got {got}")
@@ -114,8 +114,8 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
                  "with the sample standard deviation, which divides by n - 1 (ddof=1)")
         if math.isclose(sd, want_sd / math.sqrt(len(values)), abs_tol=STAT_TOL):
             fail("seed_stats['sd'] is the standard error of the mean (sd / sqrt(n)); the exercise asks for the sd")
-        fail(f"seed_stats['sd'] is {sd:.6f}, which is not the sample standard deviation of those "
-             f"{len(values)} test RMSEs")
+        fail(f"seed_stats['sd'] is {sd:.6f}, which is not the standard deviation of those {len(values)} test "
+             "RMSEs (mind which one a handful of repeats calls for)")
     passed(f"tuned I-AutoRec, {len(values)} seeds: test RMSE {want_mean:.4f} ± {want_sd:.4f} (sample sd)")
 
 
