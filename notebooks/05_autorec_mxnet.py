@@ -128,11 +128,13 @@ assert torch_threads_with_mxnet == torch_threads_alone  # the library puts PyTor
 # context, never an empty list (d2l 1.0's `try_all_gpus()` returns `[]` on a CPU-only machine,
 # which breaks code that indexes it).
 #
-# The second line printed matters for section 5.3. Importing MXNet on its own would change how
+# The second line printed matters for section 5.3. Importing MXNet on its own can change how
 # many threads PyTorch computes with in the same process: MXNet's engine sets the thread count of
-# OpenMP, the threading library both frameworks share (on a 2-core machine, from 2 to 1).
-# `autorec_lib.mxnet_backend` reads the count before it imports MXNet and puts it back, so both
-# frameworks here compute with the same number of threads (asserted above).
+# OpenMP, the threading library both frameworks share (on a 2-core machine left to its defaults,
+# from 2 to 1). `autorec_lib.mxnet_backend` reads the count before it imports MXNet and puts it
+# back, so both frameworks here compute with the same number of threads (asserted above). Where
+# the environment variable `OMP_NUM_THREADS` sets the count, as it did when the outputs stored in
+# this notebook were made (both counts are 1), it stays put either way.
 #
 # ## 5.1 The model in Gluon
 #
