@@ -236,13 +236,10 @@ def evaluate_ranking(ranked: np.ndarray, held_out: pd.DataFrame, k: int = 10,
                      threshold: float = RELEVANT_FROM) -> RankingEvaluation:
     """Precision, recall, hit rate and NDCG at ``k`` of the lists ``ranked`` (row ``u``: user ``u``'s
     recommendations, best first), averaged over the users with a held-out rating >= ``threshold``."""
-    relevant = relevant_items(held_out, threshold)
-    users = sorted(relevant)
-    per_user = np.array([[f(ranked[u], relevant[u], k) for f in (precision_at_k, recall_at_k, hit_at_k, ndcg_at_k)]
-                         for u in users]).reshape(-1, 4)
-    means = per_user.mean(axis=0) if users else np.full(4, np.nan)
-    n_skipped = int(held_out["user"].nunique()) - len(users)
-    return RankingEvaluation(k, *map(float, means), len(users), n_skipped)
+    per_user = ranking_per_user(ranked, held_out, k, threshold)
+    means = per_user.mean(axis=0).to_numpy() if len(per_user) else np.full(4, np.nan)
+    n_skipped = int(held_out["user"].nunique()) - len(per_user)
+    return RankingEvaluation(k, *map(float, means), len(per_user), n_skipped)
 
 
 def catalogue_coverage(ranked: np.ndarray, n_items: int) -> float:
@@ -274,3 +271,76 @@ def top_popular_share(ranked: np.ndarray, train: pd.DataFrame, n_items: int, n_t
     """Share of all recommendation slots filled by one of the ``n_top`` most-rated items."""
     shown = ranked[ranked >= 0]
     return float(np.isin(shown, most_rated(train, n_items, n_top)).mean())
+
+
+# --------------------------------------------------------------------------------------------
+# Paired comparisons: is a difference between two models larger than its noise?
+# --------------------------------------------------------------------------------------------
+
+def ranking_per_user(ranked: np.ndarray, held_out: pd.DataFrame, k: int = 10,
+                     threshold: float = RELEVANT_FROM) -> pd.DataFrame:
+    """Precision, recall, hit and NDCG at ``k`` of each user with a held-out rating >= ``threshold``
+    (one row per user, indexed by user): the values :func:`evaluate_ranking` averages. Two models'
+    frames on the same held-out part have the same rows, so they can be compared user by user."""
+    relevant = relevant_items(held_out, threshold)
+    users = sorted(relevant)
+    metrics = (precision_at_k, recall_at_k, hit_at_k, ndcg_at_k)
+    values = np.array([[f(ranked[u], relevant[u], k) for f in metrics] for u in users]).reshape(-1, len(metrics))
+    return pd.DataFrame(values, index=pd.Index(users, name="user"), columns=["precision", "recall", "hit", "ndcg"])
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """The mean of paired differences ``a − b`` (per user, seed or fold), its standard error and a
+    95 % interval; ``clear`` when the interval leaves out 0, i.e. the sign is more than noise."""
+
+    mean: float
+    se: float
+    n: int
+    low: float
+    high: float
+
+    @property
+    def clear(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def __str__(self) -> str:
+        return f"{self.mean:+.4f} ± {self.se:.4f} (SE, n = {self.n})"
+
+
+def paired_difference(a, b) -> PairedDifference:
+    """``a − b`` paired unit by unit (two models' per-user metrics, or per-seed RMSEs): the mean,
+    its standard error ``sd / √n`` (sample sd) and a 95 % Student-t interval (``n − 1`` degrees of
+    freedom, so that five seeds get the wider interval they call for)."""
+    from scipy import stats
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"paired_difference needs two 1-D sequences of the same length >= 2 (one value per "
+                         f"user, seed or fold, in the same order), got shapes {a.shape} and {b.shape}")
+    diffs = a - b
+    n = len(diffs)
+    mean, se = float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(n))
+    half = float(stats.t.ppf(0.975, n - 1)) * se
+    return PairedDifference(mean, se, n, mean - half, mean + half)
+
+
+def rmse_difference(pred_a: np.ndarray, pred_b: np.ndarray, truth: np.ndarray, users: np.ndarray,
+                    n_resamples: int = 2000, seed: int = 0) -> PairedDifference:
+    """RMSE of ``pred_a`` minus RMSE of ``pred_b`` on the same ratings (``truth``, by ``users``), with
+    a paired bootstrap over users: users are drawn with replacement, each bringing all of their
+    ratings, and both RMSEs are recomputed on every draw. ``se`` is the sd of the resampled
+    differences; the interval holds their middle 95 %. (RMSE is not a mean over users, hence the
+    bootstrap rather than :func:`paired_difference`.)"""
+    positive_int(n_resamples, "n_resamples")
+    truth = np.asarray(truth, np.float64)
+    _, group = np.unique(np.asarray(users), return_inverse=True)
+    n_groups = int(group.max()) + 1
+    squared = [np.bincount(group, (np.asarray(p, np.float64) - truth) ** 2, n_groups) for p in (pred_a, pred_b)]
+    counts = np.bincount(group, minlength=n_groups).astype(np.float64)
+    draws = np.random.default_rng(seed).multinomial(n_groups, np.full(n_groups, 1 / n_groups), size=n_resamples)
+    total = draws @ counts
+    resampled = np.sqrt(draws @ squared[0] / total) - np.sqrt(draws @ squared[1] / total)
+    observed = float(np.sqrt(squared[0].sum() / counts.sum()) - np.sqrt(squared[1].sum() / counts.sum()))
+    low, high = np.quantile(resampled, [0.025, 0.975])
+    return PairedDifference(observed, float(resampled.std(ddof=1)), n_groups, float(low), float(high))

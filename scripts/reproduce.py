@@ -35,6 +35,7 @@ import pandas as pd
 
 from autorec_lib import datasets, experiment, splits
 from autorec_lib.config import COURSE, course_config
+from autorec_lib.files import write_atomically
 from autorec_lib.splits import Split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +76,19 @@ class RunCache:
         self.path = path
         self.runs: dict[str, dict] = {}
         if path.exists():
-            for line in path.read_text().splitlines():
-                entry = json.loads(line)
+            lines = path.read_text().splitlines()
+            for number, line in enumerate(lines, 1):
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    if number < len(lines):  # only the last line can be torn (by a kill mid-write)
+                        raise ValueError(f"{path}, line {number}, is not JSON: delete the file to train every "
+                                         "run again") from None
+                    print(f"{path}: its last line is incomplete (an interrupted write); that run is trained "
+                          "again", flush=True)
+                    kept = "".join(f"{good}\n" for good in lines[:-1])  # later runs are appended after these
+                    write_atomically(path, lambda f: f.write(kept.encode()))
+                    continue
                 self.runs[entry.pop("key")] = entry
 
     def get(self, key: list, compute) -> dict:
@@ -267,8 +279,8 @@ def main(argv: list[str]) -> int:
             out["results"].append(score(data, cache, name, options, label))
         out["seconds_total_of_runs"] = tuning["seconds"] + sum(
             r["random"]["seconds"] + r["folds"]["seconds"] for r in out["results"])
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(out, indent=1) + "\n")
+        text = json.dumps(out, indent=1) + "\n"
+        write_atomically(OUT, lambda f: f.write(text.encode()))  # a reader never sees half a record
         r = out["results"][-1]
         print(f"{name} ({label}): random {r['random']['test_mean']:.4f} ± {r['random']['test_sd']:.4f}, "
               f"folds {r['folds']['test_mean']:.4f} ± {r['folds']['test_sd']:.4f}", flush=True)

@@ -1,8 +1,10 @@
-"""Notebook 05's exercise checks: the reference solutions pass, the wrong answers a learner would
-plausibly give are rejected. Small synthetic data; every test needs MXNet (``mxnet_backend``)."""
+"""Notebook 05's exercise checks: the reference solutions pass on five seeds the notebook never used,
+the wrong answers a learner would plausibly give are rejected. Small synthetic data. Exercises 1, 2
+and 4 need MXNet (``mxnet_backend``); exercise 3 (Rprop by hand) runs on both stacks."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 
 import numpy as np
@@ -13,7 +15,7 @@ from autorec_lib.config import course_config
 from autorec_lib.exercises import CheckFailed, ch05
 from autorec_lib.matrix import RatingMatrix
 
-SEEDS = (0, 1, 2)
+UNSEEN_SEEDS = (11, 12, 13, 14, 15)  # the notebook's solutions use seed 0
 
 
 @pytest.fixture
@@ -29,9 +31,11 @@ PREDICTION = "within a factor of 2"  # the reference solution's
 
 
 def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_start=True, epochs=(1, 1),
-                     hybridize_after_training=False, hidden=None, rng_seeds=(0, 0), imperative_off=False):
+                     hybridize_after_training=False, hidden=None, rng_seeds=(0, 0), imperative_off=False,
+                     imperative_layers_hybridized=False):
     """The notebook's solution (timings included), with the knobs a learner could get wrong.
-    ``imperative_off``: the imperative model comes from mb.build_model, hybridization then turned off."""
+    ``imperative_off``: the imperative model comes from mb.build_model, hybridization then turned off;
+    ``imperative_layers_hybridized``: the imperative model's layers (a child block) hybridized."""
     import mxnet as mx
 
     item = course_config("autorec", "item")
@@ -54,6 +58,8 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
         mb.set_weights(model, start)
         if hyb and not hybridize_after_training:
             model.hybridize()
+        if not hyb and imperative_layers_hybridized:
+            model.layers.hybridize()
         learner = mb.AutoRecLearner(model, matrix, cfg, ctx)
         learner.reconstruct(np.arange(4))
         rng = np.random.default_rng(rng_seed)
@@ -68,7 +74,7 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
     return learners[0], learners[1], times, seconds[1] / seconds[0], PREDICTION
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS)
 def test_hybridize_reference_solution_passes(mxnet_backend, small_data, small_split, seed, capsys):
     ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, seed))
     assert capsys.readouterr().out.startswith("correct:")
@@ -110,6 +116,29 @@ def test_hybridize_rejects_swapped_learners(mxnet_backend, small_data, small_spl
                                                                             small_split)
     with pytest.raises(CheckFailed, match="not hybridized"):
         ch05.check_hybridize(imperative, hybridized, seconds, speedup, prediction)
+
+
+def test_hybridize_rejects_an_imperative_model_whose_layers_are_hybridized(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, imperative_layers_hybridized=True)
+    with pytest.raises(CheckFailed, match="`imperative` is hybridized too"):
+        ch05.check_hybridize(*answer)
+
+
+def test_hybridize_accepts_numpy_and_tensor_numbers(mxnet_backend, small_data, small_split, capsys):
+    import torch
+
+    hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
+    as_numpy = {k: np.float32(v) for k, v in seconds.items()}
+    ch05.check_hybridize(hybridized, imperative, as_numpy, torch.tensor(float(as_numpy["imperative"])
+                                                                        / float(as_numpy["hybridized"])), prediction)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_hybridize_checks_through_public_gluon_behaviour_only():
+    import inspect
+
+    source = inspect.getsource(ch05)
+    assert all(private not in source for private in ("._active", "._cached_op", "._optimizer", "._children"))
 
 
 def test_hybridize_rejects_hybridize_called_after_training(mxnet_backend, small_data, small_split):
@@ -202,11 +231,18 @@ def valid_gap(results) -> float:
     return abs(results["mxnet"].scores["valid"].rmse - results["torch"].scores["valid"].rmse)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS)
 def test_user_autorec_reference_solution_passes(mxnet_backend, small_data, seed, capsys):
     split = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
     results, initial = user_results(small_data, split, seed)
     ch05.check_user_autorec(results, initial, valid_gap(results), small_data, split)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_user_autorec_check_never_reads_the_test_part(mxnet_backend, small_data, small_split, capsys):
+    results, initial = user_results(small_data, small_split)
+    blind = dataclasses.replace(small_split, test=None)  # any use of the test part would fail
+    ch05.check_user_autorec(results, initial, valid_gap(results), small_data, blind)
     assert capsys.readouterr().out.startswith("correct:")
 
 
@@ -307,7 +343,106 @@ def test_user_autorec_rejects_a_bare_number_or_list(mxnet_backend, small_data, s
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 3: MXNet Rprop against torch.optim.Rprop
+# Exercise 3: Rprop by hand in NumPy against torch.optim.Rprop (no MXNet: both stacks)
+# --------------------------------------------------------------------------------------------
+
+def rprop_numpy(initial, grads, lr):
+    """The notebook's solution."""
+    w = np.array(initial, dtype=np.float64)
+    step = np.full_like(w, lr)
+    prev = np.zeros_like(w)
+    after = []
+    for g in grads:
+        change = np.sign(g * prev)
+        step = np.clip(step * np.where(change > 0, 1.2, np.where(change < 0, 0.5, 1.0)), 1e-6, 50.0)
+        g = np.where(change < 0, 0.0, g)
+        w = w - np.sign(g) * step
+        prev = g
+        after.append(w.copy())
+    return after
+
+
+def rprop_torch_tensors(initial, grads, lr):
+    """The same rules written with PyTorch tensors, in float32, returning tensors."""
+    import torch
+
+    w = torch.tensor(initial, dtype=torch.float32)
+    step, prev, after = torch.full_like(w, float(lr)), torch.zeros_like(w), []
+    for g in grads:
+        g = torch.tensor(g, dtype=torch.float32)
+        change = torch.sign(g * prev)
+        step = (step * torch.where(change > 0, 1.2, torch.where(change < 0, 0.5, 1.0))).clamp(1e-6, 50.0)
+        g = torch.where(change < 0, torch.zeros_like(g), g)
+        w = w - torch.sign(g) * step
+        prev = g
+        after.append(w.clone())
+    return after
+
+
+def test_rprop_by_hand_accepts_the_solution_and_other_right_formulations(capsys):
+    pytest.importorskip("torch")
+    ch05.check_rprop_by_hand(rprop_numpy)
+    ch05.check_rprop_by_hand(rprop_torch_tensors)  # float32 tensors
+    ch05.check_rprop_by_hand(lambda i, g, lr: np.array(rprop_numpy(i, g, lr)))  # one 2-D array
+    ch05.check_rprop_by_hand(lambda i, g, lr: [a.tolist() for a in rprop_numpy(i, g, lr)])  # lists
+    assert capsys.readouterr().out.count("correct:") == 4
+
+
+@pytest.mark.parametrize("slip", list(ch05.SLIPS))
+def test_rprop_by_hand_names_each_broken_rule(slip):
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match=re.escape(ch05.SLIPS[slip])):
+        ch05.check_rprop_by_hand(lambda i, g, lr: ch05._variant(i, g, lr, slip))
+
+
+def test_rprop_by_hand_every_slip_changes_some_case():
+    """The check's own cases tell each slip from iRprop− (else a slip could pass)."""
+    for slip in ch05.SLIPS:
+        assert any(not ch05._same(ch05._variant(i, g, lr, slip), ch05._variant(i, g, lr)) for _, i, g, lr in ch05._cases())
+
+
+def test_rprop_by_hand_rejects_weights_before_each_step_and_an_aliased_list():
+    pytest.importorskip("torch")
+
+    def before(initial, grads, lr):
+        after = rprop_numpy(initial, grads, lr)
+        return [np.array(initial, float)] + after[:-1]
+
+    def aliased(initial, grads, lr):
+        w, out = np.array(initial, float), []
+        for a in rprop_numpy(initial, grads, lr):
+            w[:] = a
+            out.append(w)  # the same array every time
+        return out
+
+    with pytest.raises(CheckFailed, match="before each step"):
+        ch05.check_rprop_by_hand(before)
+    with pytest.raises(CheckFailed, match="same array"):
+        ch05.check_rprop_by_hand(aliased)
+
+
+def test_rprop_by_hand_rejects_a_wrong_length_a_raising_function_and_a_non_function():
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match="leave out the initial weights"):
+        ch05.check_rprop_by_hand(lambda i, g, lr: [np.array(i, float)] + rprop_numpy(i, g, lr))
+    with pytest.raises(CheckFailed, match="raised ZeroDivisionError"):
+        ch05.check_rprop_by_hand(lambda i, g, lr: 1 / 0)
+    with pytest.raises(CheckFailed, match="should be a function"):
+        ch05.check_rprop_by_hand(rprop_numpy(np.zeros(2), [np.ones(2)], 0.1))
+
+
+def test_rprop_by_hand_messages_never_show_torchs_weights():
+    pytest.importorskip("torch")
+    for slip in ch05.SLIPS:
+        with pytest.raises(CheckFailed) as err:
+            ch05.check_rprop_by_hand(lambda i, g, lr, slip=slip: ch05._variant(i, g, lr, slip))
+        shown = {f"{x:.3f}" for _, i, g, lr in ch05._cases() for w in ch05._torch_rprop_steps(i, g, lr, "float64")
+                 for x in w if abs(x) > 1e-3}
+        assert not any(number in str(err.value) for number in shown), (slip, str(err.value))
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 4: MXNet Rprop against torch.optim.Rprop
 # --------------------------------------------------------------------------------------------
 
 def rprop_grads(seed: int, steps: int = 4, size: int = 6) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -353,7 +488,7 @@ def rprop_answer(initial, grads, lr=0.1, torch_lr=None, mx_grads=None, record="a
             "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_t))}
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS)
 def test_rprop_reference_solution_passes(mxnet_backend, seed, capsys):
     initial, grads = rprop_grads(seed)
     grow, flip = ch05._rule_events(grads)

@@ -1,14 +1,17 @@
-"""The checks of notebook 07's exercises: the reference solutions pass, plausible wrong answers fail.
+"""The checks of notebook 07's exercises: the reference solutions pass (on five unseen splits too),
+plausible wrong answers fail, and no failure message gives the expected value away.
 
 Everything trains on small synthetic data in ML-100K's format (60 users, 80 movies), in seconds.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 from autorec_lib import datasets, experiment, metrics, splits  # noqa: E402
 from autorec_lib.exercises import CheckFailed, ch07  # noqa: E402
@@ -300,3 +303,122 @@ def test_mrr_check_rejects_another_models_numbers(setup, lists):
     assert abs(answer["I-AutoRec"] - answer["most popular"]) > 1e-9
     with pytest.raises(CheckFailed, match="mrr\\["):
         ch07.check_mrr(reciprocal_rank, answer, valid_lists, split)
+
+
+# --------------------------------------------------------------------------------------------
+# Every check: the solutions pass on five splits the notebook never used; other right
+# formulations pass; answers from the test part, another split or off by one fail, and no failure
+# message shows the value the check expected
+# --------------------------------------------------------------------------------------------
+
+UNSEEN_SEEDS = (11, 12, 13, 14, 15)  # the notebook uses split seed 0
+
+
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS)
+def test_every_solution_passes_on_a_split_the_notebook_never_used(tmp_path, seed, capsys):
+    folder = write_ml100k(tmp_path / "ml-100k", n_users=60, n_items=80, density=0.6, seed=seed)
+    data = datasets.load("ml-100k", folder)
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.4, seed=seed)
+    result = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, epochs=5, seed=seed)
+    popularity = metrics.item_popularity(split.train, data.n_items).astype(float)
+    scores = {"I-AutoRec": metrics.score_matrix(result.learner.predict, data.n_users, data.n_items),
+              "most popular": np.tile(popularity, (data.n_users, 1))}
+    scores["U-AutoRec"], scores["biased MF"] = scores["I-AutoRec"][:, ::-1].copy(), -scores["I-AutoRec"]
+    seen = metrics.rated_mask(split.train, data.n_users, data.n_items)
+    valid_lists = {name: metrics.top_k(s, seen, K) for name, s in scores.items()}
+    user = most_relevant_user(split)
+    ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, split)
+    ch07.check_by_k(by_k_solution(scores, seen, split), result, split, data)
+    ch07.check_mrr(reciprocal_rank, mrr_solution(valid_lists, split), valid_lists, split)
+    assert capsys.readouterr().out.count("correct:") == 3
+
+
+def test_right_answers_in_other_numeric_types_pass(setup, lists, capsys):
+    data, split, results = setup
+    scores, valid_lists, seen = lists
+    user = most_relevant_user(split)
+    value = ndcg_solution(user, valid_lists, split)
+    for my_ndcg, who in ((np.float32(value), float(user)), (torch.tensor(value, dtype=torch.float32), np.int64(user)),
+                         (np.array(value), torch.tensor(user))):
+        ch07.check_ndcg_by_hand(my_ndcg, who, valid_lists, split)
+    answer = {name: frame.astype(np.float32).set_axis(frame.index.astype(float)) for name, frame in
+              by_k_solution(scores, seen, split).items()}
+    ch07.check_by_k(answer, results["I-AutoRec"], split, data)
+    ch07.check_mrr(reciprocal_rank, {k: np.float32(v) for k, v in mrr_solution(valid_lists, split).items()},
+                   valid_lists, split)
+    assert capsys.readouterr().out.count("correct:") == 5
+
+
+def test_answers_computed_on_the_test_part_are_rejected(setup, lists):
+    data, split, results = setup
+    scores, valid_lists, seen = lists
+    on_test = splits.Split(split.train, split.test, split.test, split.name)  # what a learner using split.test computes
+    user = most_relevant_user(split)
+    if user in metrics.relevant_items(split.test):
+        with pytest.raises(CheckFailed):
+            ch07.check_ndcg_by_hand(metrics.ndcg_at_k(valid_lists["I-AutoRec"][user],
+                                                      metrics.relevant_items(split.test)[user], K),
+                                    user, valid_lists, split)
+    with pytest.raises(CheckFailed):
+        ch07.check_by_k(by_k_solution(scores, seen, on_test), results["I-AutoRec"], split, data)
+    with pytest.raises(CheckFailed):
+        ch07.check_mrr(reciprocal_rank, mrr_solution(valid_lists, on_test), valid_lists, split)
+
+
+def test_by_k_rejects_lists_one_place_too_long_and_a_run_on_another_split(setup, lists):
+    data, split, results = setup
+    scores, _, seen = lists
+    off_by_one = {}
+    for name in ("I-AutoRec", "most popular"):
+        rows = {}
+        for k in ch07.BY_K:
+            ranking = metrics.evaluate_ranking(metrics.top_k(scores[name], seen, k + 1), split.valid, k + 1)
+            rows[k] = {"precision": ranking.precision, "recall": ranking.recall, "ndcg": ranking.ndcg}
+        off_by_one[name] = pd.DataFrame(rows).T
+    with pytest.raises(CheckFailed, match="not right yet"):
+        ch07.check_by_k(off_by_one, results["I-AutoRec"], split, data)
+    other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.4, seed=7)
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch07.check_by_k(by_k_solution(scores, seen, split), results["I-AutoRec"], other, data)
+
+
+def test_no_failure_message_shows_the_expected_value(setup, lists):
+    data, split, results = setup
+    scores, valid_lists, seen = lists
+    user = most_relevant_user(split)
+    right = ndcg_solution(user, valid_lists, split)
+    messages = []
+    for wrong in (right + 0.01, slip_value("dcg", user, valid_lists, split), slip_value("only 5s", user, valid_lists, split)):
+        with pytest.raises(CheckFailed) as err:
+            ch07.check_ndcg_by_hand(wrong, user, valid_lists, split)
+        messages.append((str(err.value), [right]))
+    answer = by_k_solution(scores, seen, split)
+    bad = {name: frame + 0.01 for name, frame in answer.items()}
+    with pytest.raises(CheckFailed) as err:
+        ch07.check_by_k(bad, results["I-AutoRec"], split, data)
+    messages.append((str(err.value), answer["I-AutoRec"].to_numpy().ravel()))
+    mrr = mrr_solution(valid_lists, split)
+    with pytest.raises(CheckFailed) as err:
+        ch07.check_mrr(reciprocal_rank, {k: v + 0.01 for k, v in mrr.items()}, valid_lists, split)
+    messages.append((str(err.value), list(mrr.values())))
+
+    def off_by_one(recommended, relevant, k=10):
+        return reciprocal_rank(recommended, relevant, k + 1)
+
+    with pytest.raises(CheckFailed) as err:
+        ch07.check_mrr(off_by_one, mrr, valid_lists, split)
+    messages.append((str(err.value), [0.0]))  # the first case it fails: no relevant item among the first k
+    for message, expected in messages:
+        for value in expected:
+            assert f"{value:.4f}" not in message, (message, value)
+
+
+def test_no_check_reads_the_test_part(setup, lists, capsys):
+    data, split, results = setup
+    scores, valid_lists, seen = lists
+    blind = dataclasses.replace(split, test=None)  # any use of the test part would fail
+    user = most_relevant_user(split)
+    ch07.check_ndcg_by_hand(ndcg_solution(user, valid_lists, split), user, valid_lists, blind)
+    ch07.check_by_k(by_k_solution(scores, seen, split), results["I-AutoRec"], blind, data)
+    ch07.check_mrr(reciprocal_rank, mrr_solution(valid_lists, split), valid_lists, blind)
+    assert capsys.readouterr().out.count("correct:") == 3

@@ -1,9 +1,11 @@
-"""The checks of notebook 08's exercises: the reference solutions pass, plausible wrong answers fail.
+"""The checks of notebook 08's exercises: the reference solutions pass (on five unseen data sets too),
+plausible wrong answers fail, and no failure message gives the expected value away.
 
 Everything trains on small synthetic data in ML-100K's format (60 users, 50 movies), in seconds.
 """
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -291,16 +293,28 @@ def test_fill_rejects_the_right_objective_another_fill_and_a_longer_budget(setup
     zero, zero_history = train_on(data, split, 0.0, epochs=3)
     with pytest.raises(CheckFailed, match="fill value 0.0, not 3.0"):
         ch08.check_fill(fill_solution(zero, split, data), zero, zero_history, 3.0, split, data)
-    long, long_history = train_on(data, split, 3.0, epochs=ch08.BUDGET + 5, patience=100)
-    assert len(long_history.records) > ch08.BUDGET  # it did run past the budget
+    long, long_history = train_on(data, split, 3.0, epochs=ch08.BUDGET + 5)
     with pytest.raises(CheckFailed, match="budget"):
         ch08.check_fill(fill_solution(long, split, data), long, long_history, 3.0, split, data)
+
+
+def test_fill_rejects_other_settings_and_a_run_cut_short(setup, fill3_run):
+    data, split = setup
+    patient, patient_history = train_on(data, split, 3.0, epochs=2, patience=100)
+    patient.cfg = dataclasses.replace(patient.cfg, epochs=ch08.BUDGET)  # only the patience differs
+    with pytest.raises(CheckFailed, match="other settings .*patience"):
+        ch08.check_fill(fill_solution(patient, split, data), patient, patient_history, 3.0, split, data)
+    learner, history = fill3_run
+    short = training.History(records=history.records[:5], best_epoch=history.best_epoch, stopped_early=False)
+    short.best_epoch = min(short.best_epoch, 5)
+    with pytest.raises(CheckFailed, match="did not stop early"):
+        ch08.check_fill(fill_solution(learner, split, data), learner, short, 3.0, split, data)
 
 
 def test_fill_rejects_a_history_of_another_run(setup, fill3_run):
     data, split = setup
     learner, _ = fill3_run
-    _, other_history = train_on(data, split, 3.0, epochs=2, seed=1)
+    _, other_history = train_on(data, split, 3.0, seed=1)  # a whole run, of another seed
     with pytest.raises(CheckFailed, match="does not score what its history says"):
         ch08.check_fill(fill_solution(learner, split, data), learner, other_history, 3.0, split, data)
 
@@ -309,10 +323,10 @@ def test_fill_rejects_unclipped_rmse_clipped_mean_and_wrong_keys(setup, fill3_ru
     data, split = setup
     trained, _ = fill3_run
     # the same learner with predictions pushed past the top of the scale, so that clipping matters
-    learner = SimpleNamespace(fill=trained.fill, matrix=trained.matrix,
+    learner = SimpleNamespace(fill=trained.fill, matrix=trained.matrix, cfg=trained.cfg,
                               predict=lambda users, items: trained.predict(users, items) + 1.5)
     history = training.History(records=[{"epoch": 1, "valid_rmse": metrics.evaluate(
-        learner.predict, split.valid, split.train, data.scale).rmse}], best_epoch=1)
+        learner.predict, split.valid, split.train, data.scale).rmse}], best_epoch=1, stopped_early=True)
     answer = fill_solution(learner, split, data)
     raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy())
     unclipped = metrics.rmse(raw, split.valid["rating"].to_numpy())
@@ -322,8 +336,86 @@ def test_fill_rejects_unclipped_rmse_clipped_mean_and_wrong_keys(setup, fill3_ru
         ch08.check_fill({**answer, "valid RMSE": unclipped}, learner, history, 3.0, split, data)
     with pytest.raises(CheckFailed, match="clipped predictions"):
         ch08.check_fill({**answer, "mean prediction": clipped_mean}, learner, history, 3.0, split, data)
-    with pytest.raises(CheckFailed, match="mean raw prediction"):
+    with pytest.raises(CheckFailed, match="mean of fill3_learner.predict"):
         ch08.check_fill({**answer, "mean prediction": answer["mean prediction"] + 0.3}, learner, history, 3.0,
                         split, data)
     with pytest.raises(CheckFailed, match="exactly the keys"):
         ch08.check_fill({"rmse": answer["valid RMSE"]}, learner, history, 3.0, split, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Every check: five data sets the notebook never used, other right formulations, and failure
+# messages that never show the expected value
+# --------------------------------------------------------------------------------------------
+
+UNSEEN_SEEDS = (11, 12, 13, 14, 15)  # the module's data uses seed 2, the notebook ML-100K
+
+
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS)
+def test_every_solution_passes_on_data_the_notebook_never_used(tmp_path, seed, capsys):
+    folder = write_ml100k(tmp_path / "ml-100k", n_users=60, n_items=50, density=0.3, seed=seed)
+    data = datasets.load("ml-100k", folder)
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
+    result = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, epochs=10,
+                              device="cpu", seed=seed)
+    R = parts(result)[4]
+    title = str(data.titles[int(np.argmax((R > 0).sum(axis=1)))])  # the most rated movie
+    check1(hidden_solution(result, data, title), result, data, title)
+    movie = int(np.flatnonzero(data.titles == title)[0])
+    ch08.check_raw_neighbours(variants(result, movie)["cosine"], title, result, data)
+    learner, history = train_on(data, split, 3.0, seed=seed)
+    ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, split, data)
+    assert capsys.readouterr().out.count("correct:") == 3
+
+
+def test_right_answers_in_other_numeric_types_pass(setup, iautorec, neighbour_case, fill3_run, capsys):
+    data, split = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    check1({**answer, "user": float(answer["user"]), "hidden_code": list(answer["hidden_code"]),
+            "pred_hidden": np.float32(answer["pred_hidden"]), "pred_shown": torch.tensor(answer["pred_shown"])},
+           iautorec, data, title)
+    code = torch.tensor(answer["hidden_code"], dtype=torch.float32, requires_grad=True)
+    check1({**answer, "user": torch.tensor(answer["user"]), "hidden_code": code}, iautorec, data, title)
+    neighbour_title, answers = neighbour_case
+    for right in (torch.from_numpy(answers["cosine"]), answers["cosine"].tolist(), answers["cosine"].astype(float)):
+        ch08.check_raw_neighbours(right, neighbour_title, iautorec, data)
+    learner, history = fill3_run
+    fill3 = fill_solution(learner, split, data)
+    ch08.check_fill({k: np.float32(v) for k, v in fill3.items()}, learner, history, 3.0, split, data)
+    assert capsys.readouterr().out.count("correct:") == 6
+
+
+def test_no_failure_message_shows_the_expected_value(setup, iautorec, neighbour_case, fill3_run):
+    data, split = setup
+    title = movie_with_tied_lowest(data, iautorec)
+    answer = hidden_solution(iautorec, data, title)
+    shown = []
+    for wrong in ({**answer, "pred_hidden": answer["pred_hidden"] + 0.5}, {**answer, "pred_shown": 9.0}):
+        with pytest.raises(CheckFailed) as err:
+            check1(wrong, iautorec, data, title)
+        shown.append((str(err.value), [f"{answer['pred_hidden']:.4f}", f"{answer['pred_shown']:.4f}",
+                                       f"{answer['pred_hidden']:.3f}", f"{answer['pred_shown']:.3f}"]))
+    with pytest.raises(CheckFailed) as err:
+        check1({**answer, "user": (answer["user"] + 7) % data.n_users}, iautorec, data, title)
+    shown.append((str(err.value), [f"user {answer['user']}", f"index {answer['user']}"]))
+    neighbour_title, answers = neighbour_case
+    with pytest.raises(CheckFailed) as err:
+        ch08.check_raw_neighbours(answers["cosine"][::-1], neighbour_title, iautorec, data)
+    shown.append((str(err.value), [str(data.titles[answers["cosine"][0]]), f"index {answers['cosine'][0]}"]))
+    learner, history = fill3_run
+    fill3 = fill_solution(learner, split, data)
+    for key in ch08.FILL_KEYS:
+        with pytest.raises(CheckFailed) as err:
+            ch08.check_fill({**fill3, key: fill3[key] + 0.3}, learner, history, 3.0, split, data)
+        shown.append((str(err.value), [f"{fill3[key]:.4f}", f"{fill3[key]:.3f}"]))
+    for message, secrets in shown:
+        assert not any(secret in message for secret in secrets), (message, secrets)
+
+
+def test_no_check_reads_the_test_part(setup, fill3_run, capsys):
+    data, split = setup
+    learner, history = fill3_run
+    blind = dataclasses.replace(split, test=None)  # any use of the test part would fail
+    ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, blind, data)
+    assert capsys.readouterr().out.startswith("correct:")

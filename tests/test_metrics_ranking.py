@@ -172,3 +172,50 @@ def test_recommend_ranks_by_raw_scores_and_clips_the_shown_ones_to_the_scale():
     assert raw["item"].tolist() == shown["item"].tolist() == [1, 3, 4]
     assert raw["score"].tolist() == pytest.approx([5.6, 5.2, 3.0])
     assert shown["score"].tolist() == pytest.approx([5.0, 5.0, 3.0])
+
+
+# --------------------------------------------------------------------------------------------
+# Paired comparisons (notebooks 07 to 09)
+# --------------------------------------------------------------------------------------------
+
+def test_ranking_per_user_holds_the_values_evaluate_ranking_averages():
+    held_out = frame([(0, 1, 5), (0, 2, 4), (1, 3, 5), (2, 0, 2)])  # user 2 has nothing relevant
+    ranked = np.array([[1, 0], [0, 3], [0, 1]])
+    per_user = metrics.ranking_per_user(ranked, held_out, k=2)
+    assert per_user.index.tolist() == [0, 1]
+    assert per_user.loc[1].tolist() == pytest.approx([0.5, 1.0, 1.0, 1 / math.log2(3)])
+    summary = metrics.evaluate_ranking(ranked, held_out, k=2)
+    assert [summary.precision, summary.recall, summary.hit_rate, summary.ndcg] == pytest.approx(
+        per_user.mean().tolist())
+
+
+def test_paired_difference_gives_the_mean_its_standard_error_and_a_t_interval():
+    from scipy import stats
+
+    a, b = np.array([0.90, 0.88, 0.91, 0.89, 0.87]), np.array([0.91, 0.90, 0.91, 0.92, 0.88])
+    d = metrics.paired_difference(a, b)
+    diffs = a - b
+    assert d.mean == pytest.approx(diffs.mean()) and d.n == 5
+    assert d.se == pytest.approx(diffs.std(ddof=1) / math.sqrt(5))
+    assert d.high - d.mean == pytest.approx(stats.t.ppf(0.975, 4) * d.se)
+    assert d.clear == (stats.ttest_rel(a, b).pvalue < 0.05)  # the interval leaves out 0 exactly when t does
+    noise = metrics.paired_difference([0.90, 0.88, 0.91], [0.89, 0.89, 0.90])
+    assert not noise.clear and noise.low < 0 < noise.high
+    with pytest.raises(ValueError, match="same length"):
+        metrics.paired_difference([0.9, 0.8], [0.9])
+
+
+def test_rmse_difference_is_the_observed_difference_with_a_bootstrap_over_users():
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(200), 5)
+    truth = rng.integers(1, 6, len(users)).astype(float)
+    good = truth + rng.normal(0, 0.5, len(truth))
+    bad = truth + rng.normal(0, 1.0, len(truth))
+    d = metrics.rmse_difference(good, bad, truth, users)
+    assert d.mean == pytest.approx(metrics.rmse(good, truth) - metrics.rmse(bad, truth)) and d.n == 200
+    assert d.clear and d.high < 0 and 0 < d.se < 0.1
+    assert metrics.rmse_difference(good, bad, truth, users) == d  # a fixed seed: the same answer again
+    same = metrics.rmse_difference(good, good, truth, users)
+    assert same.mean == 0 and same.se == 0 and not same.clear
+    alone = metrics.rmse_difference(good, truth, truth, users)  # minus a perfect predictor: the RMSE itself
+    assert alone.mean == pytest.approx(metrics.rmse(good, truth)) and alone.se > 0

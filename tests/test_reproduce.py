@@ -89,3 +89,20 @@ def test_the_committed_record_chose_on_validation(reproduce):
     assert all("test" not in p for p in points)
     best = min(points, key=lambda p: p["valid_mean"])
     assert {k: best[k] for k in record["tuning"]["keys"]} == record["tuning"]["chosen"]
+
+
+def test_the_cache_drops_a_torn_last_line_and_appends_after_the_good_ones(reproduce, tmp_path, capsys):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(json.dumps({"key": json.dumps(["k", 1]), "valid": 0.9}) + "\n" + '{"key": "[\\"k\\", 2]", "va')
+    cache = reproduce.RunCache(path)
+    assert "incomplete" in capsys.readouterr().out
+    assert cache.get(["k", 2], lambda: {"valid": 0.8}) == {"valid": 0.8}  # trained again
+    again = reproduce.RunCache(path)  # every line parses now
+    assert again.runs == {json.dumps(["k", 1]): {"valid": 0.9}, json.dumps(["k", 2]): {"valid": 0.8}}
+
+
+def test_the_cache_refuses_a_broken_line_before_the_last(reproduce, tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text("not json\n" + json.dumps({"key": json.dumps(["k", 1]), "valid": 0.9}) + "\n")
+    with pytest.raises(ValueError, match="line 1, is not JSON"):
+        reproduce.RunCache(path)

@@ -11,12 +11,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import fail, number, passed, valid_rmse
+from . import fail, number, passed, valid_rmse, whole
 from ..metrics import (RELEVANT_FROM, evaluate_ranking, item_popularity, ndcg_at_k, rated_mask, relevant_items,
                        score_matrix, top_k)
 
 K = 10
-TOL = 1e-9  # the same arithmetic on the same lists: equal up to rounding
+TOL = 1e-6  # the same lists scored again: equal up to rounding, float32 arithmetic included (~1e-7)
 BY_K = (1, 5, 10, 20, 50)
 BY_K_MODELS = ("I-AutoRec", "most popular")
 BY_K_COLUMNS = ("precision", "recall", "ndcg")
@@ -78,18 +78,15 @@ def most_relevant_user(relevant: dict) -> int:
 def check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split) -> None:
     """Exercise 1: ``my_ndcg``, NDCG@10 of I-AutoRec's list for ``ndcg_user``, the user with the most
     relevant validation movies, on the validation split."""
-    if isinstance(ndcg_user, bool) or not isinstance(ndcg_user, (int, np.integer)):
-        fail(f"ndcg_user should be a user index (an int), got {ndcg_user!r}")
+    user = whole(ndcg_user, "ndcg_user (a user index)")
     lists = _lists(valid_lists, "I-AutoRec", split)
-    user = int(ndcg_user)
     relevant = relevant_items(split.valid)
     if user not in relevant:
         fail(f"user {user} has no validation rating of 4 or more: NDCG is undefined for them")
     expected_user = most_relevant_user(relevant)
     if user != expected_user:
         fail(f"ndcg_user is {user}, but the exercise is about user {expected_user}, the user with the most "
-             f"relevant validation movies ({len(relevant[expected_user])}): keep ndcg_user as the notebook "
-             "defines it")
+             "relevant validation movies: keep ndcg_user as the notebook defines it")
     value = number(my_ndcg, "my_ndcg")
     listed = lists[user]
     expected = ndcg_at_k(listed, relevant[user], K)
@@ -98,10 +95,11 @@ def check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split) -> None:
         return
     mine = split.valid[split.valid["user"] == user]
     for hint, wrong in _ndcg_variants(listed, mine).items():
-        if not math.isnan(wrong) and abs(wrong - expected) > TOL and abs(value - wrong) <= 1e-6:
-            fail(f"my_ndcg is {value:.4f}, not {expected:.4f}: {hint}")
-    fail(f"my_ndcg is {value:.4f}, but NDCG@{K} of valid_lists['I-AutoRec'][{user}] is {expected:.4f}. Build the "
-         "0/1 vector of hits over the ten places, weight place j by 1 / log2(j + 1), and divide by the ideal list's DCG.")
+        if not math.isnan(wrong) and abs(wrong - expected) > TOL and abs(value - wrong) <= TOL:
+            fail(f"my_ndcg is {value:.4f}, which is not right yet: {hint}")
+    fail(f"my_ndcg is {value:.4f}, which is not NDCG@{K} of valid_lists['I-AutoRec'][{user}] on the validation "
+         "split. Build the 0/1 vector of hits over the ten places, weight place j by 1 / log2(j + 1), and divide "
+         "by the ideal list's DCG.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,7 +154,7 @@ def check_by_k(by_k, result, split, data) -> None:
                 if abs(value - unfiltered.loc[k, column]) <= TOL:
                     fail(f"by_k[{name!r}] ranks movies the users rated in training: leave them out "
                          "(metrics.top_k with the mask of training ratings)")
-                fail(f"by_k[{name!r}].loc[{k}, {column!r}] is {value:.4f}, expected {want:.4f}: make the top-{k} "
+                fail(f"by_k[{name!r}].loc[{k}, {column!r}] is {value:.4f}, which is not right yet: make the top-{k} "
                      "lists among the movies not rated in training and score them on split.valid at that k")
     i_at, p_at = expected["I-AutoRec"], expected["most popular"]
     passed(f"at k = 1 … 50 I-AutoRec's precision goes {i_at['precision'].iloc[0]:.3f} → "
@@ -168,7 +166,7 @@ def check_by_k(by_k, result, split, data) -> None:
 # Exercise 3: mean reciprocal rank
 # --------------------------------------------------------------------------------------------
 
-def reference_reciprocal_rank(recommended, relevant, k: int = K) -> float:
+def _reciprocal_rank(recommended, relevant, k: int = K) -> float:
     """1 / (place of the first relevant item among the first ``k``, counting from 1), 0 without one."""
     hits = np.flatnonzero(np.isin(np.asarray(recommended)[:k], np.asarray(list(relevant))))
     return 1.0 / (hits[0] + 1) if len(hits) else 0.0
@@ -183,7 +181,7 @@ def _check_function(reciprocal_rank) -> None:
     if not callable(reciprocal_rank):
         fail(f"reciprocal_rank should be a function, got {type(reciprocal_rank).__name__}")
     for recommended, relevant, k in RR_CASES:
-        want = reference_reciprocal_rank(recommended, relevant, k)
+        want = _reciprocal_rank(recommended, relevant, k)
         try:
             got = reciprocal_rank(recommended, relevant, k)
         except Exception as err:  # the learner's own code: report what it raised
@@ -194,7 +192,7 @@ def _check_function(reciprocal_rank) -> None:
             hint = ("count the places from 1: the first place gives 1" if place > 1 and math.isclose(got, 1 / (place - 1))
                     else f"only the first {k} places count, and a list without a hit gives 0" if not want
                     else "take the place of the FIRST relevant item, counting from 1")
-            fail(f"reciprocal_rank({list(recommended)}, {relevant}, {k}) is {got:.4f}, expected {want:.4f}: {hint}")
+            fail(f"reciprocal_rank({list(recommended)}, {relevant}, {k}) is {got:.4f}, which is not right: {hint}")
 
 
 def check_mrr(reciprocal_rank, mrr, valid_lists, split) -> None:
@@ -208,7 +206,7 @@ def check_mrr(reciprocal_rank, mrr, valid_lists, split) -> None:
     valid_users = split.valid["user"].unique()
     for name in MRR_MODELS:
         lists = _lists(valid_lists, name, split)
-        per_user = {u: reference_reciprocal_rank(lists[u], relevant.get(u, ()), K) for u in valid_users}
+        per_user = {u: _reciprocal_rank(lists[u], relevant.get(u, ()), K) for u in valid_users}
         want = float(np.mean([per_user[u] for u in relevant]))
         value = number(mrr[name], f"mrr[{name!r}]", 0.0, 1.0)
         if abs(value - want) <= TOL:
@@ -219,7 +217,7 @@ def check_mrr(reciprocal_rank, mrr, valid_lists, split) -> None:
         if abs(value - float(np.mean([per_user.get(u, 0.0) for u in range(lists.shape[0])]))) <= TOL:
             fail(f"mrr[{name!r}] averages over every user; average only over the {len(relevant)} with a relevant "
                  "validation movie")
-        fail(f"mrr[{name!r}] is {value:.4f}, expected {want:.4f}: apply your reciprocal_rank to "
+        fail(f"mrr[{name!r}] is {value:.4f}, which is not right yet: apply your reciprocal_rank to "
              "valid_lists[name][u] for each user u in metrics.relevant_items(split.valid), then average")
     passed("reciprocal_rank is right, and MRR@10 on validation is " +
            ", ".join(f"{name} {mrr[name]:.4f}" for name in MRR_MODELS))

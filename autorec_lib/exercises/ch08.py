@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from . import fail, number, passed
+from . import fail, number, passed, whole
+from ..config import course_config
 from ..metrics import evaluate, rmse
 
 CODE_TOL = 1e-4  # float32 weights, float32 or float64 arithmetic: equal up to rounding
@@ -46,6 +47,8 @@ def _movie(title: str, data) -> int:
 
 def _vector(value, what: str) -> np.ndarray:
     """A 1-D float64 array of finite numbers, refused otherwise."""
+    if hasattr(value, "detach"):  # a PyTorch tensor, maybe one that requires grad
+        value = value.detach().cpu().numpy()
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -108,17 +111,15 @@ def check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, result, data
     movie = _movie(title, data)
     row = learner.matrix.csr[movie].toarray().ravel().astype(np.float64)
     lowest = _lowest_rater(row, repr(title))
-    if isinstance(user, bool) or not isinstance(user, (int, np.integer)):
-        fail(f"user should be a user index (an int), got {type(user).__name__} {user!r}")
-    if int(user) != lowest:
-        if 0 <= user < len(row) and row[user] == row[lowest]:
-            fail(f"user {user} also gave {title!r} a {row[lowest]:g}, but user {lowest} has the smallest index")
-        if int(user) == lowest + 1:
-            fail(f"user {user} is a MovieLens user id (index + 1); give the user index, {lowest}")
-        low = np.flatnonzero(row == row[lowest])
-        fail(f"user {user} is not who gave {title!r} its lowest training rating ({row[lowest]:g}, given by "
-             f"{len(low)} users): look at the movie's row of learner.matrix.csr, whose columns are users")
-    user = int(user)
+    user = whole(user, "user (a user index)")
+    if user != lowest:
+        if user < len(row) and row[user] == row[lowest]:
+            fail(f"user {user} also gave {title!r} its lowest training rating, but another user who did has "
+                 "a smaller index: take the one with the smallest index")
+        if user == lowest + 1:
+            fail(f"user {user} looks like a MovieLens user id; give the user's index (columns count from 0)")
+        fail(f"user {user} is not who gave {title!r} its lowest training rating: look at the movie's row of "
+             "learner.matrix.csr, whose columns are users (a user without a rating there has a 0)")
     w = learner.get_weights()
     hidden_row = row.copy()
     hidden_row[user] = 0.0
@@ -146,7 +147,7 @@ def check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, result, data
         if abs(got - other) <= CODE_TOL:
             fail(f"{name} is the prediction from the {'full' if name == 'pred_hidden' else 'hidden'} row: "
                  "are pred_hidden and pred_shown swapped?")
-        fail(f"{name} is {got:.4f}, but entry {user} of the decoder's output W1 z + b1 is {want:.4f}: use "
+        fail(f"{name} is {got:.4f}, which is not entry {user} of the decoder's output W1 z + b1: use "
              f"row {user} of W1 and entry {user} of b1 (the decoder has one output per user)")
     passed(f"user {user} gave {title!r} a {row[user]:g}; the prediction is {want_hidden:.3f} with it hidden, "
            f"{want_shown:.3f} with it shown")
@@ -173,7 +174,9 @@ def _is_top(scores: np.ndarray, answer: np.ndarray, exclude: int | None, larger_
 
 
 def _index_array(value, n: int, n_items: int, what: str) -> np.ndarray:
-    array = np.asarray(value)
+    array = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        array = array.astype(np.int64)  # whole numbers given as floats are indices too
     if array.dtype.kind in "US" or array.dtype == object:
         fail(f"{what} should hold movie indices (ints), not titles; data.titles[{what}] gives the titles")
     if array.ndim != 1 or len(array) != n:
@@ -215,9 +218,8 @@ def check_raw_neighbours(fargo_raw, title: str, result, data, n: int = 5) -> Non
     if movie < rows.shape[1] and _is_top(_cosine(rows.T.copy(), movie), answer, movie):
         fail(f"these are the users nearest to user {movie}: the rows of learner.matrix.csr are movies, its "
              "columns users; compare rows, not columns")
-    best = np.argsort(-np.where(np.arange(len(similarity)) == movie, -np.inf, similarity), kind="stable")[:n]
-    fail(f"fargo_raw is not the {n} most similar rows, most similar first; the nearest is "
-         f"{data.titles[best[0]]!r} (index {best[0]})")
+    fail(f"fargo_raw is not the {n} rows most similar to {title!r}'s by cosine similarity, most similar first: "
+         "compare the movie's row of learner.matrix.csr with every other row (a row per movie)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,8 +242,19 @@ def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     records = getattr(history, "records", None)
     if not records or any("valid_rmse" not in r for r in records):
         fail("fill3_history should be the History that train_on returns, with a validation RMSE per epoch")
-    if len(records) > BUDGET:
-        fail(f"fill3_learner trained for {len(records)} epochs; give it the budget of Sec. 8.5, {BUDGET} epochs")
+    course = course_config("autorec", "item").train
+    settings = getattr(learner, "cfg", None)
+    changed = [f.name for f in dataclasses.fields(course) if f.name not in ("epochs", "device", "seed")
+               and getattr(settings, f.name, None) != getattr(course, f.name)]
+    if changed:
+        fail(f"fill3_learner was trained with other settings than the course's I-AutoRec ({', '.join(changed)}): "
+             "train it with train_on(3.0), which changes only the number of epochs")
+    if settings.epochs != BUDGET or len(records) > BUDGET:
+        fail(f"fill3_learner was allowed {settings.epochs} epochs; give it the budget of Sec. 8.5, {BUDGET} epochs "
+             "(train_on's default), so that it compares with the runs there")
+    if len(records) < BUDGET and not getattr(history, "stopped_early", False):
+        fail(f"fill3_history holds {len(records)} epochs of the {BUDGET} allowed, and training did not stop "
+             "early: pass the history of one whole train_on(3.0) run")
     valid = evaluate(learner.predict, split.valid, split.train, data.scale)
     if abs(min(r["valid_rmse"] for r in records) - valid.rmse) > RMSE_TOL:
         fail("fill3_learner does not score what its history says on split.valid: pass the learner and the "
@@ -251,13 +264,13 @@ def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     if abs(got - valid.rmse) > RMSE_TOL:
         if abs(got - rmse(raw, split.valid["rating"].to_numpy())) <= RMSE_TOL:
             fail("fill3['valid RMSE'] uses unclipped predictions; score with metrics.evaluate as the course does")
-        fail(f"fill3['valid RMSE'] is {got:.4f}, but metrics.evaluate(fill3_learner.predict, split.valid, "
-             f"split.train, data.scale) gives {valid.rmse:.4f}")
+        fail(f"fill3['valid RMSE'] is {got:.4f}, which is not fill3_learner's validation RMSE: score it with "
+             "metrics.evaluate(fill3_learner.predict, split.valid, split.train, data.scale)")
     mean = number(fill3["mean prediction"], "fill3['mean prediction']", -10.0, 20.0)
     if abs(mean - raw.mean()) > CODE_TOL:
         if abs(mean - np.clip(raw, *data.scale).mean()) <= CODE_TOL:
             fail("fill3['mean prediction'] is the mean of clipped predictions; take the raw ones")
-        fail(f"fill3['mean prediction'] is {mean:.4f}, but the mean raw prediction on the validation pairs is "
-             f"{raw.mean():.4f}")
+        fail(f"fill3['mean prediction'] is {mean:.4f}, which is not the mean of fill3_learner.predict over the "
+             "validation pairs (split.valid's users and items)")
     passed(f"with fill {fill:g} the validation RMSE is {valid.rmse:.4f} and the mean raw prediction on the "
            f"validation pairs {raw.mean():.3f}")
