@@ -188,24 +188,3 @@ def reference(chapter: str) -> dict:
     if not path.exists():
         fail(f"no reference answers stored for {chapter} ({path}); run `make reference`")
     return json.loads(path.read_text())
-
-
-def whole(value, what: str, low: int = 0, high: int | None = None) -> int:
-    """``value`` as an int, for a count or an index: an int, a NumPy integer, a whole float (``5.0``)
-    or a one-element array or tensor holding one are all accepted; ``True``, ``5.5`` and a value
-    outside ``[low, high]`` are refused."""
-    if hasattr(value, "item") and not isinstance(value, (bool, int, float)):  # NumPy numbers, arrays, tensors
-        try:
-            array = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-        except (TypeError, ValueError, RuntimeError):
-            array = np.asarray(None)
-        if array.size == 1 and array.dtype.kind in "iuf":
-            value = array.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(f"{what} should be a whole number (an int), got {type(value).__name__} {value!r}")
-    if isinstance(value, float) and not (math.isfinite(value) and value == int(value)):
-        fail(f"{what} should be a whole number (an int), got {value!r}")
-    n = int(value)
-    if n < low or (high is not None and n > high):
-        fail(f"{what} = {n} is outside {low}..{high if high is not None else '∞'}")
-    return n
