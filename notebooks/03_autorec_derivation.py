@@ -613,8 +613,10 @@ assert DENSE_CACHE_LIMIT == 2**26 and matrix.shape[0] * matrix.shape[1] <= DENSE
 # exactly 0 and 5★ to exactly 1 (values the sigmoid approaches but never reaches). Derive the four
 # gradients by hand and write them as a NumPy function
 # `sigmoid_decoder_gradients(R, M, V, mu, W, b, lam)` returning a dict with keys `"V"`, `"mu"`,
-# `"W"`, `"b"`, with the shapes and conventions of `objective.autorec_gradients_numpy`. The check
-# compares it with PyTorch's autograd on random batches.
+# `"W"`, `"b"`, with the shapes and conventions of `objective.autorec_gradients_numpy`. The `R` it
+# receives is already mapped into $[0, 1]$ (and 0 where `M` is 0): it is both the network's input
+# and the target, so use it as it is. The check calls your function with its seven arguments in
+# this order, by position, and compares its gradients with PyTorch's autograd on random batches.
 #
 # *Hint:* give the decoder's pre-activation a name, $Z = H W^\top + b$, and start from
 # $\partial L/\partial \hat R$. Only one link of the chain rule is new compared with Sec. 3.3;

@@ -514,7 +514,7 @@ few_recs.round(3)
 
 # %%
 ch04.check_few_ratings_recommendations(few_user, few_recs, results["I-AutoRec"], split, data)
-ch04.check_overlap(few_overlap, everyones_top, few_recs, results["I-AutoRec"], data)
+ch04.check_overlap(few_overlap, everyones_top, few_recs, results["I-AutoRec"], split, data)
 
 # %% tags=["answer"]
 # what the interpretation below states: the same overlap for every user (lists ranked as recommend ranks them)

@@ -64,6 +64,32 @@ def models(setup):
     return Models(*setup)
 
 
+@pytest.fixture(scope="module")
+def not_the_course(setup, models):
+    """Runs that are not the course's of Sec. 4.3 though of the right model type: cut short, other
+    settings, started from given weights, trained on another split (each consistent with itself)."""
+    data, split = setup
+    other_split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=7)
+    train = lambda *args, **changes: experiment.train(data, split, *args, progress=False, **changes)
+    return {
+        "I-AutoRec": {
+            "cut short": train("autorec", "item", epochs=5),
+            "other settings": train("autorec", "item", lr=5e-4, hidden=30, epochs=3),
+            "warm start": train("autorec", "item", init_weights=models[0]["I-AutoRec"].learner.get_weights()),
+        },
+        "biased MF": {
+            "cut short": train("biased-mf", epochs=2),
+            "other settings": train("biased-mf", n_factors=16),
+            "warm start": train("biased-mf", init_weights=models[0]["biased MF"].learner.get_weights()),
+        },
+        "other split": (other_split, experiment.train(data, other_split, "autorec", "item", progress=False)),
+    }
+
+
+# what each run of `not_the_course` is refused for
+WHY_NOT = {"cut short": "epochs", "other settings": "not the course's", "warm start": "init_weights"}
+
+
 # --------------------------------------------------------------------------------------------
 # The reference solutions (the notebook's solution cells)
 # --------------------------------------------------------------------------------------------
@@ -229,7 +255,10 @@ def test_prediction_step_rejects_the_mae_the_mse_and_a_rounded_rmse(setup, model
     pred, right = prediction_solution(run, split, data)
     errors = pred - split.valid["rating"].to_numpy()
     for wrong, match in ((np.abs(errors).mean(), "MAE"), (right ** 2, "square root"),
-                         (round(right, 3), "not the RMSE of your valid_pred")):
+                         (round(right, 3), "unrounded"), (round(right, 4), "unrounded"),
+                         (np.float32(round(right, 4)), "unrounded"),
+                         (round(right, 1), "not the RMSE of your valid_pred"),  # says nothing of a guessed digit
+                         (right + 0.0137, "not the RMSE of your valid_pred")):
         with pytest.raises(CheckFailed, match=match) as failure:
             ch04.check_prediction_step(pred, wrong, run, split, data)
         assert_hides(str(failure.value), [right])
@@ -253,6 +282,14 @@ def test_prediction_step_rejects_a_run_of_another_model_settings_or_split(setup,
         ch04.check_prediction_step(*prediction_solution(run, other, data), run, other, data)
     with pytest.raises(CheckFailed, match="Result"):
         ch04.check_prediction_step(pred, value, run.learner, split, data)
+
+
+@pytest.mark.parametrize("why", list(WHY_NOT))
+def test_prediction_step_refuses_an_i_autorec_that_is_not_the_courses(setup, not_the_course, why):
+    data, split = setup
+    run = not_the_course["I-AutoRec"][why]
+    with pytest.raises(CheckFailed, match=WHY_NOT[why]):
+        ch04.check_prediction_step(*prediction_solution(run, split, data), run, split, data)
 
 
 def test_prediction_step_rejects_wrong_types(setup, models):
@@ -334,6 +371,54 @@ def test_rprop_check_rejects_a_passed_rprop_run_as_the_adam_result(setup, models
         ch04.check_rprop(rprop, optimizer_table(rprop, rprop), rprop, split, data)
 
 
+@pytest.mark.parametrize("why", list(WHY_NOT))
+def test_rprop_check_refuses_an_adam_run_that_is_not_the_courses(setup, models, not_the_course, why):
+    data, split = setup
+    adam, rprop = not_the_course["I-AutoRec"][why], models[0]["Rprop"]
+    with pytest.raises(CheckFailed, match=f"the Adam result.*{WHY_NOT[why]}"):
+        ch04.check_rprop(rprop, optimizer_table(adam, rprop), adam, split, data)
+
+
+def test_rprop_check_refuses_a_warm_started_rprop_run(setup, models):
+    data, split = setup
+    adam = models[0]["I-AutoRec"]
+    warm = experiment.train(data, split, "autorec", "item", **TrainConfig(**ch04.RPROP).as_dict(), eval_test=False,
+                            progress=False, init_weights=adam.learner.get_weights())
+    with pytest.raises(CheckFailed, match="rprop started from given weights"):
+        ch04.check_rprop(warm, optimizer_table(adam, warm), adam, split, data)
+
+
+def test_rprop_check_accepts_a_larger_budget_another_seed_and_an_unused_batch_size(setup, models, capsys):
+    data, split = setup
+    adam = models[0]["I-AutoRec"]
+    rprop = rprop_solution(data, split, seed=9, epochs=200, batch_size=64)  # Rprop trains full-batch anyway
+    ch04.check_rprop(rprop, optimizer_table(adam, rprop), adam, split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rprop_check_names_a_best_epoch_counted_from_zero(setup, models):
+    data, split = setup
+    adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
+    for row, run in (("Adam", adam), ("Rprop", rprop)):
+        table = optimizer_table(adam, rprop)
+        table.loc[row, "best epoch"] = int(np.argmin(run.history.frame()["valid_rmse"].to_numpy()))  # 0-based
+        with pytest.raises(CheckFailed, match="from 0") as failure:
+            ch04.check_rprop(rprop, table, adam, split, data)
+        assert "swapped" not in str(failure.value)
+
+
+def test_rprop_check_names_swapped_rows_only_when_both_are_swapped(setup, models):
+    """A value that happens to equal the other optimizer's is not called a swap unless the other row holds
+    this one's value."""
+    data, split = setup
+    adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
+    table = optimizer_table(adam, rprop)
+    table.loc["Adam", "valid RMSE"] = rprop.scores["valid"].rmse  # Rprop's, but Rprop's row is right
+    with pytest.raises(CheckFailed, match="own Result") as failure:
+        ch04.check_rprop(rprop, table, adam, split, data)
+    assert "swapped" not in str(failure.value)
+
+
 def test_rprop_check_rejects_swapped_rows(setup, models):
     data, split = setup
     adam, rprop = models[0]["I-AutoRec"], models[0]["Rprop"]
@@ -399,7 +484,7 @@ def test_few_ratings_solution_passes_on_the_notebooks_seed_and_five_unseen_ones(
     ch04.check_few_ratings_recommendations(user, recs, run, split, data)
     for clip in (True, False):
         top = everyones_top_solution(run, data, clip)
-        ch04.check_overlap(overlap_solution(recs, top), top, recs, run, data)
+        ch04.check_overlap(overlap_solution(recs, top), top, recs, run, split, data)
     assert capsys.readouterr().out.count("correct:") == 3
 
 
@@ -418,7 +503,10 @@ def stub(setup, models):
     """A trained Result whose learner predicts a known table, some of it off the 1-5 scale."""
     data, split = setup
     table = np.random.default_rng(0).uniform(0.0, 6.0, size=(data.n_users, data.n_items))
-    return dataclasses.replace(models[0]["I-AutoRec"], learner=StubLearner(table)), data, split
+    learner = StubLearner(table)
+    scores = {part: metrics.evaluate(learner.predict, getattr(split, part), split.train, data.scale)
+              for part in ("valid", "test")}  # what the trained run would have been scored
+    return dataclasses.replace(models[0]["I-AutoRec"], learner=learner, scores=scores), data, split
 
 
 def _recs(run, user, data, split, clip=True, n=10, train=None):
@@ -496,6 +584,57 @@ def test_few_ratings_check_rejects_wrong_shapes_orders_ids_and_picks(stub):
         ch04.check_few_ratings_recommendations(user, recs.assign(item_id=recs["item_id"] + 10_000), run, split, data)
 
 
+@pytest.mark.parametrize("why", list(WHY_NOT))
+def test_exercise_3_refuses_an_i_autorec_that_is_not_the_courses(setup, not_the_course, why):
+    data, split = setup
+    run = not_the_course["I-AutoRec"][why]
+    user, recs = few_ratings_solution(run, data, split)  # right for that run
+    with pytest.raises(CheckFailed, match=WHY_NOT[why]):
+        ch04.check_few_ratings_recommendations(user, recs, run, split, data)
+    top = everyones_top_solution(run, data)
+    with pytest.raises(CheckFailed, match=WHY_NOT[why]):
+        ch04.check_overlap(overlap_solution(recs, top), top, recs, run, split, data)
+
+
+def test_exercise_3_refuses_a_run_of_another_split(setup, not_the_course):
+    data, split = setup
+    other_split, run = not_the_course["other split"]
+    user, recs = few_ratings_solution(run, data, other_split)
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch04.check_few_ratings_recommendations(user, recs, run, split, data)
+    top = everyones_top_solution(run, data)
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch04.check_overlap(overlap_solution(recs, top), top, recs, run, split, data)
+
+
+def test_overlap_check_accepts_everyones_top_as_a_set_a_list_or_floats(setup, models, capsys):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    user, recs = few_ratings_solution(run, data, split)
+    top = everyones_top_solution(run, data)
+    right = overlap_solution(recs, top)
+    for typed in (set(top.tolist()), frozenset(top.tolist()), top[::-1].tolist(), top.astype(float), pd.Series(top)):
+        ch04.check_overlap(right, typed, recs, run, split, data)
+    assert capsys.readouterr().out.count("correct:") == 5
+    with pytest.raises(CheckFailed, match="10 entries|should have 10"):
+        ch04.check_overlap(right, set(top[:9].tolist()), recs, run, split, data)
+
+
+def test_few_ratings_check_accepts_whole_number_float_ids_and_refuses_fractions(setup, models, capsys):
+    data, split = setup
+    run = models[0]["I-AutoRec"]
+    user, recs = few_ratings_solution(run, data, split)
+    as_floats = recs.assign(item_id=recs["item_id"].astype(float))
+    ch04.check_few_ratings_recommendations(user, as_floats, run, split, data)
+    top = everyones_top_solution(run, data)
+    ch04.check_overlap(overlap_solution(recs, top), top, as_floats, run, split, data)
+    assert capsys.readouterr().out.count("correct:") == 2
+    with pytest.raises(CheckFailed, match="whole numbers"):
+        ch04.check_few_ratings_recommendations(user, recs.assign(item_id=recs["item_id"] + 0.5), run, split, data)
+    with pytest.raises(CheckFailed, match="should hold numbers"):
+        ch04.check_few_ratings_recommendations(user, recs.assign(item_id=recs["title"]), run, split, data)
+
+
 def test_overlap_check_rejects_a_guessed_count_and_a_wrong_top_10(setup, models):
     data, split = setup
     run = models[0]["I-AutoRec"]
@@ -504,15 +643,15 @@ def test_overlap_check_rejects_a_guessed_count_and_a_wrong_top_10(setup, models)
     right = overlap_solution(recs, top)
     for guess in set(range(11)) - {right}:  # every wrong count, with the right top 10
         with pytest.raises(CheckFailed, match="not the number of movies in both"):
-            ch04.check_overlap(guess, top, recs, run, data)
+            ch04.check_overlap(guess, top, recs, run, split, data)
     with pytest.raises(CheckFailed, match="whole number"):
-        ch04.check_overlap(right / 10, top, recs, run, data)
+        ch04.check_overlap(right / 10, top, recs, run, split, data)
     user0_list = run.trained().recommend(int(data.user_ids[0]), n=10)["item_id"].to_numpy()
     assert set(user0_list) != set(top)
     for wrong_top in (user0_list, recs["item_id"].to_numpy()):  # a user's list for everyone's, any count
         for count in range(11):
             with pytest.raises(CheckFailed, match="highest mean predicted rating"):
-                ch04.check_overlap(count, wrong_top, recs, run, data)
+                ch04.check_overlap(count, wrong_top, recs, run, split, data)
 
 
 def test_overlap_check_names_indices_given_for_movielens_ids(setup, models):
@@ -523,9 +662,9 @@ def test_overlap_check_names_indices_given_for_movielens_ids(setup, models):
     as_indices = np.searchsorted(data.item_ids, top)
     assert not np.array_equal(as_indices, top)
     with pytest.raises(CheckFailed, match="indices"):
-        ch04.check_overlap(overlap_solution(recs, top), as_indices, recs, run, data)
+        ch04.check_overlap(overlap_solution(recs, top), as_indices, recs, run, split, data)
     with pytest.raises(CheckFailed, match="10 entries|should have 10"):
-        ch04.check_overlap(overlap_solution(recs, top), top[:9], recs, run, data)
+        ch04.check_overlap(overlap_solution(recs, top), top[:9], recs, run, split, data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,6 +765,27 @@ def test_rare_movies_check_rejects_runs_of_another_split(setup, models):
     moved = {**results, "biased MF": experiment.train(data, other, "biased-mf", progress=False)}
     with pytest.raises(CheckFailed, match="not trained and scored on"):
         ch04.check_rare_movies(subset, rare, moved, split, data)
+
+
+@pytest.mark.parametrize("model", ["I-AutoRec", "biased MF"])
+@pytest.mark.parametrize("why", list(WHY_NOT))
+def test_rare_movies_check_refuses_a_run_that_is_not_the_courses(setup, models, not_the_course, model, why):
+    data, split = setup
+    results = {**models[0], model: not_the_course[model][why]}
+    with pytest.raises(CheckFailed, match=f"results\\['{model}'\\].*{WHY_NOT[why]}"):
+        ch04.check_rare_movies(*rare_solution(results, split, data), results, split, data)
+
+
+def test_rare_movies_check_says_a_rounded_rmse_is_rounded(setup, models):
+    data, split = setup
+    results = models[0]
+    subset, right = rare_solution(results, split, data)
+    for digits in (3, 4):
+        with pytest.raises(CheckFailed, match="unrounded") as failure:
+            ch04.check_rare_movies(subset, {**right, "biased MF": round(right["biased MF"], digits)}, results,
+                                   split, data)
+        assert "as the course scores it" not in str(failure.value)
+        assert_hides(str(failure.value), [right["biased MF"]])
 
 
 def test_rare_movies_check_rejects_wrong_types_keys_and_duplicates(setup, models):

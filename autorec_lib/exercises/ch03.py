@@ -7,6 +7,7 @@ without handing over the formula.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import numpy as np
@@ -45,18 +46,46 @@ def _problem(seed: int, n: int, d: int, k: int) -> dict:
             "lam": float(rng.uniform(0.2, 1.5))}
 
 
-def _autograd_gradients(R, M, V, mu, W, b, lam: float) -> dict[str, np.ndarray]:
-    """The exercise's objective differentiated by PyTorch's autograd, in float64."""
+PROBLEM_ARGS = ("R", "M", "V", "mu", "W", "b", "lam")  # the order the learner's function takes them in
+
+
+def _autograd_gradients(R, M, V, mu, W, b, lam: float, inputs=None) -> dict[str, np.ndarray]:
+    """The exercise's objective differentiated by PyTorch's autograd, in float64: the network fed
+    ``inputs`` (by default ``R``, as in the exercise) and its output compared with ``R``."""
     import torch
 
     from ..objective import autorec_loss
 
     t = {name: torch.tensor(value, dtype=torch.float64) for name, value in
-         {"R": R, "M": M, "V": V, "mu": mu, "W": W, "b": b}.items()}
+         {"R": R, "M": M, "V": V, "mu": mu, "W": W, "b": b, "X": R if inputs is None else inputs}.items()}
     params = [t[name].requires_grad_() for name in GRADIENT_KEYS]
-    out = torch.sigmoid(torch.sigmoid(t["R"] @ t["V"].T + t["mu"]) @ t["W"].T + t["b"])
+    out = torch.sigmoid(torch.sigmoid(t["X"] @ t["V"].T + t["mu"]) @ t["W"].T + t["b"])
     loss = autorec_loss(out, t["R"], t["M"], [t["W"], t["V"]], lam)
     return {name: g.numpy() for name, g in zip(GRADIENT_KEYS, torch.autograd.grad(loss, params))}
+
+
+# A right answer differs from autograd's float64 gradients by float rounding only: computed in float32
+# by at most about 1e-6 of a gradient's largest entry, measured over many random shapes. A wrong
+# derivation moves some gradient by percents of its size or more.
+GRADIENT_RTOL = 1e-5
+
+
+def _relative_difference(answer: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference, as a fraction of the expected gradient's largest entry."""
+    return float(np.abs(answer - expected).max() / max(np.abs(expected).max(), 1e-300))
+
+
+def _rescaled_inside(answer: dict, problem: dict) -> bool:
+    """Whether ``answer`` holds the gradients of ratings mapped into [0, 1] once more, inside the
+    learner's function (as the target, or as the target and the input): ``R`` arrives mapped already."""
+    from ..objective import OutputScale
+
+    again = OutputScale("sigmoid", (1.0, 5.0)).to_decoder(problem["R"]) * problem["M"]
+    for inputs in (problem["R"], again):
+        other = _autograd_gradients(**{**problem, "R": again}, inputs=inputs)
+        if all(_relative_difference(answer[key], other[key]) <= GRADIENT_RTOL for key in GRADIENT_KEYS):
+            return True
+    return False
 
 
 def check_sigmoid_decoder_gradients(fn: Callable) -> None:
@@ -65,18 +94,34 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
     compared with autograd on random batches of two shapes."""
     if not callable(fn):
         fail(f"pass your gradient function itself (not its result), got {type(fn).__name__}")
+    if getattr(fn, "__module__", None) and fn.__module__.split(".")[0] == "autorec_lib":
+        fail(f"{fn.__name__} is the library's function: pass the function you wrote")
+    try:
+        inspect.signature(fn).bind(*PROBLEM_ARGS)
+    except TypeError:
+        fail(f"your function should take the seven arguments ({', '.join(PROBLEM_ARGS)}), in that order "
+             "(the check passes them by position, so their names are yours to choose)")
+    except ValueError:  # a callable whose signature Python cannot read: just call it
+        pass
     for seed, (n, d, k) in ((0, (6, 11, 4)), (1, (9, 7, 5))):
         problem = _problem(seed, n, d, k)
         expected = _autograd_gradients(**problem)
         shapes = {key: expected[key].shape for key in GRADIENT_KEYS}
-        answer = _gradient_dict(fn(**{key: np.copy(v) if isinstance(v, np.ndarray) else v
-                                      for key, v in problem.items()}), shapes, "your gradients")
-        wrong = [key for key in GRADIENT_KEYS
-                 if not np.allclose(answer[key], expected[key], rtol=1e-6, atol=1e-9 * (1 + np.abs(expected[key]).max()))]
+        copies = [np.copy(problem[name]) if isinstance(problem[name], np.ndarray) else problem[name]
+                  for name in PROBLEM_ARGS]
+        answer = _gradient_dict(fn(*copies), shapes, "your gradients")
+        off = {key: _relative_difference(answer[key], expected[key]) for key in GRADIENT_KEYS}
+        wrong = [key for key in GRADIENT_KEYS if off[key] > GRADIENT_RTOL]
         if wrong:
-            detail = ", ".join(f"{key} (largest difference {np.abs(answer[key] - expected[key]).max():.3g})"
-                               for key in wrong)
-            if set(wrong) <= {"V", "W"}:
+            detail = ", ".join(f"{key} (largest difference {off[key]:.1%} of its largest entry)" for key in wrong)
+            if _rescaled_inside(answer, problem):
+                fail("your gradients are those of ratings mapped into [0, 1] inside your function, but R arrives "
+                     "mapped already (the check's R lies in [0, 1], as OutputScale makes it): use R as it "
+                     "is given, as the target and as the input")
+            if max(off[key] for key in wrong) < 1e-3:
+                where = ("They are that close to autograd's, so the formulas look right and the difference is "
+                         "precision: compute in float32 or float64, not in a lower precision.")
+            elif set(wrong) <= {"V", "W"}:
                 where = ("Only the weight matrices' gradients are off, so the chain rule is right: "
                          "look at the penalty's contribution.")
             elif set(wrong) <= {"mu", "b"}:
@@ -95,6 +140,7 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
 # --------------------------------------------------------------------------------------------
 
 PREDICTION_CHOICES = ("zero", "penalty share", "full penalty", "data fit")
+_EMPTY_ROW_PREDICTION = dict(zip(GRADIENT_KEYS, ("penalty share", "zero", "penalty share", "zero")))
 
 
 def check_empty_row_prediction(prediction) -> None:
@@ -106,20 +152,15 @@ def check_empty_row_prediction(prediction) -> None:
     for key in GRADIENT_KEYS:
         if prediction[key] not in PREDICTION_CHOICES:
             fail(f"prediction[{key!r}] = {prediction[key]!r}; choose one of {', '.join(map(repr, PREDICTION_CHOICES))}")
-    for key in GRADIENT_KEYS:
-        said, weight = prediction[key], key in ("V", "W")
-        if said == "data fit":
-            fail(f"prediction[{key!r}]: the row has no observed entry, and its input is filled with 0. Write "
-                 f"down E and Delta for it: what is left of the data-fit part of dL/d{key}?")
-        if weight and said == "full penalty":
-            fail(f"prediction[{key!r}]: lam*{key} is the penalty of a whole epoch, but this batch is one "
-                 "row of n. How does the library's mini-batch loss scale the penalty?")
-        if weight and said == "zero":
-            fail(f"prediction[{key!r}]: the penalty does not care which rows are in the batch. Is {key} "
-                 "among the parameters the penalty covers?")
-        if not weight and said != "zero":
-            fail(f"prediction[{key!r}]: is {key} among the parameters the penalty covers? Look at what "
-                 "objective.weight_penalty is given.")
+    wrong = [key for key in GRADIENT_KEYS if prediction[key] != _EMPTY_ROW_PREDICTION[key]]
+    if wrong:
+        # one message, whatever the wrong choices were: a message per choice would let a learner
+        # eliminate the options instead of working them out
+        fail(f"the prediction for {', '.join(wrong)} is not what the formulas give. Work each gradient out in "
+             "two parts. The data fit: write down E and Delta for a row that has no observed entry and an "
+             "input of zeros, and see which factors vanish. The penalty: which parameters does "
+             "objective.weight_penalty cover, and how does the library's mini-batch loss scale it for a "
+             "batch of one row (the end of Sec. 3.3)?")
     passed("that is what the formulas say; now confirm it with autograd")
 
 
@@ -155,7 +196,11 @@ def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
              "every backward() since it was last reset (Sec. 3.3 already ran one on this model). Reset them "
              "with model.zero_grad() right before empty_loss.backward(), or take the gradients with "
              "torch.autograd.grad(empty_loss, [V, mu, W, b]), which stores nothing; then run your cell again.")
-    for key in ("mu", "b"):
+    for key, bias in (("mu", enc.bias), ("b", dec.bias)):
+        if not right[key] and any(np.allclose(answer[key], f * array(bias, key), rtol=1e-5, atol=1e-12)
+                                  for f in (share, lam)):
+            fail(f"the gradient for {key} carries a penalty, but the penalty covers the weight matrices only: "
+                 "give autorec_loss model.weight_matrices(), not every parameter")
         if not right[key]:
             fail(f"the gradient for {key} does not come from the loss of one all-unobserved row alone: did you "
                  "pick a row with ratings, or leave out the mask?")

@@ -8,7 +8,9 @@ where a validation number is asked for.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
@@ -39,27 +41,61 @@ def _train_seconds(result) -> float:
     return float(sum(r["seconds"] for r in result.history.records))
 
 
-def _model_options(net) -> dict:
-    """What makes an AutoRec model the one it is (besides its input length)."""
-    return {"hidden": tuple(np.atleast_1d(net.hidden)), "encoder": net.encoder, "decoder": net.decoder,
-            "dropout": float(net.dropout)}
+def _net_options(net) -> dict:
+    """What makes a model the one it is, besides its data sizes: hidden sizes and activations
+    (AutoRec), factors (MF), dropout."""
+    options = dataclasses.asdict(net)
+    for size in ("n_inputs", "n_users", "n_items"):
+        options.pop(size, None)
+    if "hidden" in options:
+        options["hidden"] = tuple(np.atleast_1d(options["hidden"]).tolist())
+    return options
 
 
-def _course_i_autorec(run, split, data, what: str):
-    """``run`` must be the course's I-AutoRec of Sec. 4.3: its model and settings, trained to early
-    stopping (or its budget) and scored on ``split``."""
-    item_autorec(run, what)
-    course = course_config("autorec", "item")
-    if _model_options(run.config.net) != _model_options(course.net):
-        fail(f"{what} is not the course's I-AutoRec model: pass results['I-AutoRec'] of Sec. 4.3")
-    other = changed_settings(run.config.train, course.train)
+# The runs of Sec. 4.3 that the exercises hand in: (model type, variant), the name the messages use,
+# and where the learner finds it.
+COURSE_RUNS = {"I-AutoRec": (("autorec", "item"), "results['I-AutoRec'] of Sec. 4.3"),
+               "biased MF": (("biased-mf", "item"), "results['biased MF'] of Sec. 4.3")}
+
+
+def course_run(run, name: str, split, data, what: str, hint: str | None = None,
+               ignore: tuple[str, ...] = (), **changes):
+    """``run``, refused unless it is the course's ``name`` run (a key of :data:`COURSE_RUNS`) with the
+    training ``changes`` an exercise asks for: the course's model and settings (all but the seed, the
+    device and the settings named in ``ignore``), trained from a random start to early stopping or to
+    its budget, and scored on ``split``. ``hint`` says what to pass instead (by default, where Sec. 4.3
+    made it).
+
+    One guard for every check of this chapter that takes a trained run (a candidate for
+    ``exercises/__init__.py``)."""
+    (model_type, variant), made_in = COURSE_RUNS[name]
+    hint = hint or f"pass {made_in}"
+    result(run, what)
+    if run.config.model_type != model_type or run.config.variant != variant:
+        if model_type == "autorec":
+            item_autorec(run, what)
+        fail(f"{what} is a {run.config.model_type} model, not {name} ({model_type}): {hint}")
+    course = course_config(model_type, variant, **changes)
+    if _net_options(run.config.net) != _net_options(course.net):
+        fail(f"{what} is not the course's {name} model: {hint}")
+    other = changed_settings(run.config.train, course.train, ("seed", "device", "inputs", *ignore))
     if other:
-        fail(f"{what} was trained with {other}, not the course's settings: pass results['I-AutoRec'] of Sec. 4.3")
+        fail(f"{what} was trained with {other}, not the course's settings: {hint}")
+    if getattr(run, "warm_start", False):
+        fail(f"{what} started from given weights (init_weights), so its training is not the course's, which "
+             f"starts from a random initialisation: {hint}")
     history = run.history
-    if not history.records or not (history.stopped_early or len(history.records) == run.config.train.epochs):
-        fail(f"{what} did not train to early stopping or to its budget: pass results['I-AutoRec'] of Sec. 4.3")
+    if not history.records or history.best_epoch is None or not (
+            history.stopped_early or len(history.records) == run.config.train.epochs):
+        fail(f"{what} did not train to early stopping or to its budget: {hint}")
     valid_rmse(run, split, data.scale, what)
     return run
+
+
+def rounded(value: float, exact: float) -> bool:
+    """Whether ``value`` is ``exact`` rounded to 3 to 6 decimals (typed as a float32 or not). Not to
+    fewer: a message saying "rounded" to a guessed 0.9 would tell a guesser the answer's first digit."""
+    return any(abs(value - round(exact, digits)) <= 1e-7 for digits in range(3, 7))
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +150,7 @@ def check_prediction_step(valid_pred, my_valid_rmse, run, split, data) -> None:
     read off the trained I-AutoRec's reconstruction of the training matrix as the evaluation reads
     it; ``my_valid_rmse`` is their RMSE against the validation ratings. Both are compared with the
     library's own scoring of the same model."""
-    _course_i_autorec(run, split, data, "the I-AutoRec result")
+    course_run(run, "I-AutoRec", split, data, "the I-AutoRec result")
     n = len(split.valid)
     pred = array(valid_pred, "valid_pred", ndim=1)
     if len(pred) != n:
@@ -131,6 +167,8 @@ def check_prediction_step(valid_pred, my_valid_rmse, run, split, data) -> None:
                  "the mean squared error: take its square root": own ** 2,
                  "the TEST RMSE stored in the result; score the validation predictions": run.scores["test"].rmse}
         slip = next((s for s, v in slips.items() if abs(x - v) <= RMSE_TOL), None)
+        if slip is None and rounded(x, own):  # its digits are the right ones: the message does not repeat them
+            fail("my_valid_rmse is rounded: give the RMSE unrounded (round it only where you print it)")
         fail(f"my_valid_rmse = {x:.4f} is " + (slip if slip else
              "not the RMSE of your valid_pred against split.valid's ratings: the square root of the mean squared "
              "difference, over every validation rating"))
@@ -148,7 +186,7 @@ def _check_rprop_run(rprop, split, data) -> None:
     cfg = rprop.config.train
     if cfg.optimizer != "rprop":
         fail(f"rprop was trained with optimizer {cfg.optimizer!r}: pass optimizer='rprop' to experiment.train")
-    got, want = _model_options(rprop.config.net), _model_options(course_config("autorec", "item").net)
+    got, want = _net_options(rprop.config.net), _net_options(course_config("autorec", "item").net)
     if got != want:
         fail(f"rprop's model is {got}, not the course's I-AutoRec {want}: change only the optimizer")
     for key in ("lr", "lam", "patience"):
@@ -161,22 +199,11 @@ def _check_rprop_run(rprop, split, data) -> None:
     n_rows = learner.matrix.shape[0]
     if learner.batch_size != n_rows:
         fail(f"rprop trained on batches of {learner.batch_size} movies, not all {n_rows} at once (full batch)")
-    history = rprop.history
-    if not history.records or history.best_epoch is None:
-        fail("rprop has no training history: train it with experiment.train")
-    if not (history.stopped_early or len(history.records) == cfg.epochs):
-        fail(f"rprop ran {len(history.records)} epochs, neither to early stopping nor to its budget of {cfg.epochs}")
-    valid_rmse(rprop, split, data.scale, "rprop")
-
-
-def _check_adam_run(adam, split, data) -> None:
-    item_autorec(adam, "the Adam result")
-    cfg = adam.config.train
-    if cfg.optimizer != "adam":
-        fail(f"the Adam result was trained with optimizer {cfg.optimizer!r}: pass results['I-AutoRec']")
-    if not math.isclose(cfg.lam, RPROP["lam"]) or cfg.patience != RPROP["patience"]:
-        fail("the Adam result was not trained with the course's λ and patience: pass results['I-AutoRec']")
-    valid_rmse(adam, split, data.scale, "the Adam result")
+    # the rest as for every run: Rprop ignores batch_size (it trains full-batch), and a budget above
+    # Adam's is allowed (checked above)
+    course_run(rprop, "I-AutoRec", split, data, "rprop", ignore=("batch_size", "epochs"),
+               hint="train the course's I-AutoRec with experiment.train, changing only the settings the "
+                    "exercise gives", optimizer="rprop")
 
 
 def _row_values(result) -> dict[str, float]:
@@ -189,7 +216,7 @@ def check_rprop(rprop, optimizers, adam, split, data) -> None:
     DataFrame with rows ``Adam`` and ``Rprop`` and columns ``epochs run``, ``best epoch``,
     ``train seconds`` and ``valid RMSE``, each taken from that optimizer's own Result."""
     _check_rprop_run(rprop, split, data)
-    _check_adam_run(adam, split, data)
+    course_run(adam, "I-AutoRec", split, data, "the Adam result")
     if not isinstance(optimizers, pd.DataFrame):
         fail(f"optimizers should be a pandas DataFrame, got {type(optimizers).__name__}")
     if set(optimizers.index) != set(OPTIMIZER_ROWS) or len(optimizers) != 2:
@@ -203,11 +230,17 @@ def check_rprop(rprop, optimizers, adam, split, data) -> None:
         for column in OPTIMIZER_COLUMNS:
             value = number(optimizers.loc[row, column], f"optimizers.loc[{row!r}, {column!r}]")
             expected = truth[row][column]
-            if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            same = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+            if same(value, expected):
                 continue
-            if math.isclose(value, truth[other[row]][column], rel_tol=1e-9, abs_tol=1e-12):
-                fail(f"optimizers.loc[{row!r}, {column!r}] is {other[row]}'s value: are the rows swapped?")
             run = adam if row == "Adam" else rprop
+            if column == "best epoch" and value == expected - 1:
+                fail(f"optimizers.loc[{row!r}, 'best epoch'] counts the epochs from 0; the history numbers them "
+                     "from 1 (the 'epoch' of its records)")
+            mirror = number(optimizers.loc[other[row], column], f"optimizers.loc[{other[row]!r}, {column!r}]")
+            if same(value, truth[other[row]][column]) and same(mirror, expected):
+                fail(f"optimizers.loc[{row!r}, {column!r}] is {other[row]}'s value and the other way round: "
+                     "are the rows swapped?")
             if column == "valid RMSE" and math.isclose(value, run.scores["test"].rmse, rel_tol=1e-9):
                 fail(f"optimizers.loc[{row!r}, 'valid RMSE'] is the test RMSE; take scores['valid']")
             if column == "train seconds" and math.isclose(value, run.seconds, rel_tol=1e-9):
@@ -236,9 +269,10 @@ def _recommended(recs, what: str, data) -> np.ndarray:
         fail(f"{what} needs the columns 'item_id' (MovieLens ids) and 'score', got {list(recs.columns)}")
     if len(recs) != N_RECS:
         fail(f"{what} has {len(recs)} rows; a top-{N_RECS} has {N_RECS}")
-    values = recs[column].to_numpy()
-    if values.dtype.kind not in "iu":
-        fail(f"{what}[{column!r}] should hold whole numbers (movie ids), got {values.dtype}")
+    values = array(recs[column], f"{what}[{column!r}]")
+    if not np.all(values == np.round(values)):
+        fail(f"{what}[{column!r}] should hold whole numbers (movie ids)")
+    values = values.astype(np.int64)
     if column == "item":
         known = (values >= 0) & (values < data.n_items)
         items = values
@@ -256,7 +290,7 @@ def check_few_ratings_recommendations(few_user, few_recs, run, split, data) -> N
     """Exercise 3a: ``few_user``, the index of a user with the fewest ratings in ``split.train``;
     ``few_recs``, that user's top 10 from the I-AutoRec ``run``: unrated movies, best first, scores
     clipped to the rating scale."""
-    item_autorec(run, "the I-AutoRec result")
+    course_run(run, "I-AutoRec", split, data, "the I-AutoRec result")
     user = whole(few_user, "few_user (a user index)", 0, data.n_users - 1)
     counts = np.bincount(split.train["user"].to_numpy(), minlength=data.n_users)
     if counts[user] != counts.min():
@@ -298,11 +332,13 @@ def _everyones_top(run, data, clip: bool) -> np.ndarray:
     return top_n(predicted.mean(axis=0), np.array([], dtype=np.int64), N_RECS)
 
 
-def check_overlap(few_overlap, everyones_top, few_recs, run, data) -> None:
+def check_overlap(few_overlap, everyones_top, few_recs, run, split, data) -> None:
     """Exercise 3b: ``everyones_top``, the MovieLens ids of the 10 movies with the highest mean predicted
-    rating over all users (predictions clipped or not; any order), and ``few_overlap``, how many of
-    ``few_recs``'s movies are among them."""
-    item_autorec(run, "the I-AutoRec result")
+    rating over all users (predictions clipped or not; any order, as an array, a list or a set), and
+    ``few_overlap``, how many of ``few_recs``'s movies are among them."""
+    course_run(run, "I-AutoRec", split, data, "the I-AutoRec result")
+    if isinstance(everyones_top, AbstractSet):  # a set of ids is a right answer too: their order is no part of it
+        everyones_top = list(everyones_top)
     ids = array(everyones_top, "everyones_top", ndim=1, length=N_RECS)
     if not np.all(ids == np.round(ids)):
         fail("everyones_top should hold MovieLens movie ids (whole numbers)")
@@ -362,11 +398,8 @@ def check_rare_movies(rare_valid, rare, results, split, data) -> None:
     entries(rare, MODELS, "rare")
     if not isinstance(results, dict) or not set(MODELS) <= set(results):
         fail("pass the dict `results` of Sec. 4.3, with the trained 'I-AutoRec' and 'biased MF'")
-    item_autorec(results["I-AutoRec"], "results['I-AutoRec']")
-    if result(results["biased MF"], "results['biased MF']").config.model_type != "biased-mf":
-        fail("results['biased MF'] is not a biased-mf model: pass the dict `results` of Sec. 4.3")
     for name in MODELS:
-        valid_rmse(results[name], split, data.scale, f"results[{name!r}]")
+        course_run(results[name], name, split, data, f"results[{name!r}]")
     if not isinstance(rare_valid, pd.DataFrame) or not {"user", "item"} <= set(rare_valid.columns):
         fail("rare_valid should be a DataFrame of validation ratings, with the columns 'user' and 'item' of "
              f"split.valid; got {type(rare_valid).__name__}")
@@ -387,6 +420,8 @@ def check_rare_movies(rare_valid, rare, results, split, data) -> None:
             continue
         if abs(value - expected[other]) <= RMSE_TOL:
             fail(f"rare[{name!r}] is {other}'s RMSE: are the labels swapped?")
+        if rounded(value, expected[name]):
+            fail(f"rare[{name!r}] is rounded: give the RMSE unrounded (round it only where you print it)")
         fail(f"rare[{name!r}] = {value:.4f} is not {name}'s RMSE on rare_valid as the course scores it: "
              "metrics.evaluate(result.learner.predict, subset, split.train, data.scale) (predictions clipped, the "
              "default rating for a movie with no training rating), on the validation subset, not on test.")
