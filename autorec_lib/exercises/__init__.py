@@ -87,10 +87,10 @@ def array(value, what: str, ndim: int | None = None, length: int | None = None) 
     """A float64 NumPy copy of an array of finite numbers: a NumPy array, a list, a pandas Series,
     a PyTorch tensor or an MXNet NDArray; ``ndim`` and ``length`` (of the first axis), when given,
     must match."""
-    if hasattr(value, "detach"):  # a PyTorch tensor, possibly on a GPU or needing grad
-        value = value.detach().cpu().numpy()
-    elif hasattr(value, "asnumpy"):  # an MXNet NDArray
+    if hasattr(value, "asnumpy"):  # an MXNet NDArray (which has a .detach() of its own: look first)
         value = value.asnumpy()
+    elif hasattr(value, "detach"):  # a PyTorch tensor, possibly on a GPU or needing grad
+        value = value.detach().cpu().numpy()
     try:
         values = np.asarray(value)
     except (TypeError, ValueError):
