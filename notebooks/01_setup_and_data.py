@@ -343,10 +343,10 @@ print("\n".join(lines))
 # ### Exercise 1: how full is ml-latest-small, and on what scale?
 #
 # Load the newer, small MovieLens set with `small = datasets.load("ml-latest-small")`. Store in
-# a dict `latest_small`:
-# `density`, the fraction of its user × movie matrix that holds a rating (counting, like
-# `small.n_items`, the movies that have at least one rating); `lowest` and `highest`, its lowest
-# and highest rating; and `step`, the smallest gap between two distinct rating values.
+# a dict `latest_small`: `n_ratings`, `n_users` and `n_movies`, its numbers of ratings, of users
+# and of movies (counting, like `small.n_items`, the movies that have at least one rating);
+# `density`, the fraction of its user × movie matrix that holds a rating; `lowest` and `highest`,
+# its lowest and highest rating; and `step`, the smallest gap between two distinct rating values.
 # How does it compare with ML-100K?
 #
 # *Hint:* the density computation of section 1.2 works for any data set `datasets.load` returns.
@@ -356,9 +356,9 @@ print("\n".join(lines))
 # %% tags=["solution"]
 small = datasets.load("ml-latest-small")
 values = np.unique(small.ratings["rating"])
-latest_small = {"density": len(small.ratings) / (small.n_users * small.n_items),
-                "lowest": float(values.min()), "highest": float(values.max()),
-                "step": float(np.diff(values).min())}
+latest_small = {"n_ratings": len(small.ratings), "n_users": small.n_users, "n_movies": small.n_items}
+latest_small.update(density=latest_small["n_ratings"] / (latest_small["n_users"] * latest_small["n_movies"]),
+                    lowest=float(values.min()), highest=float(values.max()), step=float(np.diff(values).min()))
 # backing the interpretation below
 assert f"{latest_small['density']:.1%}" == "1.7%" and 0.2 < latest_small["density"] / density < 0.33
 assert (small.n_users, small.n_items, len(small.ratings)) == (610, 9724, 100_836)
@@ -382,24 +382,24 @@ ch01.check_latest_small(latest_small, small)
 # Section 1.3 found that movies with more ratings tend to have a higher mean rating. Does the
 # same hold for users, and is it more than chance? Store in a dict `heavy_vs_light`: `spearman`,
 # the Spearman rank correlation, over the 943 users, between a user's number of ratings and their
-# mean rating; `heavy_mean`, the average of the users' mean ratings over the *heavy* raters (more
-# ratings than the median user, 65); `light_mean`, the same over the *light* raters (the others);
-# and `significant`, `True` if the correlation is distinguishable from zero at the 5% level (its
-# p-value is below 0.05), else `False`. A plot of each user's mean rating against their number of
-# ratings helps you see it.
+# mean rating; `p_value`, the two-sided p-value of the test of that correlation (its null
+# hypothesis: no correlation); `heavy_mean`, the average of the users' mean ratings over the
+# *heavy* raters (more ratings than the median user, 65); and `light_mean`, the same over the
+# *light* raters (the others). Is the correlation distinguishable from zero at the 5% level? A
+# plot of each user's mean rating against their number of ratings helps you see it.
 #
 # *Hint:* section 1.3 did this for movies; here the rows to group are users, and in each group's
-# average every user must count once, however many ratings they gave. For `significant`, a test
-# of the rank correlation gives its p-value: look in SciPy's `stats`, imported at the top.
+# average every user must count once, however many ratings they gave. A test of the rank
+# correlation gives its p-value: look in SciPy's `stats`, imported at the top.
 
 # %% tags=["solution"]
 per_user_stats = data.ratings.groupby("user")["rating"].agg(["size", "mean"])
 heavy = per_user_stats["size"] > per_user_stats["size"].median()
 p_value = stats.spearmanr(per_user_stats["size"], per_user_stats["mean"]).pvalue
 heavy_vs_light = {"spearman": per_user_stats["size"].corr(per_user_stats["mean"], method="spearman"),
+                  "p_value": p_value,
                   "heavy_mean": per_user_stats.loc[heavy, "mean"].mean(),
-                  "light_mean": per_user_stats.loc[~heavy, "mean"].mean(),
-                  "significant": bool(p_value < 0.05)}
+                  "light_mean": per_user_stats.loc[~heavy, "mean"].mean()}
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.scatter(per_user_stats["size"], per_user_stats["mean"], s=5, alpha=0.5)
 ax.set(xscale="log", xlabel="ratings by the user (log)", ylabel="the user's mean rating",
@@ -411,13 +411,13 @@ assert per_user_stats["size"].median() == 65 and heavy_vs_light["spearman"] < 0 
 assert 0 < gap < per_user_stats["mean"].std() / 5
 assert [round(float(heavy_vs_light[k]), 3) for k in ("spearman", "heavy_mean", "light_mean")] == [-0.06, 3.558, 3.618]
 assert f"{p_value:.2f}" == "0.07" and f"{per_user_stats['mean'].std():.2f}" == "0.45"
-assert heavy_vs_light["significant"] is False
+assert not heavy_vs_light["p_value"] < 0.05  # not significant at the 5% level
 groups = [per_user_stats.loc[h, "mean"].astype(float) for h in (heavy, ~heavy)]
 gap_se = np.sqrt(sum(g.var() / len(g) for g in groups))  # the standard error of a difference of two group means
 assert f"{gap_se:.3f}" == "0.029" and 1.5 < gap / gap_se < 2.5
 print(f"p-value of the Spearman correlation {p_value:.2f}; light minus heavy {gap:.3f} ± {gap_se:.3f} stars "
       f"(standard error); standard deviation of users' mean ratings {per_user_stats['mean'].std():.2f}")
-{k: v if isinstance(v, bool) else round(float(v), 3) for k, v in heavy_vs_light.items()}
+{k: round(float(v), 3) for k, v in heavy_vs_light.items()}
 
 # %%
 ch01.check_heavy_vs_light(heavy_vs_light, data)
@@ -427,10 +427,10 @@ ch01.check_heavy_vs_light(heavy_vs_light, data)
 # 0.060 stars below light raters' (3.618), about two standard errors of that difference (0.029):
 # a borderline gap, which depends on where the groups are cut. The rank correlation, which uses
 # every user's count without a cut, is weakly negative (−0.06), and with a p-value of 0.07 it is
-# not distinguishable from zero at the usual 5% level (`significant` is `False`). Either way the
-# effect is small next to how much users differ from each other: the users' mean ratings have a
-# standard deviation of 0.45 stars. A user's own average matters far more than how much they rate, which
-# is why the biased models of notebook 02 give every user an offset.
+# not distinguishable from zero at the usual 5% level. Either way the effect is small next to how
+# much users differ from each other: the users' mean ratings have a standard deviation of 0.45
+# stars. A user's own average matters far more than how much they rate, which is why the biased
+# models of notebook 02 give every user an offset.
 
 # %% [markdown]
 # ### Exercise 3: a per-user holdout split

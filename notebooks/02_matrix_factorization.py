@@ -453,9 +453,9 @@ seed_table.round(4)
 # Train biased MF with `lam` = 0, keeping every other course default.
 # For that run and for `results["biased-mf"]` (λ = 0.2), compute the *gap*: validation RMSE minus
 # the RMSE on the training ratings, both with the weights the run kept. Put the two runs in
-# `lam_runs` and their gaps in `gaps`, both keyed by λ (0.0 and 0.2), and in `wider` the λ whose
-# gap is wider. (The history's `train_loss` is not an RMSE: it is a squared error per rating plus
-# the penalty, so compare RMSE with RMSE.)
+# `lam_runs` and their gaps in `gaps`, both keyed by λ (0.0 and 0.2). Which λ leaves the wider
+# gap, and what does that say about the penalty? (The history's `train_loss` is not an RMSE: it
+# is a squared error per rating plus the penalty, so compare RMSE with RMSE.)
 #
 # *Hint:* a keyword of `experiment.train` that names a setting changes that setting alone. `metrics.evaluate`
 # scores any predictor on any frame of ratings, and `result.learner.predict` is a trained run's
@@ -467,7 +467,6 @@ lam_runs = {0.0: experiment.train(data, split, "biased-mf", lam=0.0, progress=Fa
 train_rmse = {lam: metrics.evaluate(r.learner.predict, split.train, split.train, data.scale).rmse
               for lam, r in lam_runs.items()}
 gaps = {lam: r.scores["valid"].rmse - train_rmse[lam] for lam, r in lam_runs.items()}
-wider = max(gaps, key=gaps.get)
 free = lam_runs[0.0].history
 free_valid = free.frame().valid_rmse
 assert gaps[0.0] > gaps[0.2] + 0.1 and train_rmse[0.0] < train_rmse[0.2] - 0.1
@@ -478,7 +477,7 @@ pd.DataFrame({"train RMSE": train_rmse, "valid RMSE": {lam: r.scores["valid"].rm
               "gap": gaps, "best epoch": {lam: r.history.best_epoch for lam, r in lam_runs.items()}}).rename_axis("lam").round(4)
 
 # %%
-ch02.check_no_penalty(lam_runs, gaps, wider, data, split)
+ch02.check_no_penalty(lam_runs, gaps, data, split)
 
 # %% [markdown] tags=["solution"]
 # **What the solution shows.** Without the penalty the 128 factors per user and movie fit the
@@ -500,9 +499,9 @@ ch02.check_no_penalty(lam_runs, gaps, wider, data, split)
 # * `u1_runs`: the two runs (for `"random"`, the run from above, `results["biased-mf"]`);
 # * `split_by_name`: the split each run was trained on (`split` and `u1`);
 # * `u1_table`: a DataFrame with those two rows and the columns `"train ratings"` (how many
-#   ratings the model was trained on) and `"valid RMSE"`;
+#   ratings the model was trained on) and `"valid RMSE"`.
 #
-# and put in `higher` the name of the split whose validation RMSE is higher.
+# Which split gets the higher validation RMSE, and what can that say about the two test parts?
 #
 # *Hint:* read `help(splits.make_split)`: where does a split's validation part come from, and what
 # is left for training? Then ask what a validation RMSE measured that way can, and cannot, say about
@@ -515,11 +514,10 @@ u1_runs = {"random": results["biased-mf"],
 split_by_name = {"random": split, "u1": u1}
 u1_table = pd.DataFrame({name: {"train ratings": len(split_by_name[name].train), "valid RMSE": r.scores["valid"].rmse}
                          for name, r in u1_runs.items()}).T.astype({"train ratings": int})
-higher = u1_table["valid RMSE"].idxmax()
 u1_table.round(4)
 
 # %%
-ch02.check_u1_split(u1_runs, u1_table, higher, data, split_by_name)
+ch02.check_u1_split(u1_runs, u1_table, data, split_by_name)
 
 # %% [markdown]
 # **Going further (no check; the solution notebook shows one way).** Validation compared the
@@ -544,7 +542,7 @@ assert len(test_users) == 459 and data.user_ids[test_users].max() == 462
 assert tuple(groups["median training ratings"]) == (36.0, 58.5)
 assert groups["valid RMSE on u1"].iloc[0] > groups["valid RMSE on u1"].iloc[1] + 0.005
 assert u1_table.loc["u1", "train ratings"] == 72_000 and u1_table.loc["random", "train ratings"] == 81_000
-assert higher == "u1" and len(u1.test) == 20_000 and len(split.test) == 10_000
+assert u1_table["valid RMSE"].idxmax() == "u1" and len(u1.test) == 20_000 and len(split.test) == 10_000
 display(groups.round(4))
 reported = {name: {"valid RMSE": r.scores["valid"].rmse, "test RMSE (reported once)": r.test_rmse}
             for name, r in u1_runs.items()}

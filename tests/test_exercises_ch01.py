@@ -1,6 +1,7 @@
 """The checks of notebook 01's exercises: the reference solutions pass, plausible wrong answers fail."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -54,7 +55,8 @@ def latest_small_real():
 
 def latest_small_solution(small) -> dict:
     values = np.unique(small.ratings["rating"])
-    return {"density": len(small.ratings) / (small.n_users * small.n_items),
+    counts = {"n_ratings": len(small.ratings), "n_users": small.n_users, "n_movies": small.n_items}
+    return {**counts, "density": counts["n_ratings"] / (counts["n_users"] * counts["n_movies"]),
             "lowest": float(values.min()), "highest": float(values.max()),
             "step": float(np.diff(values).min())}
 
@@ -62,11 +64,15 @@ def latest_small_solution(small) -> dict:
 def heavy_vs_light_solution(data) -> dict:
     per_user = data.ratings.groupby("user")["rating"].agg(["size", "mean"])
     heavy = per_user["size"] > per_user["size"].median()
-    p_value = stats.spearmanr(per_user["size"], per_user["mean"]).pvalue
     return {"spearman": per_user["size"].corr(per_user["mean"], method="spearman"),
+            "p_value": stats.spearmanr(per_user["size"], per_user["mean"]).pvalue,
             "heavy_mean": per_user.loc[heavy, "mean"].mean(),
-            "light_mean": per_user.loc[~heavy, "mean"].mean(),
-            "significant": bool(p_value < 0.05)}
+            "light_mean": per_user.loc[~heavy, "mean"].mean()}
+
+
+def loaded_again(data):
+    """A copy of ``data`` loaded from its files, for tests that edit it in place (the fixtures are shared)."""
+    return datasets.load(data.name, data.path)
 
 
 def light_users(data):
@@ -108,7 +114,51 @@ def test_latest_small_solution_passes_on_the_real_data(latest_small_real, capsys
     answer = latest_small_solution(latest_small_real)
     ch01.check_latest_small(answer, latest_small_real)
     assert "1.7% full" in capsys.readouterr().out
-    ch01.check_latest_small({**answer, "density": 0.017}, latest_small_real)  # rounded: still right
+
+
+def test_latest_small_accepts_a_density_rounded_right_and_numbers_typed_otherwise(latest_small_real, capsys):
+    import torch
+
+    answer = latest_small_solution(latest_small_real)
+    density = answer["density"]
+    for rounded in (0.017, 0.0170, round(density, 5), np.float32(0.017), np.float32(density), torch.tensor(density)):
+        ch01.check_latest_small({**answer, "density": rounded}, latest_small_real)
+    as_floats = {k: float(v) for k, v in answer.items()}  # counts typed as floats
+    ch01.check_latest_small(as_floats, latest_small_real)
+    as_tensors = {k: torch.tensor(v) for k, v in answer.items()}
+    ch01.check_latest_small(as_tensors, latest_small_real)
+    assert capsys.readouterr().out.count("correct:") == 8
+
+
+def test_latest_small_rejects_densities_of_other_counts_or_rounded_wrong(latest_small_real):
+    """Every one of these is within 1e-4 of the right density, as close as its rounding to 0.017: the
+    counts it came from are asked for, and the density must be theirs."""
+    small, answer = latest_small_real, latest_small_solution(latest_small_real)
+    r = small.ratings
+    listed = 9742  # movies.csv lists movies nobody rated
+    wrong_counts = {"the largest indices": {"n_users": int(r["user"].max()), "n_movies": int(r["item"].max())},
+                    "one user too few": {"n_users": small.n_users - 1},
+                    "one user too many": {"n_users": small.n_users + 1},
+                    "every listed movie": {"n_movies": listed}, "100 ratings dropped": {"n_ratings": len(r) - 100}}
+    for counts in wrong_counts.values():
+        merged = {**answer, **counts}
+        density = merged["n_ratings"] / (merged["n_users"] * merged["n_movies"])
+        assert abs(density - answer["density"]) < 1e-4 and round(density, 3) == 0.017
+        for d in (density, round(density, 3)):
+            rejected(ch01.check_latest_small, {**merged, "density": d}, small, "is not right yet",
+                     hidden=[small.n_users, small.n_items, len(r)])
+    for wrong in (0.0169, 0.0171, 0.01695, len(r) / (small.n_users * listed)):
+        rejected(ch01.check_latest_small, {**answer, "density": wrong}, small, "not n_ratings / \\(n_users",
+                 hidden=[answer["density"]])
+    rejected(ch01.check_latest_small, {**answer, "density": 0.02}, small, "two or more significant digits")
+
+
+def test_latest_small_rejects_wrong_counts_with_a_hint_and_without_the_count(small_latest):
+    answer = latest_small_solution(small_latest)
+    for key, match in (("n_users", "largest index"), ("n_movies", "at least one rating"), ("n_ratings", "rows")):
+        for wrong in (answer[key] - 1, answer[key] + 1, answer[key] + 3):
+            rejected(ch01.check_latest_small, {**answer, key: wrong}, small_latest, match, hidden=[answer[key]])
+    rejected(ch01.check_latest_small, {**answer, "n_users": answer["n_users"] + 0.5}, small_latest, "whole number")
 
 
 def test_latest_small_rejects_a_percentage_and_the_sparsity(small_latest):
@@ -125,6 +175,13 @@ def test_latest_small_rejects_ml100k_whole_star_scale(small_latest):
 
 def test_latest_small_rejects_ml100k_data_and_its_answer(small_data):
     rejected(ch01.check_latest_small, latest_small_solution(small_data), small_data, "ml-latest-small")
+
+
+def test_latest_small_rejects_data_edited_in_place(small_latest):
+    """Ratings rounded up to whole stars in place: the answer computed from them is refused, not graded."""
+    small = loaded_again(small_latest)
+    small.ratings["rating"] = np.ceil(small.ratings["rating"])
+    rejected(ch01.check_latest_small, latest_small_solution(small), small, "changed in place")
 
 
 def test_latest_small_rejects_missing_keys_and_wrong_types(small_latest):
@@ -177,35 +234,72 @@ def test_heavy_vs_light_rejects_pooled_rating_means(ml100k):
     rejected(ch01.check_heavy_vs_light, pooled, ml100k, "heavy_mean")
 
 
-def test_heavy_vs_light_rejects_a_gap_taken_for_significance(ml100k):
+def test_heavy_vs_light_asks_for_the_p_value_not_a_guessable_verdict(ml100k):
+    """Whether the correlation is significant follows from the p-value, so the p-value is asked for: a
+    bool (guessed or not) is not a number, and no message names the verdict."""
     answer = heavy_vs_light_solution(ml100k)
-    assert answer["significant"] is False  # p = 0.07 on ML-100K
-    rejected(ch01.check_heavy_vs_light, {**answer, "significant": True}, ml100k, "p-value")
+    for guess in (False, True, np.bool_(False)):
+        message = rejected(ch01.check_heavy_vs_light, {**answer, "p_value": guess}, ml100k, "should be a number")
+        assert "significant" not in message
+    import torch
+    rejected(ch01.check_heavy_vs_light, {**answer, "p_value": torch.tensor(False)}, ml100k, "should be a number")
+    without = {k: v for k, v in answer.items() if k != "p_value"}
+    rejected(ch01.check_heavy_vs_light, {**without, "significant": False}, ml100k, "p_value")
 
 
-def test_heavy_vs_light_rejects_a_p_value_or_a_word_instead_of_a_bool(ml100k):
+def test_heavy_vs_light_rejects_other_tests_p_values_without_showing_the_right_one(ml100k):
     answer = heavy_vs_light_solution(ml100k)
-    for wrong in (0.07, "no", None):
-        rejected(ch01.check_heavy_vs_light, {**answer, "significant": wrong}, ml100k, "True or False")
-    without = {k: v for k, v in answer.items() if k != "significant"}
-    rejected(ch01.check_heavy_vs_light, without, ml100k, "significant")
-
-
-def test_heavy_vs_light_accepts_a_numpy_bool(ml100k, capsys):
-    answer = heavy_vs_light_solution(ml100k)
-    ch01.check_heavy_vs_light({**answer, "significant": np.bool_(answer["significant"])}, ml100k)
-    assert capsys.readouterr().out.startswith("correct:")
+    per_user = ml100k.ratings.groupby("user")["rating"].agg(["size", "mean"])
+    size, mean = per_user["size"], per_user["mean"]
+    hidden = [answer["p_value"]]
+    rejected(ch01.check_heavy_vs_light, {**answer, "p_value": stats.spearmanr(size, mean, alternative="less").pvalue},
+             ml100k, "one-sided", hidden=hidden)
+    rejected(ch01.check_heavy_vs_light, {**answer, "p_value": stats.pearsonr(size, mean)[1]}, ml100k, "Pearson",
+             hidden=hidden)
+    heavy = size > size.median()
+    others = {"Kendall's tau": stats.kendalltau(size, mean).pvalue,
+              "Welch's t-test of the gap": stats.ttest_ind(mean[heavy], mean[~heavy], equal_var=False).pvalue,
+              "rounded": round(answer["p_value"], 2), "one minus p": 1 - answer["p_value"], "guessed": 0.05}
+    for label, p in others.items():  # (a rounded p-value is the learner's own number: the message may echo it)
+        message = rejected(ch01.check_heavy_vs_light, {**answer, "p_value": p}, ml100k, "p_value",
+                           hidden=[] if label == "rounded" else hidden)
+        assert "unrounded" in message, label
+    split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    on_train = heavy_vs_light_solution(SimpleNamespace(ratings=split.train))
+    rejected(ch01.check_heavy_vs_light, {**answer, "p_value": on_train["p_value"]}, ml100k, "whole data set",
+             hidden=hidden)
 
 
 def test_heavy_vs_light_accepts_other_correct_formulations(ml100k, capsys):
+    import torch
+
     per_user = ml100k.ratings.assign(rating=ml100k.ratings["rating"].astype(np.float64)).groupby("user")["rating"]
     size, mean = per_user.size(), per_user.mean()  # float64 means instead of pandas' float32 ones
     heavy = size > np.median(size)
+    by_ranks = stats.pearsonr(size.rank(), mean.rank())  # the rank correlation as Pearson's on ranks, and its test
     answer = {"spearman": stats.spearmanr(size, mean)[0],  # SciPy's instead of pandas' rank correlation
-              "heavy_mean": np.float32(mean[heavy].mean()), "light_mean": mean[~heavy].mean(),
-              "significant": stats.spearmanr(size, mean).pvalue < 0.05}
+              "p_value": by_ranks[1], "heavy_mean": np.float32(mean[heavy].mean()), "light_mean": mean[~heavy].mean()}
     ch01.check_heavy_vs_light(answer, ml100k)
-    assert capsys.readouterr().out.startswith("correct:")
+    rho = by_ranks[0]  # the t-test of a correlation by hand
+    t = rho * np.sqrt((len(size) - 2) / (1 - rho ** 2))
+    by_hand = {**answer, "spearman": torch.tensor(rho), "p_value": torch.tensor(2 * stats.t.sf(abs(t), len(size) - 2)),
+               "light_mean": np.float32(answer["light_mean"])}
+    ch01.check_heavy_vs_light(by_hand, ml100k)
+    assert capsys.readouterr().out.count("correct:") == 2
+
+
+def test_heavy_vs_light_hints_at_rounding_without_naming_the_value(ml100k):
+    answer = heavy_vs_light_solution(ml100k)
+    for key in ("spearman", "heavy_mean", "light_mean"):
+        for digits in (3, 4):
+            message = rejected(ch01.check_heavy_vs_light, {**answer, key: round(answer[key], digits)}, ml100k, key)
+            assert "unrounded" in message and "pooled" not in message.split(".")[0]
+
+
+def test_heavy_vs_light_rejects_data_edited_in_place(ml100k):
+    data = loaded_again(ml100k)
+    data.ratings.drop(index=data.ratings.index[data.ratings["rating"] < 2], inplace=True)
+    rejected(ch01.check_heavy_vs_light, heavy_vs_light_solution(data), data, "changed in place")
 
 
 def test_heavy_vs_light_rejects_an_off_by_one_group_boundary(ml100k):
@@ -332,3 +426,78 @@ def test_holdout_rejects_splits_of_the_wrong_kind_or_order(ml100k):
     rejected(ch01.check_holdout, answer, ml100k, "holdout", holdout, split)  # the two splits swapped
     rejected(ch01.check_holdout, answer, ml100k, "test_fraction", splits.make_split(ml100k, "random", 0.2), holdout)
     rejected(ch01.check_holdout, answer, ml100k, "Split", split.test, holdout)
+
+
+def test_holdout_hints_at_rounding(ml100k):
+    answer, parts = holdout_solution(ml100k), holdout_splits(ml100k)
+    for key in ("light_share_random", "light_share_holdout"):
+        message = rejected(ch01.check_holdout, {**answer, key: round(answer[key], 3)}, ml100k, key, *parts)
+        assert "unrounded" in message
+
+
+def test_holdout_rejects_a_split_whose_test_part_was_replaced(ml100k):
+    """A Split is judged by its parts, not by the spec it carries: its test part replaced by its validation
+    part (and the answer computed from that) is refused, for either split."""
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    light = light_users(ml100k)
+    crafted = dataclasses.replace(split, test=split.valid)
+    wrong = {**answer, "light_share_random": float(split.valid["user"].isin(light).mean())}
+    rejected(ch01.check_holdout, wrong, ml100k, "split's test part is not what", crafted, holdout)
+    crafted = dataclasses.replace(holdout, test=holdout.valid)
+    wrong = {**answer, "n_test": len(holdout.valid),
+             "light_share_holdout": float(holdout.valid["user"].isin(light).mean())}
+    rejected(ch01.check_holdout, wrong, ml100k, "holdout's test part is not what", split, crafted)
+    swapped = dataclasses.replace(split, valid=split.test, test=split.valid)
+    rejected(ch01.check_holdout, answer, ml100k, "valid and test parts are not what", swapped, holdout)
+    shorter = dataclasses.replace(holdout, test=holdout.test.iloc[1:])
+    rejected(ch01.check_holdout, {**answer, "n_test": len(shorter.test)}, ml100k, "test part", split, shorter)
+    renamed = dataclasses.replace(split, spec=dataclasses.replace(split.spec, seed=3))
+    rejected(ch01.check_holdout, answer, ml100k, "not what splits.make_split makes", renamed, holdout)
+
+
+def test_holdout_rejects_data_edited_in_place(ml100k):
+    """The data shrunk in place to the random split's training part: light raters counted on it are refused."""
+    data = loaded_again(ml100k)
+    split, holdout = holdout_splits(data)
+    train = split.train.set_index(["user", "item"]).index
+    data.ratings.drop(index=data.ratings.index[~data.ratings.set_index(["user", "item"]).index.isin(train)],
+                      inplace=True)
+    light = light_users(data)
+    answer = {"n_test": len(holdout.test), "light_share_random": float(split.test["user"].isin(light).mean()),
+              "light_share_holdout": float(holdout.test["user"].isin(light).mean())}
+    rejected(ch01.check_holdout, answer, data, "changed in place", split, holdout)
+
+
+def test_holdout_reads_no_test_rating(ml100k, capsys):
+    """Every test rating replaced by NaN: the check still passes, so it cannot have read them."""
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    blind = [dataclasses.replace(s, test=s.test.assign(rating=np.nan)) for s in (split, holdout)]
+    ch01.check_holdout(answer, ml100k, *blind)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_holdout_accepts_a_random_split_without_a_validation_part(ml100k, capsys):
+    """The exercise reads the random split's test part only, which is the same with or without one."""
+    answer, (split, holdout) = holdout_solution(ml100k), holdout_splits(ml100k)
+    plain = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=None, seed=0)
+    ch01.check_holdout(answer, ml100k, plain, holdout)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_a_data_set_that_cannot_be_read_again_is_refused_by_name(small_latest, tmp_path):
+    import shutil
+
+    folder = tmp_path / "gone" / "ml-latest-small"
+    shutil.copytree(small_latest.path, folder)
+    small = datasets.load("ml-latest-small", folder)
+    answer = latest_small_solution(small)
+    shutil.rmtree(folder)
+    rejected(ch01.check_latest_small, answer, small, "cannot be read again")
+
+
+def test_source_comments_give_no_expected_value_away():
+    """The check's source (which a learner can open) names no number the exercises ask for."""
+    source = Path(ch01.__file__).read_text()
+    for value in ("0.017", "0.0169", "1.7%", "-0.06", "0.060", "3.558", "3.618", "0.07", "943", "65 ratings",
+                  "477", "17%", "51%", "610", "9,724", "9724", "100,836", "100836"):
+        assert value not in source, value

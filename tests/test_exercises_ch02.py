@@ -124,7 +124,7 @@ def test_factor_sweep_rejects_plain_mf(factors, data):
 def test_factor_sweep_rejects_runs_trained_on_another_split(factors, data):
     split, runs, table, gain = factors
     other = make_split(data, seed=5)
-    with pytest.raises(CheckFailed, match="not trained and scored on"):
+    with pytest.raises(CheckFailed, match="not trained on"):
         ch02.check_factor_sweep(runs, table, gain, data, other)
 
 
@@ -146,63 +146,58 @@ def test_factor_sweep_rejects_something_that_is_not_a_result(factors, data):
 # Exercise 2: lam = 0 and the gap between validation and training RMSE
 # --------------------------------------------------------------------------------------------
 
-def penalty_solution(data, split, seed: int = 0):
-    runs = {0.0: train(data, split, seed, lam=0.0), LAM: train(data, split, seed)}
+def gaps_of(runs, data, split) -> dict:
     train_rmse = {lam: metrics.evaluate(r.learner.predict, split.train, split.train, data.scale).rmse
                   for lam, r in runs.items()}
-    gaps = {lam: valid(r) - train_rmse[lam] for lam, r in runs.items()}
-    return runs, gaps, max(gaps, key=gaps.get)
+    return {lam: valid(r) - train_rmse[lam] for lam, r in runs.items()}
+
+
+def penalty_solution(data, split, seed: int = 0):
+    runs = {0.0: train(data, split, seed, lam=0.0), LAM: train(data, split, seed)}
+    return runs, gaps_of(runs, data, split)
 
 
 penalty = solved_once(penalty_solution)
 
 
 def test_no_penalty_rejects_a_run_whose_lam_is_not_zero(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     small = train(data, split, lam=0.02)
     with pytest.raises(CheckFailed, match="lam=0.02, not 0"):
-        ch02.check_no_penalty({**runs, 0.0: small}, gaps, wider, data, split)
+        ch02.check_no_penalty({**runs, 0.0: small}, gaps, data, split)
 
 
 def test_no_penalty_rejects_swapped_lam_labels(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     with pytest.raises(CheckFailed, match="trained with lam="):
-        ch02.check_no_penalty({0.0: runs[LAM], LAM: runs[0.0]}, gaps, wider, data, split)
+        ch02.check_no_penalty({0.0: runs[LAM], LAM: runs[0.0]}, gaps, data, split)
 
 
 def test_no_penalty_rejects_the_training_loss_in_place_of_the_training_rmse(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     loss_gaps = {lam: valid(r) - r.history.records[r.history.best_epoch - 1]["train_loss"] for lam, r in runs.items()}
     with pytest.raises(CheckFailed, match="not the training loss"):
-        ch02.check_no_penalty(runs, loss_gaps, max(loss_gaps, key=loss_gaps.get), data, split)
+        ch02.check_no_penalty(runs, loss_gaps, data, split)
 
 
 def test_no_penalty_rejects_gaps_from_the_test_split(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     test_gaps = {lam: gaps[lam] - valid(r) + r.test_rmse for lam, r in runs.items()}
     with pytest.raises(CheckFailed, match="test RMSE"):
-        ch02.check_no_penalty(runs, test_gaps, wider, data, split)
+        ch02.check_no_penalty(runs, test_gaps, data, split)
 
 
 def test_no_penalty_rejects_a_gap_taken_the_other_way_round(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     with pytest.raises(CheckFailed, match="not the other way round"):
-        ch02.check_no_penalty(runs, {lam: -g for lam, g in gaps.items()}, wider, data, split)
-
-
-def test_no_penalty_rejects_a_choice_that_contradicts_the_gaps(penalty, data):
-    split, runs, gaps, wider = penalty
-    with pytest.raises(CheckFailed, match="by your own gaps"):
-        ch02.check_no_penalty(runs, gaps, LAM if wider == 0.0 else 0.0, data, split)
-    with pytest.raises(CheckFailed, match="one of"):
-        ch02.check_no_penalty(runs, gaps, 1.0, data, split)
+        ch02.check_no_penalty(runs, {lam: -g for lam, g in gaps.items()}, data, split)
 
 
 def test_no_penalty_rejects_a_differently_sized_model(penalty, data):
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     small = train(data, split, lam=0.0, n_factors=16)
     with pytest.raises(CheckFailed, match="n_factors=16, expected 128"):
-        ch02.check_no_penalty({**runs, 0.0: small}, gaps, wider, data, split)
+        ch02.check_no_penalty({**runs, 0.0: small}, gaps, data, split)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,9 +207,12 @@ def test_no_penalty_rejects_a_differently_sized_model(penalty, data):
 def u1_solution(data, seed: int = 0):
     split_by_name = {"random": make_split(data, seed), "u1": splits.make_split(data, "u1", seed=seed)}
     runs = {name: train(data, split, seed) for name, split in split_by_name.items()}
-    table = pd.DataFrame({name: {"train ratings": len(split_by_name[name].train), "valid RMSE": valid(r)}
-                          for name, r in runs.items()}).T.astype({"train ratings": int})
-    return runs, table, table["valid RMSE"].idxmax(), split_by_name
+    return runs, u1_table(runs, split_by_name), split_by_name
+
+
+def u1_table(runs, split_by_name):
+    return pd.DataFrame({name: {"train ratings": len(split_by_name[name].train), "valid RMSE": valid(r)}
+                         for name, r in runs.items()}).T.astype({"train ratings": int})
 
 
 @pytest.fixture(scope="module")
@@ -234,8 +232,8 @@ def with_split(solution):
 
 
 def u1_answer(data, seed):
-    runs, table, higher, split_by_name = u1_solution(data, seed)
-    return runs, table, higher, data, split_by_name
+    runs, table, split_by_name = u1_solution(data, seed)
+    return runs, table, data, split_by_name
 
 
 REFERENCE = {"factor sweep": (ch02.check_factor_sweep, with_split(factor_solution)),
@@ -252,77 +250,71 @@ def test_the_reference_solution_passes_on_every_seed(data, exercise, seed, capsy
 
 
 def test_u1_split_accepts_a_dict_of_rows(u1, data):
-    runs, table, higher, split_by_name = u1
-    ch02.check_u1_split(runs, table.to_dict("index"), higher, data, split_by_name)
+    runs, table, split_by_name = u1
+    ch02.check_u1_split(runs, table.to_dict("index"), data, split_by_name)
 
 
 def test_u1_split_rejects_test_scores(u1, data):
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     bad = table.assign(**{"valid RMSE": [runs[name].test_rmse for name in table.index]})
     with pytest.raises(CheckFailed, match="TEST RMSE"):
-        ch02.check_u1_split(runs, bad, bad["valid RMSE"].idxmax(), data, split_by_name)
+        ch02.check_u1_split(runs, bad, data, split_by_name)
 
 
 def test_u1_split_rejects_swapped_rows(u1, data):
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     bad = table.copy()
     bad["valid RMSE"] = table["valid RMSE"].to_numpy()[::-1]
     with pytest.raises(CheckFailed, match="labels swapped"):
-        ch02.check_u1_split(runs, bad, higher, data, split_by_name)
+        ch02.check_u1_split(runs, bad, data, split_by_name)
 
 
 def test_u1_split_rejects_counting_the_validation_part_as_training(u1, data):
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     bad = table.copy()
     bad["train ratings"] = [len(split_by_name[n].train) + len(split_by_name[n].valid) for n in table.index]
     with pytest.raises(CheckFailed, match="validation part too") as failure:
-        ch02.check_u1_split(runs, bad, higher, data, split_by_name)
+        ch02.check_u1_split(runs, bad, data, split_by_name)
     assert_hides(str(failure.value), [len(split_by_name["u1"].train), len(split_by_name["random"].train)])
     as_floats = table.astype({"train ratings": float})  # a right count typed as a float passes
-    ch02.check_u1_split(runs, as_floats, higher, data, split_by_name)
+    ch02.check_u1_split(runs, as_floats, data, split_by_name)
 
 
 def test_u1_split_rejects_a_run_trained_on_the_other_split(u1, data):
-    runs, table, higher, split_by_name = u1
-    with pytest.raises(CheckFailed, match="not trained and scored on the 'u1' split"):
-        ch02.check_u1_split({**runs, "u1": runs["random"]}, table, higher, data, split_by_name)
+    runs, table, split_by_name = u1
+    with pytest.raises(CheckFailed, match="not trained on the 'u1' split"):
+        ch02.check_u1_split({**runs, "u1": runs["random"]}, table, data, split_by_name)
 
 
 def test_u1_split_rejects_splits_filed_under_the_wrong_name(u1, data):
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     swapped = {"random": split_by_name["u1"], "u1": split_by_name["random"]}
     with pytest.raises(CheckFailed, match="make_split"):
-        ch02.check_u1_split(runs, table, higher, data, swapped)
-
-
-def test_u1_split_rejects_a_choice_that_contradicts_the_table(u1, data):
-    runs, table, higher, split_by_name = u1
-    with pytest.raises(CheckFailed, match="by your table"):
-        ch02.check_u1_split(runs, table, "random" if higher == "u1" else "u1", data, split_by_name)
+        ch02.check_u1_split(runs, table, data, swapped)
 
 
 def test_u1_split_rejects_non_default_settings(u1, data):
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     other = train(data, split_by_name["u1"], lam=1.0)
     bad = table.copy()
     bad.loc["u1", "valid RMSE"] = valid(other)
     with pytest.raises(CheckFailed, match="course defaults"):
-        ch02.check_u1_split({**runs, "u1": other}, bad, bad["valid RMSE"].idxmax(), data, split_by_name)
+        ch02.check_u1_split({**runs, "u1": other}, bad, data, split_by_name)
 
 
 def test_u1_split_never_reads_test_ratings(u1, data):
     """The check passes with every test rating replaced by NaN: it cannot have used them."""
-    runs, table, higher, split_by_name = u1
+    runs, table, split_by_name = u1
     blind = {name: dataclasses.replace(s, test=s.test.assign(rating=np.nan)) for name, s in split_by_name.items()}
-    ch02.check_u1_split(runs, table, higher, data, blind)
+    ch02.check_u1_split(runs, table, data, blind)
 
 
 def test_no_check_reads_test_ratings(factors, penalty, data):
     split, runs, table, gain = factors
     blind = dataclasses.replace(split, test=split.test.assign(rating=np.nan))
     ch02.check_factor_sweep(runs, table, gain, data, blind)
-    split, runs, gaps, wider = penalty
-    ch02.check_no_penalty(runs, gaps, wider, data, dataclasses.replace(split, test=split.test.assign(rating=np.nan)))
+    split, runs, gaps = penalty
+    ch02.check_no_penalty(runs, gaps, data, dataclasses.replace(split, test=split.test.assign(rating=np.nan)))
 
 
 def test_failure_messages_never_show_the_expected_numbers(factors, penalty, data):
@@ -335,7 +327,167 @@ def test_failure_messages_never_show_the_expected_numbers(factors, penalty, data
     with pytest.raises(CheckFailed, match="gain") as failure:
         ch02.check_factor_sweep(runs, table, gain + 0.01, data, split)
     assert_hides(str(failure.value), [gain])
-    split, runs, gaps, wider = penalty
+    split, runs, gaps = penalty
     with pytest.raises(CheckFailed, match="gaps") as failure:
-        ch02.check_no_penalty(runs, {**gaps, 0.0: gaps[0.0] + 0.01}, wider, data, split)
+        ch02.check_no_penalty(runs, {**gaps, 0.0: gaps[0.0] + 0.01}, data, split)
     assert_hides(str(failure.value), [gaps[0.0]])
+
+
+# --------------------------------------------------------------------------------------------
+# Runs judged by what they were trained on, not by what they say (an adversarial review's attempts)
+# --------------------------------------------------------------------------------------------
+
+def swapped(split):
+    """``split`` with its validation and test parts swapped: a run trained on it picks its epoch on test ratings."""
+    return dataclasses.replace(split, valid=split.test, test=split.valid)
+
+
+@pytest.fixture(scope="module")
+def elsewhere(data, factors):
+    """The runs of exercises 1 and 2, trained on a split holding out 20% for testing ("wide") and on the
+    course split with validation and test swapped ("swapped"): (split, runs by n_factors, the lam=0 run)."""
+    wide = splits.make_split(data, "random", test_fraction=0.2, valid_fraction=0.1, seed=0)
+    return {name: (s, {k: train(data, s, n_factors=k) for k in ch02.FACTORS}, train(data, s, lam=0.0))
+            for name, s in (("wide", wide), ("swapped", swapped(factors[0])))}
+
+
+@pytest.mark.parametrize("name, match", [("wide", "test_fraction=0.2"), ("swapped", "valid and test parts")])
+def test_runs_on_another_split_are_refused_even_with_that_split(factors, elsewhere, data, name, match):
+    course = factors[0]
+    other, runs, lam0 = elsewhere[name]
+    table = {k: valid(r) for k, r in runs.items()}
+    for split, why in ((other, match), (course, "not trained on")):
+        with pytest.raises(CheckFailed, match=why):
+            ch02.check_factor_sweep(runs, table, table[4] - table[128], data, split)
+        lam_runs = {0.0: lam0, LAM: runs[128]}
+        with pytest.raises(CheckFailed, match=why):
+            ch02.check_no_penalty(lam_runs, gaps_of(lam_runs, data, other), data, split)
+
+
+def test_a_run_whose_split_was_relabelled_is_refused_by_its_scores(factors, elsewhere, data):
+    """A run trained on the swapped split, its recorded split set to the course's: it scored its epochs on
+    what is the course split's test part, and its validation score is not what it scores on validation."""
+    split, runs, table, gain = factors
+    relabelled = dataclasses.replace(elsewhere["swapped"][1][16], split=split)
+    with pytest.raises(CheckFailed, match="not trained and scored on"):
+        ch02.check_factor_sweep({**runs, 16: relabelled}, {**table, 16: valid(relabelled)}, gain, data, split)
+
+
+def test_u1_split_refuses_splits_made_otherwise_or_tampered_with(u1, elsewhere, data):
+    runs, table, split_by_name = u1
+    wide, wide_runs, _ = elsewhere["wide"]
+    attempts = {"a random split holding out 20%": ({**runs, "random": wide_runs[128]},
+                                                   {**split_by_name, "random": wide}, "test_fraction=0.2"),
+                "the random split renamed 'u1'": ({"random": runs["random"], "u1": runs["random"]},
+                                                  {"random": split_by_name["random"],
+                                                   "u1": dataclasses.replace(split_by_name["random"], name="u1")},
+                                                  "made as splits.make_split\\(data, 'random'")}
+    u1_wide = splits.make_split(data, "u1", valid_fraction=0.3)
+    attempts["u1 with 30% for validation"] = ({**runs, "u1": train(data, u1_wide)}, {**split_by_name, "u1": u1_wide},
+                                              "valid_fraction=0.3")
+    u1_swapped = swapped(split_by_name["u1"])
+    attempts["u1 with validation and test swapped"] = ({**runs, "u1": train(data, u1_swapped)},
+                                                       {**split_by_name, "u1": u1_swapped}, "valid and test parts")
+    for label, (bad_runs, bad_splits, match) in attempts.items():
+        with pytest.raises(CheckFailed, match=match):
+            ch02.check_u1_split(bad_runs, u1_table(bad_runs, bad_splits), data, bad_splits)
+
+
+@pytest.mark.parametrize("setting", [{"lr": 0.01}, {"optimizer": "sgd"}, {"seed": 3, "lr": 0.002}])
+def test_a_run_whose_config_was_swapped_for_the_right_one_is_refused(factors, data, setting):
+    split, runs, table, gain = factors
+    other = train(data, split, n_factors=4, **setting)
+    relabelled = dataclasses.replace(other, config=runs[4].config)
+    with pytest.raises(CheckFailed, match="does not describe the model it carries") as failure:
+        ch02.check_factor_sweep({**runs, 4: relabelled}, {**table, 4: valid(relabelled)}, gain, data, split)
+    assert "lr" in str(failure.value) or "optimizer" in str(failure.value)
+
+
+def test_a_relabelled_network_is_refused(penalty, data):
+    split, runs, gaps = penalty
+    small = train(data, split, lam=0.0, n_factors=16)
+    relabelled = dataclasses.replace(small, config=runs[0.0].config)
+    with pytest.raises(CheckFailed, match="network's configuration"):
+        ch02.check_no_penalty({**runs, 0.0: relabelled}, gaps_of({**runs, 0.0: relabelled}, data, split), data, split)
+
+
+def test_no_penalty_refuses_a_warm_started_run(penalty, data):
+    split, runs, gaps = penalty
+    warm = experiment.train(data, split, "biased-mf", lam=0.0, init_weights=runs[LAM].learner.get_weights(),
+                            progress=False, eval_test=False)
+    with pytest.raises(CheckFailed, match="init_weights"):
+        ch02.check_no_penalty({**runs, 0.0: warm}, gaps_of({**runs, 0.0: warm}, data, split), data, split)
+
+
+def test_keys_typed_otherwise_name_the_same_settings(factors, penalty, data, capsys):
+    import torch
+
+    split, runs, gaps = penalty
+    as_float32 = {np.float32(k): v for k, v in runs.items()}
+    as_tensors = {torch.tensor(k): v for k, v in gaps.items()}
+    ch02.check_no_penalty(as_float32, as_tensors, data, split)
+    ch02.check_no_penalty({str(k): v for k, v in runs.items()}, pd.Series(gaps), data, split)
+    split, runs, table, gain = factors
+    ch02.check_factor_sweep({float(k): r for k, r in runs.items()}, {np.int64(k): v for k, v in table.items()},
+                            np.float32(gain) if abs(np.float32(gain) - gain) < 1e-6 else gain, data, split)
+    assert capsys.readouterr().out.count("correct:") == 3
+    with pytest.raises(CheckFailed, match="keyed by exactly"):
+        ch02.check_factor_sweep({4.7: runs[4], 16: runs[16], 128: runs[128]}, table, gain, data, split)
+    with pytest.raises(CheckFailed, match="keyed by exactly"):
+        ch02.check_factor_sweep({4: runs[4], 4.0: runs[16], 128: runs[128]}, table, gain, data, split)
+
+
+def test_u1_split_accepts_a_table_with_more_columns(u1, data, capsys):
+    runs, table, split_by_name = u1
+    more = table.assign(**{"best epoch": [runs[name].history.best_epoch for name in table.index]})
+    ch02.check_u1_split(runs, more, data, split_by_name)
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="should have the columns"):
+        ch02.check_u1_split(runs, table.drop(columns="train ratings"), data, split_by_name)
+
+
+def test_an_unclipped_training_rmse_gets_a_hint_about_clipping(penalty, data):
+    split, runs, gaps = penalty
+    unclipped = {lam: valid(r) - metrics.rmse(r.learner.predict(split.train["user"].to_numpy(),
+                                                                split.train["item"].to_numpy()),
+                                              split.train["rating"].to_numpy())
+                 for lam, r in runs.items()}
+    assert max(abs(unclipped[k] - gaps[k]) for k in gaps) > 1e-4  # some training predictions leave the scale
+    with pytest.raises(CheckFailed, match="clipped to the rating scale"):
+        ch02.check_no_penalty(runs, unclipped, data, split)
+
+
+def test_checks_refuse_another_data_set_or_data_edited_in_place(factors, data):
+    split, runs, table, gain = factors
+    with pytest.raises(CheckFailed, match="about ml-100k"):
+        ch02.check_factor_sweep(runs, table, gain, dataclasses.replace(data, name="ml-latest-small"), split)
+    edited = datasets.load(data.name, data.path)
+    edited.ratings["rating"] = edited.ratings["rating"].clip(upper=4.0)
+    with pytest.raises(CheckFailed, match="changed in place"):
+        ch02.check_factor_sweep(runs, table, gain, edited, split)
+
+
+def test_no_message_names_a_binary_answer():
+    """Which lambda has the wider gap and which split the higher RMSE follow from the numbers asked for: no
+    check takes them, so no refusal can give them away."""
+    import inspect
+
+    assert "wider" not in inspect.signature(ch02.check_no_penalty).parameters
+    assert "higher" not in inspect.signature(ch02.check_u1_split).parameters
+
+
+def test_runs_carried_to_the_grader_pass_as_they_do_here(tmp_path, penalty, data, capsys):
+    """The grader rebuilds a Result from its checkpoint (its learner on the CPU) and loads its own copy of the
+    data: the checks of the run and its split still pass there."""
+    from autorec_lib.grading import plain
+
+    split, runs, gaps = penalty
+    kernel, grader = tmp_path / "kernel", tmp_path / "grader"
+    plain.collect(str(kernel), {"runs": lambda: runs, "split": lambda: split})
+    assert plain.snapshot(kernel, grader)
+    encoded, problems = plain.read_index(grader)
+    decode = plain.Decoder(grader, lambda name: datasets.load(name, data.path))
+    got = {k: decode(v) for k, v in encoded.items()}
+    assert problems == {} and got["runs"][0.0] is not runs[0.0]
+    ch02.check_no_penalty(got["runs"], gaps, datasets.load(data.name, data.path), got["split"])
+    assert capsys.readouterr().out.startswith("correct:")

@@ -24,8 +24,12 @@ reads a test rating.
 The helpers below serve every chapter's checks, so that each refusal reads the same everywhere:
 :func:`number` and :func:`whole` (one number, one count), :func:`array` (an array of numbers from
 NumPy, PyTorch, MXNet or a list), :func:`entries` (a dict with the keys asked for), :func:`result`
-and :func:`item_autorec` (a trained run), :func:`changed_settings` (how a run's training settings
-differ from the course's), :func:`close`, :func:`valid_rmse` and :func:`reference`.
+and :func:`item_autorec` (a trained run, as ``experiment.train`` returned it), :func:`changed_settings`
+(how a run's training settings differ from the course's), :func:`close`, :func:`valid_rmse` and
+:func:`reference`; :func:`rating_data` (the data set, with its ratings as its files hold them),
+:func:`course_split` (a split whose parts are the ones its spec rebuilds) and :func:`trained_on` (a
+run trained on that split), so that a check never computes from data edited in place or from a
+split whose parts were swapped.
 
 Stored references live in ``reference/<chapter>.json`` beside this file, as data: the package only
 reads them. ``scripts/record_references.py`` (``make reference``) writes them into the source tree,
@@ -33,6 +37,7 @@ never into an installed package and never at run time.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -58,15 +63,16 @@ def passed(message: str) -> None:
 def number(value, what: str, low: float = -math.inf, high: float = math.inf) -> float:
     """``value`` as a float, refused unless it is one real number in ``[low, high]``.
 
-    Python and NumPy numbers and 0-d arrays or tensors are accepted; a bool, a string or an
-    array of several numbers is not.
+    Python and NumPy numbers and 0-d arrays or tensors are accepted; a bool (or a tensor of bools), a
+    string or an array of several numbers is not.
     """
     shape = tuple(getattr(value, "shape", ()))
     if math.prod(shape) != 1:
         fail(f"{what} should be one number, got an array of shape {shape}")
     if shape:  # one number in an array or tensor of shape (1,), (1, 1), ...
         value = value.reshape(-1)[0] if hasattr(value, "reshape") else np.asarray(value).reshape(-1)[0]
-    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__float__"):
+    boolean = isinstance(value, (bool, np.bool_)) or str(getattr(value, "dtype", "")) in ("bool", "torch.bool")
+    if boolean or not hasattr(value, "__float__"):
         fail(f"{what} should be a number, got {type(value).__name__} {value!r}")
     x = float(value)
     if not (math.isfinite(x) and low <= x <= high):
@@ -116,13 +122,47 @@ def entries(answer, keys: tuple[str, ...], what: str) -> dict:
     return answer
 
 
-def result(value, what: str):
-    """``value``, refused unless it is the ``Result`` that ``experiment.train`` returns."""
+def result(value, what: str, warm_start_ok: bool = False):
+    """``value``, refused unless it is the ``Result`` that ``experiment.train`` returns, as it returned it.
+
+    A run that started from given weights (``init_weights``) is refused unless ``warm_start_ok``, and
+    so is a Result whose ``config`` does not describe the model and learner it carries (a config
+    swapped in afterwards, e.g. with ``dataclasses.replace``).
+    """
     from ..experiment import Result
 
     if not isinstance(value, Result):
         fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
+    if value.warm_start and not warm_start_ok:
+        fail(f"{what} started from given weights (experiment.train(..., init_weights=...)); this exercise "
+             "trains from the random start experiment.train makes: call it without init_weights")
+    differ = _config_disagrees(value)
+    if differ:
+        fail(f"{what}.config does not describe the model it carries (they disagree on {', '.join(differ)}): pass the "
+             "Result exactly as experiment.train returned it, and train again to change a setting")
     return value
+
+
+def _config_disagrees(value) -> list[str]:
+    """What in ``value.config`` (a Result's) disagrees with its learner: its training settings, its network,
+    its optimizer or its framework. Only what the learner exposes is compared."""
+    config, learner = value.config, value.learner
+    differ = []
+    cfg = getattr(learner, "cfg", None)
+    if cfg is not None and type(cfg) is type(config.train):
+        differ += [f"training setting {k!r}" for k in changed_settings(cfg, config.train, ignore=("device",))]
+    net = getattr(getattr(learner, "model", None), "config", None)
+    if net is not None and net != config.net:
+        differ.append("the network's configuration")
+    trainer = getattr(learner, "trainer", None)
+    optimizers = [getattr(learner, "optimizer", None), trainer, getattr(trainer, "optimizer", None)]
+    names = {type(o).__name__.lower() for o in optimizers if o is not None}
+    if names and config.train.optimizer not in names:
+        differ.append("the optimizer")
+    framework = "mxnet" if type(learner).__module__.endswith("mxnet_backend") else "torch"
+    if framework != config.framework:
+        differ.append("the framework")
+    return differ
 
 
 def item_autorec(value, what: str):
@@ -180,6 +220,130 @@ def valid_rmse(result, split, scale: tuple[float, float], what: str) -> float:
         fail(f"{what} was not trained and scored on {name} you passed: its stored validation RMSE is not "
              f"what its model scores on that split's validation part")
     return stored.rmse
+
+
+def _files_stamp(folder: Path) -> tuple:
+    """Each file of ``folder`` with its size and modification time: the key of a fresh load."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(folder).iterdir()
+                            if p.is_file()))
+    except OSError:
+        return ()
+
+
+@functools.lru_cache(maxsize=8)
+def _fresh(name: str, folder: str, stamp: tuple):
+    """Data set ``name`` loaded again from ``folder`` (kept while its files stay as they are; never handed out)."""
+    from .. import datasets
+
+    return datasets.load(name, folder, download=False)
+
+
+def _fresh_data(data):
+    from ..datasets import DataError
+
+    try:
+        return _fresh(data.name, str(data.path), _files_stamp(data.path))
+    except DataError as err:
+        fail(f"the {data.name} data passed cannot be read again from {data.path}, where it was loaded from: {err}")
+
+
+@functools.lru_cache(maxsize=32)
+def _fresh_digests(name: str, folder: str, stamp: tuple, spec=None) -> dict:
+    """The digests of the data set's ratings (``spec`` None) or of the parts that ``spec`` rebuilds from it."""
+    from ..ratings import ratings_digest
+
+    fresh = _fresh(name, folder, stamp)
+    if spec is None:
+        return {"ratings": ratings_digest(fresh.ratings)}
+    return part_digests(spec.make(fresh))
+
+
+def part_digests(split) -> dict:
+    """Digests of a split's parts: the training and validation ratings, and the (user, movie) pairs of the
+    test part only (its ratings are not read)."""
+    from ..ratings import ratings_digest
+
+    def pairs(frame):
+        return ratings_digest(frame[["user", "item"]].assign(rating=0.0))
+
+    return {"train": ratings_digest(split.train),
+            "valid": None if split.valid is None else ratings_digest(split.valid),
+            "test": pairs(split.test)}
+
+
+def rating_data(data, name: str | None = None, what: str = "the data"):
+    """``data``, refused unless it is a ``RatingData`` from ``datasets.load`` (of data set ``name`` when given)
+    whose ratings and ids are still the ones its files hold: a check that computes from ``data`` must not
+    compute from ratings edited in place."""
+    from ..ratings import RatingData, ratings_digest
+
+    if not isinstance(data, RatingData):
+        fail(f"pass the data set you loaded (a RatingData from datasets.load) as {what}, got {type(data).__name__}")
+    if name is not None and data.name != name:
+        fail(f"this exercise is about {name}, but {what} is {data.name}: load it with datasets.load({name!r})")
+    fresh = _fresh_data(data)
+    digest = _fresh_digests(data.name, str(data.path), _files_stamp(data.path))["ratings"]
+    same = (np.array_equal(data.user_ids, fresh.user_ids) and np.array_equal(data.item_ids, fresh.item_ids)
+            and tuple(data.scale) == tuple(fresh.scale) and len(data.ratings) == len(fresh.ratings)
+            and ratings_digest(data.ratings) == digest)
+    if not same:
+        fail(f"the ratings or ids in {what} are no longer the ones {data.path} holds: were they changed in place "
+             f"(e.g. data.ratings[...] = ..., or an inplace=True)? Load the data again with "
+             f"datasets.load({data.name!r}), rerun from there, and change a copy (data.ratings.copy()) instead")
+    return data
+
+
+def course_split(split, data, what: str, kind: str, test_fraction: float | None = None,
+                 valid_fraction: float | None = None):
+    """``split``, refused unless ``splits.make_split(data, kind, ...)`` made it (with ``test_fraction`` and
+    ``valid_fraction`` when given; any seed) and its parts are still the ones its spec rebuilds from
+    ``data``'s files: a part replaced, swapped or edited is refused. Compares the training and
+    validation ratings, and of the test part only which (user, movie) pairs it holds: no test rating
+    is read. ``data`` should have passed :func:`rating_data`."""
+    from ..datasets import DataError
+    from ..splits import Split
+
+    spec = getattr(split, "spec", None)
+    if not isinstance(split, Split) or spec is None:
+        fail(f"{what} should be the Split that splits.make_split(data, {kind!r}, ...) returns, got "
+             f"{type(split).__name__}")
+    if spec.dataset != data.name:
+        fail(f"{what} was made from {spec.dataset}, not from the {data.name} data passed")
+    settings = {"test_fraction": test_fraction, "valid_fraction": valid_fraction}
+    wrong = {k: getattr(spec, k) for k, v in settings.items() if v is not None and getattr(spec, k) != v}
+    if spec.split != kind or wrong:
+        made = ", ".join([repr(spec.split)] + [f"{k}={v}" for k, v in wrong.items()])
+        want = ", ".join([repr(kind)] + [f"{k}={v}" for k, v in settings.items() if v is not None])
+        fail(f"{what} was made as splits.make_split(data, {made}); this exercise takes splits.make_split(data, {want})")
+    if split.name != spec.split:
+        fail(f"{what} is named {split.name!r}, but it was made as a {spec.split!r} split: pass it as "
+             "splits.make_split returned it")
+    _fresh_data(data)
+    try:
+        want = _fresh_digests(data.name, str(data.path), _files_stamp(data.path), spec)
+    except DataError as err:
+        fail(f"{what} cannot be made again from the {data.name} files in {data.path}: {err}")
+    got = part_digests(split)
+    changed = [part for part in ("train", "valid", "test") if got[part] != want[part]]
+    if changed:
+        fail(f"{what}'s {' and '.join(changed)} part{'s are' if len(changed) > 1 else ' is'} not what "
+             f"splits.make_split makes with its settings ({spec.split!r}, seed={spec.seed}): a split's parts must stay "
+             "as make_split returned them (were they replaced, swapped or edited?). Make the split again with "
+             "splits.make_split")
+    return split
+
+
+def trained_on(value, split, what: str) -> None:
+    """Refused unless the Result ``value`` was trained on ``split``: the split it records has the same parts
+    (the test part compared by its (user, movie) pairs only)."""
+    mine = getattr(value, "split", None)
+    if mine is split:
+        return
+    if mine is None or getattr(mine, "train", None) is None or part_digests(mine) != part_digests(split):
+        name = f"the {split.name!r} split" if getattr(split, "name", "") else "the split"
+        fail(f"{what} was not trained on {name} you passed: train it with experiment.train(data, split, ...) "
+             "on that split, and pass that same split to the check")
 
 
 def reference(chapter: str) -> dict:

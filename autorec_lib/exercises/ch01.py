@@ -1,40 +1,38 @@
 """Check functions for the exercises of notebook 01 (setup and data).
 
 Every check recomputes the answer from the data and the splits the learner made, so there is no
-stored reference and every tolerance covers float rounding only. Light and heavy raters are split
-at the median number of ratings per user: *light* users have at most the median, *heavy* ones
-more. No check reads a test rating's value: exercise 3 looks at which users the test parts hold.
+stored reference and every tolerance covers float rounding only. The data and the splits are first
+shown to be what ``datasets.load`` and ``splits.make_split`` made (ratings as the files hold them,
+a split's parts as its spec rebuilds them), so a check never computes from an edited copy. Light
+and heavy raters are split at the median number of ratings per user: *light* users have at most the
+median, *heavy* ones more. No check reads a test rating's value: exercise 3 looks at which users the
+test parts hold.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import close, entries, fail, number, passed, whole
+from . import close, course_split, entries, fail, number, passed, rating_data, whole
 from ..datasets import RatingData
 from ..splits import Split
 
-DENSITY_TOL = 1e-4  # accepts 0.017 for 0.0170, and dividing by all 9,742 listed movies (0.01697)
+# A density is accepted unrounded (float32 rounding at most) or correctly rounded to two or more
+# significant digits: the counts it comes from are asked for and checked exactly.
+DENSITY_RTOL = 1e-6
 # An exact recomputation: float32 means (pandas averages the float32 ratings in float32) against
-# float64 ones differ by < 1e-6; the off-by-one group boundary (the 6 users with exactly the median
-# 65 ratings counted as heavy) moves the means by 2e-4 and 6e-4.
+# float64 ones differ by < 1e-6; the off-by-one group boundary moves the means by far more.
 MEAN_TOL = 1e-5
-CORR_TOL = 1e-4  # Spearman on the training part (-0.068), Pearson (-0.138) are far from the whole data's -0.060
-SIGNIFICANCE = 0.05  # the 5% level of exercise 2
+CORR_TOL = 1e-6  # the rank correlation over users, recomputed by any route: equal but for float rounding
+P_TOL = 1e-6  # the same t-test of the rank correlation, computed by SciPy or by hand, agrees far closer
 TEST_FRACTION = 0.1  # the random split of the notebook: 10% of the ratings held out
 # A share recomputed from the same test part: equal but for float rounding. The slips it must refuse
 # (all ratings, another part, the median users counted as heavy) move it by 1e-3 or more on ML-100K.
 SHARE_TOL = 1e-7
-
-
-def _need_data(data, name: str) -> RatingData:
-    if not isinstance(data, RatingData):
-        fail(f"pass the data set you loaded (a RatingData from datasets.load), got {type(data).__name__}")
-    if data.name != name:
-        fail(f"this exercise is about {name}, but the data passed is {data.name}: "
-             f"load it with datasets.load({name!r})")
-    return data
+UNROUNDED = " Keep it unrounded."
 
 
 def _user_activity(ratings: pd.DataFrame, heavy_from_median: bool = False) -> pd.DataFrame:
@@ -46,18 +44,35 @@ def _user_activity(ratings: pd.DataFrame, heavy_from_median: bool = False) -> pd
     return table
 
 
+def _rounded_right(x: float, value: float) -> bool:
+    """``x`` is ``value`` itself (to float32 rounding) or ``value`` rounded to two or more significant digits."""
+    first = max(1, 1 - math.floor(math.log10(value)))  # the decimals that keep two significant digits
+    return any(math.isclose(x, round(value, d), rel_tol=DENSITY_RTOL) for d in range(first, 17))
+
+
 def check_latest_small(answer: dict, small: RatingData) -> None:
-    """Exercise 1: density and rating scale of ml-latest-small, recomputed from ``small``."""
-    keys = ("density", "lowest", "highest", "step")
+    """Exercise 1: ml-latest-small's counts, density and rating scale, recomputed from ``small``."""
+    keys = ("n_ratings", "n_users", "n_movies", "density", "lowest", "highest", "step")
     entries(answer, keys, "latest_small")
-    _need_data(small, "ml-latest-small")
+    rating_data(small, "ml-latest-small", "small")
     ratings = small.ratings["rating"].to_numpy(np.float64)
-    density = len(ratings) / (small.n_users * small.n_items)
+    counts = {"n_ratings": (len(ratings), "Count the rows of small.ratings: each is one rating."),
+              "n_users": (small.n_users, "Count the distinct users who rated (small.n_users); indices start at "
+                                         "0, so the largest index is not the count."),
+              "n_movies": (small.n_items, "Count the distinct movies with at least one rating (small.n_items), "
+                                          "not every movie movies.csv lists; indices start at 0.")}
+    got = {}
+    for key, (expected, hint) in counts.items():
+        got[key] = whole(answer[key], key, 1)
+        if got[key] != expected:
+            fail(f"{key} = {got[key]} is not right yet. {hint}")
+    density = got["n_ratings"] / (got["n_users"] * got["n_movies"])
     x = number(answer["density"], "density", 0.0, 1.0)  # refuses a percentage such as 1.7
-    if abs(x - (1 - density)) < DENSITY_TOL and abs(x - density) > DENSITY_TOL:
-        fail(f"density {x:.4f} is the fraction of UNKNOWN entries; the question asks for the known ones")
-    close(x, density, DENSITY_TOL, "density",
-          "Divide the number of ratings by (number of users x number of movies).")
+    if not _rounded_right(x, density):
+        if _rounded_right(x, 1 - density):
+            fail(f"density = {x:.4f} is the fraction of UNKNOWN entries; the question asks for the known ones")
+        fail(f"density = {x:.4g} is not n_ratings / (n_users x n_movies) of your counts: compute it from them "
+             "(rounded, if at all, to two or more significant digits).")
     values = np.unique(ratings)
     expected = {"lowest": values.min(), "highest": values.max(), "step": np.diff(values).min()}
     for key in ("lowest", "highest", "step"):
@@ -68,14 +83,11 @@ def check_latest_small(answer: dict, small: RatingData) -> None:
 
 
 def check_heavy_vs_light(answer: dict, data: RatingData) -> None:
-    """Exercise 2: Spearman correlation of users' activity and mean rating, the two groups' means,
-    and whether the correlation is significant at the 5% level (a bool)."""
-    keys = ("spearman", "heavy_mean", "light_mean", "significant")
+    """Exercise 2: Spearman correlation of users' activity and mean rating, the two-sided p-value of its
+    test, and the two groups' means."""
+    keys = ("spearman", "p_value", "heavy_mean", "light_mean")
     entries(answer, keys, "heavy_vs_light")
-    _need_data(data, "ml-100k")
-    if not isinstance(answer["significant"], (bool, np.bool_)):
-        fail(f"significant should be True or False, got {type(answer['significant']).__name__} "
-             f"{answer['significant']!r}: compare the p-value with 0.05 and store the outcome")
+    rating_data(data, "ml-100k")
     table = _user_activity(data.ratings)
     rho = table["size"].corr(table["mean"], method="spearman")
     got = number(answer["spearman"], "spearman", -1.0, 1.0)
@@ -83,7 +95,17 @@ def check_heavy_vs_light(answer: dict, data: RatingData) -> None:
         if abs(got - table["size"].corr(table["mean"])) <= CORR_TOL:
             fail(f"spearman = {got:.4f} is the Pearson correlation; use method='spearman' (ranks)")
         fail(f"spearman = {got:.4f} is not right yet. Correlate, over the USERS of the whole data set, each "
-             "user's number of ratings with that user's mean rating, with method='spearman'.")
+             "user's number of ratings with that user's mean rating, with method='spearman'." + UNROUNDED)
+    test = stats.spearmanr(table["size"], table["mean"])
+    p = number(answer["p_value"], "p_value", 0.0, 1.0)
+    if abs(p - test.pvalue) > P_TOL:
+        slips = {"That is a one-sided p-value; the question is whether the correlation differs from zero in "
+                 "either direction (two-sided).": test.pvalue / 2,
+                 "That is the p-value of the Pearson correlation; test the rank (Spearman) correlation.":
+                     stats.pearsonr(table["size"], table["mean"])[1]}
+        slip = next((f" {text}" for text, value in slips.items() if abs(p - value) <= P_TOL), "")
+        fail(f"p_value = {p:.4g} is not right yet.{slip} Test the Spearman rank correlation over the users of the "
+             "whole data set (null hypothesis: no correlation; two-sided), as SciPy's stats does." + UNROUNDED)
     h = number(answer["heavy_mean"], "heavy_mean", 1.0, 5.0)
     li = number(answer["light_mean"], "light_mean", 1.0, 5.0)
     groups = {}
@@ -98,32 +120,12 @@ def check_heavy_vs_light(answer: dict, data: RatingData) -> None:
         fail("heavy_mean and light_mean put the users with exactly the median number of ratings among the heavy "
              "raters; heavy means MORE ratings than the median, so those users are light")
     hint = ("Average each user's mean rating over the users of the group (not all their ratings pooled), "
-            "over the whole data set; heavy means more ratings than the median, light means at most the median.")
+            "over the whole data set; heavy means more ratings than the median, light means at most the median."
+            + UNROUNDED)
     close(h, heavy, MEAN_TOL, "heavy_mean", hint)
     close(li, light, MEAN_TOL, "light_mean", hint)
-    p_value = stats.spearmanr(table["size"], table["mean"]).pvalue
-    if bool(answer["significant"]) != bool(p_value < SIGNIFICANCE):
-        fail(f"significant = {bool(answer['significant'])} does not match the p-value of the Spearman "
-             "correlation over the users. A correlation or a gap that looks real can be chance: "
-             "test the rank correlation (its null hypothesis is 'no correlation') and compare its "
-             "p-value with 0.05.")
-    passed(f"Spearman {rho:.3f} (p-value {p_value:.2f}); heavy raters' mean rating {heavy:.3f}, "
+    passed(f"Spearman {rho:.3f} (two-sided p-value {test.pvalue:.2f}); heavy raters' mean rating {heavy:.3f}, "
            f"light raters' {light:.3f}")
-
-
-def _need_split(split, kind: str, what: str, data: RatingData) -> Split:
-    """``split`` must be a Split of ``data`` made by ``splits.make_split(data, kind, ...)`` (any seed)."""
-    spec = getattr(split, "spec", None)
-    if not isinstance(split, Split) or spec is None:
-        fail(f"{what} should be the Split that splits.make_split(data, {kind!r}, ...) returns, got "
-             f"{type(split).__name__}")
-    if spec.split != kind or (kind == "random" and spec.test_fraction != TEST_FRACTION):
-        made = f"{spec.split!r}" + (f" with test_fraction={spec.test_fraction}" if spec.test_fraction else "")
-        fail(f"{what} was made as a {made} split; the exercise compares the random split of Sec. 1.5 "
-             f"(test_fraction={TEST_FRACTION}) with splits.make_split(data, 'holdout')")
-    if spec.dataset != data.name:
-        fail(f"{what} was made from {spec.dataset}, not from the {data.name} data passed")
-    return split
 
 
 def _share_mistake(value: float, data: RatingData, split: Split, light: pd.Index) -> str:
@@ -135,7 +137,7 @@ def _share_mistake(value: float, data: RatingData, split: Split, light: pd.Index
         "It is the light raters' share of the TRAINING part, not of the test part.":
             split.train["user"].isin(light).mean(),
         "It is the light raters' share of the VALIDATION part, not of the test part.":
-            split.valid["user"].isin(light).mean(),
+            split.valid["user"].isin(light).mean() if split.valid is not None else math.nan,
         "It counts the test part's users once each; count its ratings.":
             np.isin(split.test["user"].unique(), light).mean(),
         "It leaves out the users with exactly the median number of ratings, who are light too.":
@@ -153,9 +155,9 @@ def check_holdout(answer: dict, data: RatingData, split: Split, holdout: Split) 
     """
     keys = ("n_test", "light_share_random", "light_share_holdout")
     entries(answer, keys, "holdout_answer")
-    _need_data(data, "ml-100k")
-    _need_split(split, "random", "split", data)
-    _need_split(holdout, "holdout", "holdout", data)
+    rating_data(data, "ml-100k")
+    course_split(split, data, "split", "random", test_fraction=TEST_FRACTION)
+    course_split(holdout, data, "holdout", "holdout")
     n = whole(answer["n_test"], "n_test", 0, len(data.ratings))
     if n != len(holdout.test):
         fail(f"n_test = {n} is not right yet. Count the ratings in the TEST part of "
@@ -171,6 +173,6 @@ def check_holdout(answer: dict, data: RatingData, split: Split, holdout: Split) 
         if abs(value - expected[key]) > SHARE_TOL:
             fail(f"light_share_{key} = {value:.4f} is not right yet.{_share_mistake(value, data, part, light)} "
                  f"Take the fraction of the ratings in the {key} split's TEST part whose user is a light rater "
-                 "(at most the median number of ratings in the whole data set).")
+                 "(at most the median number of ratings in the whole data set)." + UNROUNDED)
     passed(f"{n} test ratings, one per user; light raters hold {r:.1%} of the random test part "
            f"and {h:.1%} of the holdout one")

@@ -2,11 +2,14 @@
 
 Every exercise trains biased MF with :func:`autorec_lib.experiment.train`, so a check receives the
 learner's :class:`~autorec_lib.experiment.Result` objects and verifies them before any number:
-the model and the configuration it was built and trained with (the course defaults, except the
-one setting the exercise changes), and that its validation score is the one the check recomputes
-from the learner's own model on the split it was given. The learner's numbers must then equal
-what the check computes from those runs (exactly, up to float rounding). Nothing is compared with
-a stored reference, so no tolerance depends on a seed.
+the data (ML-100K as its files hold it), the split (the course's random split, or ``u1``, with its
+parts as its spec rebuilds them, any seed), the model and the configuration it was built and
+trained with (the course defaults, except the one setting the exercise changes; a config that does
+not describe the learner the run carries, or a warm start, is refused), that the run was trained on
+that split, and that its validation score is the one the check recomputes from the learner's own
+model on that split's validation part. The learner's numbers must then equal what the check
+computes from those runs (exactly, up to float rounding). Nothing is compared with a stored
+reference, so no tolerance depends on a seed.
 
 No check reads a test rating (``split.test`` is never touched), and nothing is chosen by a test
 score. The exercises pass ``eval_test=False``, which only drops the per-epoch test curve:
@@ -17,26 +20,39 @@ failure message can say that the test RMSE was used where the validation RMSE wa
 from __future__ import annotations
 
 import dataclasses
+import math
+
+import numpy as np
 
 from .. import experiment, metrics
 from ..config import course_config
 from ..datasets import RatingData
 from ..splits import Split
-from . import changed_settings, fail, number, passed, valid_rmse, whole
+from . import changed_settings, course_split, fail, number, passed, rating_data, trained_on, valid_rmse, whole
 from . import result as result_of_train
 
 MODEL = "biased-mf"
 FACTORS = (4, 16, 128)  # Exercise 1
 SPLITS = ("random", "u1")  # Exercise 3
+# The splits of the notebook, by name (any seed): make_split's arguments besides the data.
+SPLIT_SETTINGS = {"random": {"test_fraction": 0.1, "valid_fraction": 0.1}, "u1": {"valid_fraction": 0.1}}
 EXACT = 1e-6  # recomputed RMSEs agree to float32 rounding; any real mistake is far larger
+KEY_RTOL = 1e-6  # a key typed as float32 (0.2 -> 0.2000000030) still names 0.2
 
 
 def _defaults():
     return course_config(MODEL)
 
 
-def _run(result, what: str, n_factors: int | None = None, lam: float | None = None):
-    """``result`` must be a trained biased-MF Result with the course defaults (but ``n_factors``/``lam``)."""
+def _data_and_split(data, split, name: str, what: str):
+    """The data (ML-100K as loaded) and ``split``, the notebook's split ``name`` (any seed), both intact."""
+    rating_data(data, "ml-100k")
+    return course_split(split, data, what, name, **SPLIT_SETTINGS[name])
+
+
+def _run(result, what: str, split: Split, n_factors: int | None = None, lam: float | None = None):
+    """``result`` must be a biased-MF Result trained on ``split`` with the course defaults (but
+    ``n_factors``/``lam``)."""
     result_of_train(result, what)
     if result.config.model_type != MODEL or not getattr(result.config.net, "biased", False):
         fail(f"{what} is a {result.config.model_type!r} model; train {MODEL!r}: experiment.train(data, split, {MODEL!r}, ...)")
@@ -51,6 +67,7 @@ def _run(result, what: str, n_factors: int | None = None, lam: float | None = No
              + ("" if lam is None else f" (and lam={lam})") + f": print course_config({MODEL!r}).train to see them")
     if not result.history.records or result.history.best_epoch is None:
         fail(f"{what} has no training history: train it with experiment.train")
+    trained_on(result, split, what)
     return result
 
 
@@ -69,28 +86,30 @@ def _score(value, result, expected: float, what: str, others: dict | None = None
          "(result.scores['valid'].rmse), unrounded")
 
 
-def _keyed(mapping, keys, cast, what: str) -> dict:
-    """``mapping`` as a dict with keys ``cast(k)``, refused unless its keys are exactly ``keys``."""
+def _key(key, keys: tuple):
+    """The one of ``keys`` that ``key`` names (typed as it may be: ``4.0``, ``"4"``, ``np.float32(0.2)``, a 0-d
+    tensor), or None."""
+    if isinstance(keys[0], str):
+        return str(key) if isinstance(key, str) and str(key) in keys else None
+    if isinstance(key, (bool, np.bool_)):
+        return None
+    try:
+        x = float(key)
+    except (TypeError, ValueError):
+        return None
+    return next((k for k in keys if math.isclose(x, k, rel_tol=KEY_RTOL, abs_tol=1e-12)), None)
+
+
+def _keyed(mapping, keys: tuple, what: str) -> dict:
+    """``mapping`` as a dict keyed by ``keys``, refused unless each of its keys names a different one of them."""
     if hasattr(mapping, "to_dict") and not isinstance(mapping, dict):
         mapping = mapping.to_dict()
     if not isinstance(mapping, dict):
         fail(f"{what} should be a dict keyed by {list(keys)}, got {type(mapping).__name__}")
-    try:
-        out = {cast(k): v for k, v in mapping.items()}
-    except (TypeError, ValueError):
-        fail(f"{what} should be keyed by {list(keys)}, got keys {list(mapping)}")
-    if sorted(out) != sorted(keys) or len(out) != len(mapping):
-        fail(f"{what} should be keyed by exactly {list(keys)}, got {list(mapping)}")
+    out = {_key(k, keys): v for k, v in mapping.items()}
+    if None in out or len(out) != len(mapping) or len(out) != len(keys):
+        fail(f"{what} should be keyed by exactly {list(keys)}, got the keys {list(mapping)!r}")
     return out
-
-
-def _choice(value, options: tuple, scores: dict, what: str, by: str) -> None:
-    """``value`` must be the option with the largest score."""
-    if value not in options:
-        fail(f"{what} should be one of {list(options)}, got {value!r}")
-    largest = max(options, key=scores.get)
-    if value != largest:
-        fail(f"{what} = {value!r}, but by {by} the larger value belongs to {largest!r}")
 
 
 def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, split: Split) -> None:
@@ -99,9 +118,11 @@ def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, s
     ``runs`` maps each size in :data:`FACTORS` to its Result (course defaults otherwise), ``table``
     maps it to the run's validation RMSE, and ``gain`` is validation RMSE at 4 factors minus at 128.
     """
-    runs = _keyed(runs, FACTORS, int, "runs")
-    table = _keyed(table, FACTORS, int, "the table")
-    valid = {k: valid_rmse(_run(runs[k], f"runs[{k}]", n_factors=k), split, data.scale, f"runs[{k}]") for k in FACTORS}
+    split = _data_and_split(data, split, "random", "split")
+    runs = _keyed(runs, FACTORS, "runs")
+    table = _keyed(table, FACTORS, "the table")
+    valid = {k: valid_rmse(_run(runs[k], f"runs[{k}]", split, n_factors=k), split, data.scale, f"runs[{k}]")
+             for k in FACTORS}
     for k in FACTORS:
         others = {f"n_factors={j}": v for j, v in valid.items() if j != k}
         _score(table[k], runs[k], valid[k], f"table[{k}]", others)
@@ -114,16 +135,17 @@ def check_factor_sweep(runs: dict, table: dict, gain: float, data: RatingData, s
            f"= {expected:+.4f}")
 
 
-def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, split: Split) -> None:
+def check_no_penalty(runs: dict, gaps: dict, data: RatingData, split: Split) -> None:
     """Exercise 2: biased MF with the default λ and with λ = 0.
 
-    ``runs`` maps λ (the default and 0.0) to its Result, ``gaps`` maps λ to that run's validation
-    RMSE minus its RMSE on the training ratings, and ``wider`` is the λ with the wider gap.
+    ``runs`` maps λ (the default and 0.0) to its Result, and ``gaps`` maps λ to that run's validation
+    RMSE minus its RMSE on the training ratings.
     """
+    split = _data_and_split(data, split, "random", "split")
     lam = float(_defaults().train.lam)
     keys = (0.0, lam)
-    runs = _keyed(runs, keys, float, "runs")
-    gaps = _keyed(gaps, keys, float, "gaps")
+    runs = _keyed(runs, keys, "runs")
+    gaps = _keyed(gaps, keys, "gaps")
     expected = {}
     for key in keys:
         what = f"runs[{key:g}]"
@@ -131,7 +153,7 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
         if isinstance(result, experiment.Result) and result.config.train.lam != key:
             fail(f"{what} was trained with lam={result.config.train.lam:g}, not {key:g}: set it through "
                  f"experiment.train(data, split, {MODEL!r}, lam=...)")
-        _run(result, what, lam=key)
+        _run(result, what, split, lam=key)
         valid = valid_rmse(result, split, data.scale, what)
         train = metrics.evaluate(result.learner.predict, split.train, split.train, data.scale).rmse
         expected[key] = valid - train
@@ -142,41 +164,42 @@ def check_no_penalty(runs: dict, gaps: dict, wider: float, data: RatingData, spl
             elif abs(g - (result.test_rmse - train)) <= 2 * EXACT:
                 hint = "that uses the test RMSE; use the validation RMSE"
             else:
-                hint = ("compare like with like: RMSE on the training ratings (metrics.evaluate on "
-                        "split.train), not the training loss, which is a squared error plus the penalty")
+                hint = ("compare like with like: the RMSE on the training ratings as metrics.evaluate computes it on "
+                        "split.train (predictions clipped to the rating scale), not the training loss, which is a "
+                        "squared error plus the penalty; and keep it unrounded")
             fail(f"gaps[{key:g}] = {g:.4f} is not that run's validation RMSE minus its training RMSE: {hint}")
-    _choice(number(wider, "wider"), keys, expected, "wider", "your own gaps")
     passed(f"gap between validation and training RMSE: {expected[lam]:.4f} at lam={lam:g}, "
            f"{expected[0.0]:.4f} at lam=0")
+
+
+COLUMNS = ("train ratings", "valid RMSE")  # Exercise 3's table (other columns are left alone)
 
 
 def _table_rows(table, what: str) -> dict:
     if hasattr(table, "to_dict") and not isinstance(table, dict):
         table = table.to_dict("index")
-    rows = _keyed(table, SPLITS, str, what)
+    rows = _keyed(table, SPLITS, what)
     for name, row in rows.items():
-        if not isinstance(row, dict) or set(row) != {"train ratings", "valid RMSE"}:
-            fail(f"{what}[{name!r}] should have exactly the columns 'train ratings' and 'valid RMSE', got "
+        if not isinstance(row, dict) or not set(COLUMNS) <= set(row):
+            fail(f"{what}[{name!r}] should have the columns {', '.join(map(repr, COLUMNS))}, got "
                  f"{list(row) if isinstance(row, dict) else type(row).__name__}")
     return rows
 
 
-def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_name: dict) -> None:
+def check_u1_split(runs: dict, table, data: RatingData, split_by_name: dict) -> None:
     """Exercise 3: biased MF on the random split and on ML-100K's canonical ``u1`` split.
 
     ``runs`` and ``split_by_name`` map ``"random"`` and ``"u1"`` to the Result and to the Split it
     was trained on; ``table`` (a dict of rows, or a DataFrame indexed by split name) gives each
-    split's number of training ratings and validation RMSE; ``higher`` names the split whose
-    validation RMSE is higher. Only training and validation ratings are used.
+    split's number of training ratings and validation RMSE. Only training and validation ratings are used.
     """
-    runs = _keyed(runs, SPLITS, str, "runs")
-    split_by_name = _keyed(split_by_name, SPLITS, str, "split_by_name")
-    for name, split in split_by_name.items():
-        if not isinstance(split, Split) or split.name != name:
-            fail(f"split_by_name[{name!r}] should be splits.make_split(data, {name!r}, ...), got "
-                 f"{getattr(split, 'name', type(split).__name__)!r}")
+    runs = _keyed(runs, SPLITS, "runs")
+    split_by_name = _keyed(split_by_name, SPLITS, "split_by_name")
+    split_by_name = {name: _data_and_split(data, split, name, f"split_by_name[{name!r}]")
+                     for name, split in split_by_name.items()}
     rows = _table_rows(table, "the table")
-    valid = {name: valid_rmse(_run(runs[name], f"runs[{name!r}]"), split_by_name[name], data.scale, f"runs[{name!r}]")
+    valid = {name: valid_rmse(_run(runs[name], f"runs[{name!r}]", split_by_name[name]), split_by_name[name],
+                              data.scale, f"runs[{name!r}]")
              for name in SPLITS}
     for name in SPLITS:
         split = split_by_name[name]
@@ -188,6 +211,5 @@ def check_u1_split(runs: dict, table, higher: str, data: RatingData, split_by_na
             fail(f"table[{name!r}]['train ratings'] = {n} is not the number of ratings the model trained on.{hint}")
         other = {f"the {j!r} split": v for j, v in valid.items() if j != name}
         _score(rows[name]["valid RMSE"], runs[name], valid[name], f"table[{name!r}]['valid RMSE']", other)
-    _choice(higher, SPLITS, valid, "higher", "your table")
     passed(f"validation RMSE {valid['u1']:.4f} on u1 ({len(split_by_name['u1'].train):,} training ratings) vs "
            f"{valid['random']:.4f} on the random split ({len(split_by_name['random'].train):,})")
