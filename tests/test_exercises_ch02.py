@@ -491,3 +491,21 @@ def test_runs_carried_to_the_grader_pass_as_they_do_here(tmp_path, penalty, data
     assert problems == {} and got["runs"][0.0] is not runs[0.0]
     ch02.check_no_penalty(got["runs"], gaps, datasets.load(data.name, data.path), got["split"])
     assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_a_relabelled_run_carried_to_the_grader_is_refused_there_too(tmp_path, factors, data):
+    """The grader rebuilds a run from its checkpoint, which is written from the run's config: the learner's
+    own settings cross beside it, so a config swapped in inside the notebook is caught in the grader too."""
+    from autorec_lib.grading import plain
+
+    split, runs, table, gain = factors
+    other = train(data, split, n_factors=4, lr=0.01)
+    relabelled = dataclasses.replace(other, config=runs[4].config)
+    kernel, grader = tmp_path / "kernel", tmp_path / "grader"
+    plain.collect(str(kernel), {"runs": lambda: {**runs, 4: relabelled}})
+    assert plain.snapshot(kernel, grader)
+    encoded, problems = plain.read_index(grader)
+    got = plain.Decoder(grader, lambda name: datasets.load(name, data.path))(encoded["runs"])
+    assert problems == {}
+    with pytest.raises(CheckFailed, match="does not describe the model it carries"):
+        ch02.check_factor_sweep(got, {**table, 4: valid(relabelled)}, gain, datasets.load(data.name, data.path), split)

@@ -190,7 +190,9 @@ def _encode_course(value, files: _Files, sub):
         value.save(path)
         return {TAG: "result", "checkpoint": name, "history": sub(value.history), "scores": sub(value.scores),
                 "data": sub(value.data), "split": sub(value.split), "device": sub(value.device),
-                "seconds": sub(value.seconds), "warm_start": bool(value.warm_start)}
+                "seconds": sub(value.seconds), "warm_start": bool(value.warm_start),
+                # what the learner itself was built with: a check compares it with the run's config
+                "learner_train": sub(value.learner.cfg.as_dict())}
     if _course_type(value, "autorec_lib.matrix", "RatingMatrix"):
         coo = value.csr.tocoo()
         return {TAG: "ratingmatrix", "variant": value.variant, "shape": [int(n) for n in value.shape],
@@ -555,7 +557,11 @@ class Decoder:
     def _result(self, obj, sub):
         from ..experiment import Result
 
+        from ..config import TrainConfig
+
         model = self._trained(obj["checkpoint"])
+        if "learner_train" in obj:  # the learner as it was in the kernel, whatever the run's config says
+            model.learner.cfg = TrainConfig(**sub(obj["learner_train"]))
         return Result(model.config, sub(obj["history"]), sub(obj["scores"]), model.learner, sub(obj["data"]),
                       sub(obj["split"]), str(sub(obj["device"])), float(sub(obj["seconds"])),
                       warm_start=bool(obj.get("warm_start", False)))
