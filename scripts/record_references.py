@@ -13,6 +13,8 @@ rate, early stopping on validation).
    5 or 8 *reference seeds* give the mean and the tolerance of the checks.
 3. Five more seeds, which the tolerance never sees, are trained the same way; a test holds each
    of them inside the tolerance (the reference solution passes on seeds it never used).
+   A run that reaches the epoch cap is kept and marked: the study stores how much it still
+   improved in its last LATE epochs ("late_gain"), and a test bounds it.
 4. The reference seeds are trained again with ``ch06.LONGER`` times the patience and the epoch
    cap; the study stores how far that moves the mean, beside the seed standard deviation.
 
@@ -140,6 +142,17 @@ def choose_lambda(data, split, options: dict, cache: RunCache) -> tuple[float, d
     return best(), {lam: runs[lam] for lam in grid}
 
 
+LATE = 500  # a run that reached the epoch cap: how much its best validation RMSE fell in its last LATE epochs
+
+
+def late_gain(run: dict) -> float | None:
+    """For a run that reached the epoch cap, the fall of its best validation RMSE over its last
+    LATE epochs (how far from converged it still was); None for a run that stopped early."""
+    if run["stopped_early"]:
+        return None
+    return min(run["curve"][:-LATE]) - min(run["curve"])
+
+
 def study(data, split, options: dict, cache: RunCache) -> dict:
     """One setting: λ chosen on validation, the reference and unseen seeds, and the longer runs."""
     lam, grid = choose_lambda(data, split, options, cache)
@@ -158,6 +171,7 @@ def study(data, split, options: dict, cache: RunCache) -> dict:
             "test": [r["test"] for r in runs], "best_epochs": [r["best_epoch"] for r in runs],
             "epochs_run": [r["epochs"] for r in runs], "stopped_early": [r["stopped_early"] for r in runs],
             "seconds": [round(r["seconds"], 1) for r in runs],
+            "late_gain": [late_gain(r) for r in runs],
             "mean": mean, "sd": sd,
             "longer": {"patience": ch06.PATIENCE * ch06.LONGER, "max_epochs": ch06.MAX_EPOCHS * ch06.LONGER,
                        "seeds": seeds[:n_ref], "valid": [r["valid"] for r in longer],

@@ -80,6 +80,24 @@ def test_help_on_the_checks_does_not_state_the_formula_or_a_reference_number():
 
 # --- the table checks, on runs trained on small synthetic data (structure only) ---------------
 
+# On 48 training items an epoch is one mini-batch, so the protocol's patience and cap would take
+# minutes: these tests train and check under a short protocol of the same kind instead (the checks
+# compare a run with ch06.train_config, which reads the same constants).
+# The value stage of check_table, reached only once every structure check has passed.
+VALUE_STAGE = "than the reference solution reaches|no better than predicting the training mean"
+FAST = {"PATIENCE": 3, "LR_PATIENCE": 1, "MAX_EPOCHS": 300}
+
+
+def fast_protocol(patch) -> None:
+    for name, value in FAST.items():
+        patch.setattr(ch06, name, value)
+
+
+@pytest.fixture
+def fast(monkeypatch):
+    fast_protocol(monkeypatch)
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     from autorec_lib import datasets
@@ -97,7 +115,9 @@ def hidden_run(data, split, k, **changes):
 @pytest.fixture(scope="module")
 def hidden_runs(small):
     data, split = small
-    return {k: hidden_run(data, split, k) for k in ch06.HIDDEN_LIVE}
+    with pytest.MonkeyPatch.context() as patch:
+        fast_protocol(patch)
+        return {k: hidden_run(data, split, k) for k in ch06.HIDDEN_LIVE}
 
 
 def _table(runs, part="valid"):
@@ -105,33 +125,33 @@ def _table(runs, part="valid"):
 
 
 @pytest.mark.parametrize("as_type", [float, np.float32, np.float64, torch.tensor], ids=["float", "float32", "float64", "tensor"])
-def test_protocol_runs_on_small_data_pass_every_structure_check_and_fail_only_on_the_ml100k_value(small, hidden_runs, as_type):
+def test_protocol_runs_on_small_data_pass_every_structure_check_and_fail_only_on_the_ml100k_value(fast, small, hidden_runs, as_type):
     assert all(r.history.stopped_early for r in hidden_runs.values())
     table = {k: as_type(v) for k, v in _table(hidden_runs).items()}
-    with pytest.raises(CheckFailed, match="than the reference solution reaches") as failure:
+    with pytest.raises(CheckFailed, match=VALUE_STAGE) as failure:
         ch06.check_table("hidden", table, hidden_runs, small[1])
     no_reference_number_in(str(failure.value))
 
 
-def test_swapped_labels_are_refused(small, hidden_runs):
+def test_swapped_labels_are_refused(fast, small, hidden_runs):
     runs = {**hidden_runs, 100: hidden_runs[500], 500: hidden_runs[100]}
     with pytest.raises(CheckFailed, match=r"100: the model was built with hidden=\(500,\), expected \(100,\)"):
         ch06.check_table("hidden", _table(runs), runs, small[1])
 
 
-def test_swapped_numbers_in_the_reported_table_are_refused(small, hidden_runs):
+def test_swapped_numbers_in_the_reported_table_are_refused(fast, small, hidden_runs):
     table = {**_table(hidden_runs), 100: hidden_runs[500].scores["valid"].rmse,
              500: hidden_runs[100].scores["valid"].rmse}
     with pytest.raises(CheckFailed, match="100: the number you report is not that run's validation RMSE"):
         ch06.check_table("hidden", table, hidden_runs, small[1])
 
 
-def test_test_split_scores_are_refused_with_a_hint(small, hidden_runs):
+def test_test_split_scores_are_refused_with_a_hint(fast, small, hidden_runs):
     with pytest.raises(CheckFailed, match="TEST RMSE"):
         ch06.check_table("hidden", _table(hidden_runs, "test"), hidden_runs, small[1])
 
 
-def test_a_run_that_never_stopped_early_is_refused(small, hidden_runs):
+def test_a_run_that_never_stopped_early_is_refused(fast, small, hidden_runs):
     unconverged = dataclasses.replace(hidden_runs[100], history=dataclasses.replace(
         hidden_runs[100].history, stopped_early=False))
     runs = {**hidden_runs, 100: unconverged}
@@ -139,7 +159,7 @@ def test_a_run_that_never_stopped_early_is_refused(small, hidden_runs):
         ch06.check_table("hidden", _table(runs), runs, small[1])
 
 
-def test_a_briefly_trained_model_is_refused(small, hidden_runs):
+def test_a_briefly_trained_model_is_refused(fast, small, hidden_runs):
     data, split = small
     short = experiment.train(data, split, "autorec", "item", progress=False, hidden=100,
                              **TrainConfig(epochs=2, lr=ch06.LR, lam=ch06.chosen_lambda("hidden", 100)).as_dict())
@@ -148,16 +168,16 @@ def test_a_briefly_trained_model_is_refused(small, hidden_runs):
         ch06.check_table("hidden", _table(runs), runs, split)
 
 
-@pytest.mark.parametrize("field, value", [("lr", 1e-3), ("batch_size", 64), ("patience", 10), ("epochs", 300),
+@pytest.mark.parametrize("field, value", [("lr", 1e-3), ("batch_size", 64), ("patience", 20), ("epochs", 1000),
                                           ("lr_schedule", "constant"), ("lr_patience", 2), ("lr_factor", 0.1)])
-def test_other_training_settings_are_refused(small, hidden_runs, field, value):
+def test_other_training_settings_are_refused(fast, small, hidden_runs, field, value):
     changed = dataclasses.replace(hidden_runs[100], config=hidden_runs[100].config.replace(**{field: value}))
     runs = {**hidden_runs, 100: changed}
     with pytest.raises(CheckFailed, match=f"100: trained with {field}="):
         ch06.check_table("hidden", _table(runs), runs, small[1])
 
 
-def test_the_convergence_tests_longer_run_is_refused_as_other_settings(small, hidden_runs):
+def test_the_convergence_tests_longer_run_is_refused_as_other_settings(fast, small, hidden_runs):
     data, split = small
     longer = ch06.run(data, split, lam=ch06.chosen_lambda("hidden", 100), longer=True, **ch06.model_options("hidden", 100))
     runs = {**hidden_runs, 100: longer}
@@ -165,7 +185,7 @@ def test_the_convergence_tests_longer_run_is_refused_as_other_settings(small, hi
         ch06.check_table("hidden", _table(runs), runs, split)
 
 
-def test_a_guessed_lambda_is_refused(small, hidden_runs):
+def test_a_guessed_lambda_is_refused(fast, small, hidden_runs):
     data, split = small
     guessed = ch06.run(data, split, lam=ch06.chosen_lambda("hidden", 100) * 3, **ch06.model_options("hidden", 100))
     runs = {**hidden_runs, 100: guessed}
@@ -173,14 +193,14 @@ def test_a_guessed_lambda_is_refused(small, hidden_runs):
         ch06.check_table("hidden", _table(runs), runs, split)
 
 
-def test_a_run_trained_on_another_split_is_refused(small, hidden_runs):
+def test_a_run_trained_on_another_split_is_refused(fast, small, hidden_runs):
     data, _ = small
     other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.2, seed=0)
     with pytest.raises(CheckFailed, match="trained on .* ratings, but split.train has"):
         ch06.check_table("hidden", _table(hidden_runs), hidden_runs, other)
 
 
-def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(small, hidden_runs):
+def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(fast, small, hidden_runs):
     data, split = small
     other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=1)
     assert len(other.train) == len(split.train)
@@ -189,7 +209,7 @@ def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(small, hi
         ch06.check_table("hidden", _table(runs), runs, split)
 
 
-def test_a_run_scored_with_validation_and_test_swapped_is_refused(small, hidden_runs):
+def test_a_run_scored_with_validation_and_test_swapped_is_refused(fast, small, hidden_runs):
     data, split = small
     swapped = splits.Split(train=split.train, valid=split.test, test=split.valid)
     runs = {**hidden_runs, 100: hidden_run(data, swapped, 100)}
@@ -197,7 +217,7 @@ def test_a_run_scored_with_validation_and_test_swapped_is_refused(small, hidden_
         ch06.check_table("hidden", _table(runs), runs, split)
 
 
-def test_missing_extra_and_wrongly_typed_answers_are_refused(small, hidden_runs):
+def test_missing_extra_and_wrongly_typed_answers_are_refused(fast, small, hidden_runs):
     split = small[1]
     partial = {k: v for k, v in hidden_runs.items() if k != 500}
     with pytest.raises(CheckFailed, match="lacks 500"):
@@ -210,31 +230,29 @@ def test_missing_extra_and_wrongly_typed_answers_are_refused(small, hidden_runs)
         ch06.check_table("hidden", _table(hidden_runs), _table(hidden_runs), split)
 
 
-def test_dropout_ignored_is_refused(small):
+def test_dropout_ignored_is_refused(fast, small):
     data, split = small
-    no_dropout = ch06.run(data, split, lam=ch06.chosen_lambda("dropout", 0.5), **ch06.BASE)
-    runs = {p: no_dropout for p in ch06.DROPOUTS_LIVE}
+    runs = {p: ch06.run(data, split, lam=ch06.chosen_lambda("dropout", p), **ch06.BASE) for p in ch06.DROPOUTS_LIVE}
     with pytest.raises(CheckFailed, match=r"0.5: the model was built with dropout=0.0, expected 0.5"):
         ch06.check_table("dropout", _table(runs), runs, split)
 
 
-def test_activation_pairs_with_swapped_encoder_and_decoder_are_refused(small):
+def test_activation_pairs_with_swapped_encoder_and_decoder_are_refused(fast, small):
     data, split = small
-    wrong = ch06.run(data, split, lam=ch06.chosen_lambda("activations", ("identity", "sigmoid")),
-                     **ch06.model_options("activations", ("sigmoid", "identity")))
-    runs = {p: wrong for p in ch06.PAIRS_LIVE}
-    with pytest.raises(CheckFailed, match="identity/sigmoid: the model was built with encoder='sigmoid'"):
+    runs = {p: ch06.run(data, split, lam=ch06.chosen_lambda("activations", p),
+                        **ch06.model_options("activations", (p[1], p[0]))) for p in ch06.PAIRS_LIVE}
+    with pytest.raises(CheckFailed, match="sigmoid/identity: the model was built with encoder='identity'"):
         ch06.check_table("activations", _table(runs), runs, split)
 
 
-def test_checks_never_read_the_test_split(small, hidden_runs):
+def test_checks_never_read_the_test_split(fast, small, hidden_runs):
     data, split = small
     blind = splits.Split(train=split.train, valid=split.valid, test=None)
-    with pytest.raises(CheckFailed, match="than the reference solution reaches"):  # gets to the value check
+    with pytest.raises(CheckFailed, match=VALUE_STAGE):  # gets to the value check
         ch06.check_table("hidden", _table(hidden_runs), hidden_runs, blind)
 
 
-def test_a_run_no_better_than_the_training_mean_is_refused(small, hidden_runs):
+def test_a_run_no_better_than_the_training_mean_is_refused(fast, small, hidden_runs):
     data, split = small
     runs = dict(hidden_runs)
     table = {**_table(runs), 100: ch06.global_mean_rmse(split) + 0.01}
@@ -249,16 +267,18 @@ def test_a_run_no_better_than_the_training_mean_is_refused(small, hidden_runs):
 @pytest.fixture(scope="module")
 def lambda_runs(small):
     data, split = small
-    return {lam: ch06.run(data, split, lam=lam, **ch06.LAMBDA_SETTING) for lam in ch06.LAMBDA_LIVE}
+    with pytest.MonkeyPatch.context() as patch:
+        fast_protocol(patch)
+        return {lam: ch06.run(data, split, lam=lam, **ch06.LAMBDA_SETTING) for lam in ch06.LAMBDA_LIVE}
 
 
-def test_the_lambda_with_the_lowest_validation_rmse_passes(small, lambda_runs, capsys):
+def test_the_lambda_with_the_lowest_validation_rmse_passes(fast, small, lambda_runs, capsys):
     table = _table(lambda_runs)
     ch06.check_lambda_choice(min(table, key=table.get), table, lambda_runs, small[1])
     assert capsys.readouterr().out.startswith("correct:")
 
 
-def test_a_lambda_not_chosen_on_validation_is_refused(small, lambda_runs):
+def test_a_lambda_not_chosen_on_validation_is_refused(fast, small, lambda_runs):
     table, test = _table(lambda_runs), _table(lambda_runs, "test")
     best = min(table, key=table.get)
     for other in set(ch06.LAMBDA_LIVE) - {best}:
@@ -272,7 +292,7 @@ def test_a_lambda_not_chosen_on_validation_is_refused(small, lambda_runs):
         ch06.check_lambda_choice(ch06.chosen_lambda("hidden", 500) * 10, table, lambda_runs, small[1])
 
 
-def test_a_lambda_grid_with_missing_or_mislabelled_runs_is_refused(small, lambda_runs):
+def test_a_lambda_grid_with_missing_or_mislabelled_runs_is_refused(fast, small, lambda_runs):
     lams = list(ch06.LAMBDA_LIVE)
     partial = {lam: lambda_runs[lam] for lam in lams[1:]}
     with pytest.raises(CheckFailed, match="lacks"):
@@ -339,7 +359,7 @@ def sequential(n, activation=nn.Sigmoid, last=None, bias=True):
     (lambda n: AutoRec(n + 1, ch06.DEEP_HIDDEN), "weight shapes"),
     (lambda n: AutoRec(n, (500,)), "weight shapes"),
 ], ids=["no-activation", "relu", "sigmoid-output", "no-bias", "wrong-inputs", "shallow"])
-def test_a_deep_model_of_the_wrong_structure_is_refused(small, model, message):
+def test_a_deep_model_of_the_wrong_structure_is_refused(fast, small, model, message):
     data, split = small
     with pytest.raises(CheckFailed, match=message):
         ch06.check_deep_model(model(data.n_users), data, None, None, split)
@@ -348,7 +368,7 @@ def test_a_deep_model_of_the_wrong_structure_is_refused(small, model, message):
 @pytest.mark.parametrize("model", [lambda n: sequential(n), lambda n: AutoRec(n, ch06.DEEP_HIDDEN),
                                    lambda n: AutoRec(n, ch06.DEEP_HIDDEN, dropout=0.3)],
                          ids=["sequential", "library", "with-dropout"])
-def test_a_deep_model_of_the_right_structure_gets_to_its_run(small, model):
+def test_a_deep_model_of_the_right_structure_gets_to_its_run(fast, small, model):
     data, split = small
     shallow = ch06.run(data, split, lam=ch06.chosen_lambda("deep", "deep"), **ch06.BASE)
     with pytest.raises(CheckFailed, match=r"deep: the model was built with hidden=\(500,\)"):
@@ -361,9 +381,18 @@ def test_every_setting_has_five_or_eight_reference_seeds_and_five_unseen_ones_al
     for group, name, e in entries():
         assert e["n_reference"] == (8 if np.std(e["valid"][:5], ddof=1) > ch06.WIDE_SD else 5), (group, name)
         assert len(e["valid"]) == len(e["seeds"]) == e["n_reference"] + 5, (group, name)
-        assert all(e["stopped_early"]) and all(e["longer"]["stopped_early"]), (group, name)
-        assert max(e["epochs_run"]) < ch06.MAX_EPOCHS, (group, name)
+        n = e["n_reference"]
+        assert all(e["stopped_early"][:n]) and all(e["longer"]["stopped_early"]), (group, name)
+        # an unseen seed may reach the cap while still creeping down; then by under a fifth of the seed sd in 500 epochs
+        for stopped, epochs, gain in zip(e["stopped_early"], e["epochs_run"], e["late_gain"]):
+            assert (stopped and epochs < ch06.MAX_EPOCHS and gain is None) or (not stopped and gain < e["sd"] / 5), (group, name)
         assert math.isclose(e["mean"], np.mean(e["valid"][:e["n_reference"]])), (group, name)
+
+
+def test_only_two_unseen_runs_reached_the_cap_both_of_the_smallest_model():
+    capped = [(group, name, seed) for group, name, e in entries()
+              for seed, stopped in zip(e["seeds"], e["stopped_early"]) if not stopped]
+    assert capped == [("hidden", "10", 7), ("hidden", "10", 8)]
 
 
 def test_five_times_the_patience_moves_no_setting_by_a_seed_standard_deviation():
