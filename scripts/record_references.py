@@ -29,6 +29,7 @@ function is recorded too.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import multiprocessing
@@ -75,16 +76,24 @@ def option_tag(options: dict) -> str:
     return json.dumps(sorted((k, list(v) if isinstance(v, tuple) else v) for k, v in options.items()))
 
 
+def protocol_id() -> str:
+    """A short fingerprint of the exercise protocol (every training setting but seed and λ): runs
+    cached under another protocol are never reused."""
+    cfg = {k: v for k, v in ch06.train_config().as_dict().items() if k not in ("seed", "lam")}
+    return hashlib.sha256(json.dumps([cfg, ch06.LONGER], sort_keys=True).encode()).hexdigest()[:10]
+
+
 class RunCache:
-    """Finished runs, one JSON line each in ``build/ch06-runs-*.jsonl`` (one file per process):
-    settings shared by two groups (hidden 500 is also sigmoid/identity) train once, and an
-    interrupted study resumes where it stopped."""
+    """Finished runs, one JSON line each in ``build/ch06-runs-<protocol>-<pid>.jsonl`` (one file per
+    process): settings shared by two groups (hidden 500 is also sigmoid/identity) train once, and
+    an interrupted study resumes where it stopped."""
 
     def __init__(self, folder: Path = CACHE_DIR):
         self.folder = folder
-        self.path = folder / f"ch06-runs-{os.getpid()}.jsonl"
+        protocol = protocol_id()
+        self.path = folder / f"ch06-runs-{protocol}-{os.getpid()}.jsonl"
         self.runs = {}
-        for path in sorted(folder.glob("ch06-runs-*.jsonl")):
+        for path in sorted(folder.glob(f"ch06-runs-{protocol}-*.jsonl")):
             for line in path.read_text().splitlines():
                 try:
                     entry = json.loads(line)
