@@ -501,9 +501,14 @@ display(acts.round(4))
 best_entry = ex.entry("activations", ("sigmoid", "identity"))
 for pair in ex.ACTIVATION_PAIRS[2:] + ex.ACTIVATION_PAIRS[:1]:
     print(f"sigmoid/identity -> {ex.key(pair):<17} {ex.describe(ex.paired(best_entry, ex.entry('activations', pair)))}")
+for a, b in [(("sigmoid", "sigmoid"), ("identity", "sigmoid")), (("identity", "sigmoid"), ("identity", "identity")),
+             (("identity", "identity"), ("relu", "identity")), (("identity", "identity"), ("elu", "identity")),
+             (("identity", "sigmoid"), ("relu", "identity")), (("identity", "sigmoid"), ("elu", "identity"))]:
+    print(f"{ex.key(a)} -> {ex.key(b):<17} {ex.describe(ex.paired(ex.entry('activations', a), ex.entry('activations', b)))}")
 linear = ex.entry("activations", ("identity", "identity"))
 print(f"identity/identity beats the training mean ({global_mean:.4f}) on "
-      f"{sum(v < global_mean for v in linear['valid'])} of {len(linear['valid'])} seeds")
+      f"{sum(v < global_mean for v in linear['valid'])} of {len(linear['valid'])} seeds; its λ grid (seed 0): "
+      + ", ".join(f"{lam}: {v:.2f}" for lam, v in sorted(linear["grid_valid_seed0"].items(), key=lambda x: float(x[0]))))
 
 # %% [markdown]
 # **Question 6.** Which of the paper's findings hold on ML-100K, and which comparisons are
