@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from autorec_lib import datasets, splits
-from autorec_lib.exercises import ch06
+from autorec_lib.exercises import ch06, reference
 from autorec_lib.experiment import train
 
 EXTEND = 3
@@ -244,11 +244,34 @@ def record_ch06(data, jobs: int = 1) -> dict:
     return out
 
 
+def study_table(study: dict) -> str:
+    """The stored chapter-6 study as a markdown table (``--table``): what the benchmarks page quotes."""
+    paper = {ch06.key(pair): value for pair, value in ch06.PAPER_ML1M.items()}
+    paper["deep/deep"] = f"{ch06.PAPER_DEEP_ML1M[1]} (pre-trained)"
+    lines = ["| setting | λ (chosen on validation) | validation RMSE, reference seeds (mean ± sd) | unseen seeds "
+             "(mean) | 5× patience moves the mean by | test RMSE, reference seeds | paper, ML-1M (test) |",
+             "|---|---|---|---|---|---|---|"]
+    for group in ("hidden", "activations", "deep", "dropout"):
+        order = (lambda name: float(name)) if group in ("hidden", "dropout") else (lambda name: 0)
+        for name, entry in sorted(study[group].items(), key=lambda item: order(item[0])):
+            n = entry["n_reference"]
+            label = {"hidden": f"hidden {name}", "deep": "500-250-500", "dropout": f"dropout {name}"}.get(group, name)
+            unseen = entry["valid"][n:]
+            lines.append(f"| {label} | {entry['lam']:g} | {entry['mean']:.4f} ± {entry['sd']:.4f} ({n}) | "
+                         f"{sum(unseen) / len(unseen):.4f} ({len(unseen)}) | {entry['longer']['shift']:+.4f} | "
+                         f"{sum(entry['test'][:n]) / n:.4f} | {paper.get(f'{group}/{name}', paper.get(name, '–'))} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", default=["ch01", "ch02", "ch03", "ch04", "ch05", "ch06"])
     parser.add_argument("--jobs", type=int, default=1, help="processes for ch06's study (one per core)")
+    parser.add_argument("--table", action="store_true", help="print the stored ch06 study as a markdown table")
     args = parser.parse_args(argv)
+    if args.table:
+        print(study_table(reference("ch06")))
+        return 0
     data = datasets.load("ml-100k")
     for chapter in args.chapters:
         start = time.perf_counter()
