@@ -21,7 +21,7 @@ Layers, each used only where a probe shows it works (:func:`detect`):
 Always: a temporary working folder per notebook, and a minimal environment (no variables of the
 grader's shell beyond what a notebook needs). Not enforced by any layer: CPU share (``--jobs``
 kernels compete), disk space in the kernel's own folder beyond the file-size limit, and (without
-namespaces) reading what the grader's user may read. :func:`describe` says which layers are on.
+namespaces) reading what the grader's user may read. :meth:`Isolation.describe` says which layers are on.
 """
 from __future__ import annotations
 
