@@ -917,7 +917,8 @@ ch08.check_raw_neighbours(fargo_raw, "Fargo (1996)", iautorec, data)
 # land against fill 0, fill mean and the right objective?
 #
 # *Hint:* `train_on` returns the learner and its history; `metrics.evaluate` scores a `predict`
-# function on a set of ratings. "Raw" means what `predict` returns, before any clipping.
+# function on a set of ratings. "Raw" means what `predict` returns, before any clipping. The check
+# replays the run's first epoch, so give it the learner and the history of one `train_on` call.
 
 # %% tags=["solution"]
 fill3_learner, fill3_history = train_on(3.0)
