@@ -863,7 +863,8 @@ ch08.check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, iautorec, d
 # validation pairs. A caution: that decoder row was trained
 # with this very rating as a target, so this is not an honest held-out prediction; the validation
 # split, whose ratings no part of training sees, is.
-#
+
+# %% [markdown]
 # ### Exercise 2: neighbours without a model
 #
 # Item-based collaborative filtering compares movies by their raw rating columns. Find the 5 nearest
@@ -907,7 +908,8 @@ ch08.check_raw_neighbours(fargo_raw, "Fargo (1996)", iautorec, data)
 # genre map than the ratings they were computed from. What
 # they add is compression (500 numbers instead of 943) and a representation that the decoder can
 # turn into ratings.
-#
+
+# %% [markdown]
 # ### Exercise 3: what does the fill value do?
 #
 # Train the wrong objective of Sec. 8.5 once more with fill value 3, the middle of the rating scale,

@@ -65,6 +65,11 @@ def ndcg_solution(user, valid_lists, split, function=ndcg_by_hand) -> float:
     return function(valid_lists["I-AutoRec"][user], held_out_of(split, user))
 
 
+def check_ndcg(function, user, valid_lists, split, data) -> None:
+    """The check, given ``function`` and the right NDCG of ``user``'s I-AutoRec list."""
+    ch07.check_ndcg_by_hand(function, ndcg_solution(user, valid_lists, split), user, valid_lists, split, data)
+
+
 def by_k_solution(scores, seen, split, exclude=True, lists_of=None) -> dict:
     """``lists_of(name, k)``: another way to make the top-k lists (another tie-break)."""
     out = {}
@@ -103,7 +108,7 @@ def test_ndcg_solution_passes_for_the_user_with_the_most_relevant_movies(setup, 
     data, split, _ = setup
     _, valid_lists, _ = lists
     user = most_relevant_user(split)
-    ch07.check_ndcg_by_hand(ndcg_by_hand, ndcg_solution(user, valid_lists, split), user, valid_lists, split, data)
+    check_ndcg(ndcg_by_hand, user, valid_lists, split, data)
     assert capsys.readouterr().out.startswith("correct:")
 
 
@@ -117,8 +122,7 @@ def test_ndcg_check_rejects_another_user_even_with_that_users_right_ndcg(setup, 
     few = [u for u in others if len(relevant[u]) < K]
     for user in (few or others)[:3] + others[:2]:
         with pytest.raises(CheckFailed, match=f"about user {chosen}"):
-            ch07.check_ndcg_by_hand(ndcg_by_hand, ndcg_solution(user, valid_lists, split), user, valid_lists, split,
-                                    data)
+            check_ndcg(ndcg_by_hand, user, valid_lists, split, data)
 
 
 def test_the_test_user_has_more_relevant_movies_than_places_and_some_hits(setup, lists):
@@ -197,8 +201,22 @@ def test_ndcg_check_rejects_a_function_right_only_on_the_checks_own_cases(setup,
         return ndcg_by_hand(listed, held_out) if (held_out["user"] == 0).all() else 0.5
 
     with pytest.raises(CheckFailed, match="passes the check's cases but not this user's"):
-        ch07.check_ndcg_by_hand(first_user_only, ndcg_solution(user, valid_lists, split), user, valid_lists, split,
-                                data)
+        check_ndcg(first_user_only, user, valid_lists, split, data)
+
+
+def test_ndcg_check_refuses_a_function_that_calls_an_ndcg_already_written(setup, lists):
+    data, split, _ = setup
+    _, valid_lists, _ = lists
+    user = most_relevant_user(split)
+
+    def library(listed, held_out):
+        return metrics.ndcg_at_k(listed, held_out.loc[held_out["rating"] >= 4, "item"], K)
+
+    with pytest.raises(CheckFailed, match="calls ndcg_at_k"):
+        check_ndcg(library, user, valid_lists, split, data)
+    with pytest.raises(CheckFailed, match="calls ndcg_at_k"):
+        check_ndcg(lambda listed, held_out: library(listed, held_out) if len(listed) else
+                   metrics.ndcg_at_k(listed, [], K), user, valid_lists, split, data)
 
 
 def test_ndcg_check_names_my_ndcg_from_the_test_ratings_and_rounded(setup, lists):

@@ -105,6 +105,20 @@ def course_split(split, data, what: str = "split"):
     return split
 
 
+def names_used(function) -> set[str]:
+    """The global and attribute names that a Python function's code refers to, its nested functions and
+    lambdas included (``torch.optim.Rprop(...)`` gives ``torch``, ``optim`` and ``Rprop``); empty for
+    anything that is not a plain function. A check reads it to refuse an answer that merely calls what
+    the check compares it with (a heuristic: it sees names, not what a name holds)."""
+    found, codes = set(), [getattr(function, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            found.update(code.co_names)
+            codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return found
+
+
 def trained_on(learner, split, data, variant: str, what: str) -> None:
     """Refused unless ``learner`` trains on the matrix of ``split.train``'s ratings alone, one row per
     movie (``variant="item"``) or per user (``"user"``)."""
@@ -206,12 +220,12 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
             fail(f"the {name} learner trains with settings other than the course's ({', '.join(other)}); use "
                  "course_config('autorec', 'item').train for both")
 
-    again = ("; then train and time both again: the check sees each model as it is now, and your times must "
-             "come from the models as they are")
+    again = ("; then build, train and time both again: the check sees each model as it is now, not as it was "
+             "while you timed it")
     if not _exports(hybridized.model):
-        fail("the model of `hybridized` is not hybridized (Gluon has no compiled graph of it to export): call "
-             "model.hybridize() before training it (hybridize() called after training discards the graph, "
-             "and the epochs you timed ran imperatively)" + again)
+        fail("the model of `hybridized` has no compiled graph now (Gluon has none of it to export): call "
+             "model.hybridize() once, before training it (a hybridize() called later discards the graph, and one "
+             "called after timing does not change what you timed)" + again)
     compiled = _exporting(imperative.model)
     if compiled:
         fail(f"the model of `imperative` is hybridized too ({', '.join(compiled)} ran as a compiled graph): "
@@ -472,6 +486,9 @@ def check_rprop_by_hand(rprop_numpy) -> None:
     own and compares every step with ``torch.optim.Rprop``."""
     if not callable(rprop_numpy):
         fail(f"rprop_numpy should be a function, got {type(rprop_numpy).__name__}")
+    if "Rprop" in names_used(rprop_numpy):
+        fail("rprop_numpy calls an Rprop optimizer, and the check compares it with torch.optim.Rprop, so that would "
+             "prove nothing: write the rules yourself, in NumPy")
     for case, initial, grads, lr in _cases():
         theirs, shared = _steps_of(rprop_numpy, initial, grads, lr, case)
         want = _torch_rprop_steps(initial, grads, lr, "float64")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import fail, number, passed, whole
 from .ch04 import course_run, rounded
-from .ch05 import course_split, trained_on
+from .ch05 import course_split, names_used, trained_on
 from ..metrics import (RELEVANT_FROM, evaluate_ranking, item_popularity, ndcg_at_k, rated_mask, relevant_items,
                        score_matrix, top_k)
 
@@ -27,6 +27,7 @@ BY_K = (1, 5, 10, 20, 50)
 BY_K_MODELS = ("I-AutoRec", "most popular")
 BY_K_COLUMNS = ("precision", "recall", "ndcg")
 MRR_MODELS = ("I-AutoRec", "U-AutoRec", "biased MF", "most popular")
+LIBRARY_NDCG = {"ndcg_at_k", "ndcg_score", "evaluate_ranking", "ranking_per_user"}  # the library's, scikit-learn's
 I_AUTOREC_HINT = "pass results['I-AutoRec'] of Sec. 7.2, trained with the course's settings"
 
 
@@ -122,6 +123,10 @@ def _check_ndcg_function(ndcg_by_hand) -> None:
     """The learner's ``ndcg_by_hand(listed, held_out)`` on the check's own cases, against the library."""
     if not callable(ndcg_by_hand):
         fail(f"ndcg_by_hand should be a function, got {type(ndcg_by_hand).__name__}")
+    library = names_used(ndcg_by_hand) & LIBRARY_NDCG
+    if library:
+        fail(f"ndcg_by_hand calls {', '.join(sorted(library))}, an NDCG that is already written: the exercise asks "
+             "you to compute it yourself from the formulas of Sec. 7.1, with NumPy")
     for case, listed, held in _ndcg_cases():
         want = ndcg_at_k(listed, held.loc[held["rating"] >= RELEVANT_FROM, "item"].to_numpy(), K)
         got = number(_call(ndcg_by_hand, (listed, held), f"ndcg_by_hand(listed, held_out) on {case}"),
