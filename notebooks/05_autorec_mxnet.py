@@ -671,11 +671,9 @@ ch05.check_rprop_by_hand(rprop_numpy)
 # the same values in both frameworks, feed both optimizers the same gradients for at least three
 # steps, with some entries keeping their sign from one step to the next and at least one entry
 # flipping its sign, and record the weights after every step. Store
-# `rprop = {"lr": ..., "initial": ..., "grads": [...], "mxnet": [...], "torch": [...], "max_diff": ...,
-# "optimizers": {"mxnet": ..., "torch": ...}}`: the learning rate, the initial weights, the gradient
-# of each step, the weights after each step in each framework, the largest absolute difference
-# between the two frameworks' weights, and the two optimizers after their last step (the check
-# compares the step sizes and gradients they remember with its own replay).
+# `rprop = {"lr": ..., "initial": ..., "grads": [...], "mxnet": [...], "torch": [...], "max_diff": ...}`:
+# the learning rate, the initial weights, the gradient of each step, the weights after each step
+# in each framework, and the largest absolute difference between the two frameworks' weights.
 #
 # *Hint:* the loss `(w * g).sum()` has gradient exactly `g`, whatever `w` is; use it in both
 # frameworks (inside `autograd.record()` in MXNet). In MXNet the weights can be a
@@ -713,8 +711,7 @@ for g in grads:
     after_torch.append(w_torch.detach().numpy().copy())  # .numpy() shares memory: copy it
 
 rprop = {"lr": lr, "initial": initial_w, "grads": grads, "mxnet": after_mx, "torch": after_torch,
-         "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_torch)),
-         "optimizers": {"mxnet": mx_rprop, "torch": torch_rprop}}
+         "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_torch))}
 print(pd.DataFrame({"gradient of w[1]": [g[1] for g in grads],
                     "w[1], MXNet": [w[1] for w in after_mx],
                     "w[1], PyTorch": [w[1] for w in after_torch]}, index=pd.RangeIndex(1, 5, name="step")))

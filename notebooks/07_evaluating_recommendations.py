@@ -663,7 +663,7 @@ verdicts(test_table, test_pairs)  # every verdict of Sec. 7.4, clear or tied, ho
 # relevant validation movies (defined in the next cell), and compute `my_ndcg`, the NDCG@10 of
 # I-AutoRec's list for them, `valid_lists["I-AutoRec"][ndcg_user]`, on their validation ratings.
 # Compare with the library's value. The check also runs your function on lists of its own and on
-# every user's list.
+# some other users' lists.
 #
 # *Hint:* first build the 0/1 vector `rel` over the ten list places. The discount of place $j$
 # (counting from 1) is $1/\log_2(j+1)$. Read the formula for IDCG again with $|R|$ in mind: one
@@ -702,7 +702,7 @@ ch07.check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, da
 # list is ten hits and IDCG sums all ten discounts; dividing by the discounts of all their
 # relevant movies instead would be wrong. A user with fewer relevant movies than places has an
 # ideal list with fewer hits, and IDCG sums only that many discounts: most users are such users
-# (exercise 2 counts them), which is why the check runs the function on every user's list. The
+# (exercise 2 counts them), which is why the check runs the function on other lists too. The
 # by-hand value equals the library's to machine precision. Note how little of the list counts:
 # the discount of place 10 is less than a third of place 1's.
 

@@ -69,7 +69,7 @@ from IPython.display import Code
 from autorec_lib import datasets, experiment, metrics, splits, training
 from autorec_lib.config import course_config
 from autorec_lib.matrix import RatingMatrix
-from autorec_lib.objective import autorec_loss, masked_sse
+from autorec_lib.objective import masked_sse
 from autorec_lib.torch_backend import AutoRec, AutoRecLearner, build_learner, build_model, seed_everything
 
 data = datasets.load("ml-100k")
@@ -612,17 +612,9 @@ assert correct_unobserved > 2.5 and 0.945 < unobserved.mean() < 0.955
 Code(inspect.getsource(AutoRecLearner.batch_loss), language="python")
 
 # %%
-class FilledLoss(AutoRecLearner):
-    """I-AutoRec trained on the WRONG objective: every unobserved entry counts as a rating of ``fill``."""
+from autorec_lib.exercises.ch08 import FilledLoss  # in the library, where exercise 3's check uses it too
 
-    fill: float = 0.0
-
-    def batch_loss(self, rows: np.ndarray) -> torch.Tensor:
-        r, m = self.rows(rows)
-        target = r + (1 - m) * self.fill  # unobserved entries get the fill value ...
-        everything = torch.ones_like(m)  # ... and every entry is in the loss
-        return autorec_loss(self.model(r), target, everything, self.model.weight_matrices(), self.cfg.lam,
-                            len(rows) / self.matrix.shape[0])
+Code(inspect.getsource(FilledLoss), language="python")
 
 # %% [markdown]
 # We train three models for the same budget, **30 epochs** each (patience 10, the validation epoch

@@ -611,6 +611,19 @@ def test_by_k_rejects_lists_one_place_too_long_and_a_run_on_another_split(setup,
         ch07.check_by_k(by_k_solution(scores, seen, split), results["I-AutoRec"], other, data)
 
 
+def test_by_k_check_passes_what_crosses_to_the_grader(setup, lists, tmp_path, capsys):
+    """The grader rebuilds the run from its checkpoint, the split and the frames from plain data."""
+    from test_grading_units import carry
+
+    data, split, results = setup
+    scores, _, seen = lists
+    values = {"by_k": by_k_solution(scores, seen, split), "result": results["I-AutoRec"], "split": split, "data": data}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {}
+    ch07.check_by_k(got["by_k"], got["result"], got["split"], got["data"])
+    assert capsys.readouterr().out.startswith("correct:")
+
+
 def test_no_failure_message_shows_the_expected_value(setup, lists):
     data, split, results = setup
     scores, valid_lists, seen = lists

@@ -254,15 +254,7 @@ def test_raw_neighbours_refuses_without_crashing_when_movies_outnumber_users(tmp
 # Exercise 3: the wrong objective with fill value 3
 # --------------------------------------------------------------------------------------------
 
-class FilledLoss(AutoRecLearner):
-    """The notebook's wrong objective: every unobserved entry counts as a rating of ``fill``."""
-
-    fill: float = 0.0
-
-    def batch_loss(self, rows):
-        r, m = self.rows(rows)
-        return autorec_loss(self.model(r), r + (1 - m) * self.fill, torch.ones_like(m),
-                            self.model.weight_matrices(), self.cfg.lam, len(rows) / self.matrix.shape[0])
+FilledLoss = ch08.FilledLoss  # the notebook's wrong objective: every unobserved entry counts as a rating of fill
 
 
 def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None, inputs="auto"):
@@ -342,7 +334,7 @@ def test_fill_rejects_a_relabelled_run_of_another_objective(setup):
     data, split = setup
     right, right_history = train_on(data, split, None)
     right.fill = 3.0
-    with pytest.raises(CheckFailed, match="computes the course's own loss"):
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
         ch08.check_fill(fill_solution(right, split, data), right, right_history, 3.0, split, data)
     mean = float(split.train["rating"].mean())
     by_mean, mean_history = train_on(data, split, mean)
@@ -362,7 +354,7 @@ def test_fill_rejects_a_relabelled_run_of_another_objective(setup):
                         torch.device("cpu"), data.scale)
     blind.fill = 3.0
     blind_history = training.fit(blind, split, data.scale, run.train, progress=False, eval_test=False)
-    with pytest.raises(CheckFailed, match="same loss whatever its fill value"):
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
         ch08.check_fill(fill_solution(blind, split, data), blind, blind_history, 3.0, split, data)
 
 
@@ -441,6 +433,22 @@ def test_fill_names_an_rmse_without_the_default_for_unseen_movies(tmp_path):
     assert abs(no_default - answer["valid RMSE"]) > 1e-5
     with pytest.raises(CheckFailed, match="default rating"):
         ch08.check_fill({**answer, "valid RMSE": no_default}, learner, history, 3.0, split, data)
+
+
+def test_fill_check_passes_what_crosses_to_the_grader(setup, fill3_run, tmp_path, capsys):
+    """The grader rebuilds answers from plain data: fill3_learner arrives as the library's AutoRecLearner
+    with its fill (its class's methods stay in the learner's kernel), the history as records, the data by
+    name. The check must pass them as it passes the notebook's own objects."""
+    from test_grading_units import carry
+
+    data, split = setup
+    learner, history = fill3_run
+    values = {"fill3": fill_solution(learner, split, data), "learner": learner, "history": history, "split": split,
+              "data": data}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {} and type(got["learner"]) is AutoRecLearner and got["learner"].fill == 3.0
+    ch08.check_fill(got["fill3"], got["learner"], got["history"], 3.0, got["split"], got["data"])
+    assert capsys.readouterr().out.startswith("correct:")
 
 
 # --------------------------------------------------------------------------------------------

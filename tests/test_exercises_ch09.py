@@ -286,6 +286,20 @@ def test_leak_solution_passes_on_data_the_notebook_never_used(tmp_path, seed, ca
     assert capsys.readouterr().out.startswith("correct:")
 
 
+def test_leak_and_mean_sd_checks_pass_what_crosses_to_the_grader(trained, tmp_path, capsys):
+    """The grader rebuilds the run from its checkpoint, the split, the record and the numbers from plain data."""
+    from test_grading_units import carry
+
+    data, split, run = trained
+    values = {"leak": solution(data, split, run), "run": run, "split": split, "data": data, "record": record(),
+              "stats": {"mean": float(np.mean(TEST)), "sd": float(np.std(TEST, ddof=1))}}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {}
+    ch09.check_leak_on_valid(got["leak"], got["run"], got["split"], got["data"])
+    ch09.check_mean_sd(got["stats"], got["record"])
+    assert capsys.readouterr().out.count("correct:") == 2
+
+
 def test_leak_messages_never_show_the_expected_scores(trained):
     data, split, run = trained
     leak = solution(data, split, run)
