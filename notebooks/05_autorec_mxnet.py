@@ -466,7 +466,8 @@ print(json.dumps({f"{fw} I-AutoRec test RMSE": round(r.test_rmse, 4) for fw, r i
 # (`course_config("autorec", "item")`) whose models differ in hybridization alone. Store the
 # two learners as `hybridized` and `imperative`, their times for one epoch in seconds as
 # `seconds = {"hybridized": ..., "imperative": ...}`, and `speedup`, the imperative time divided by
-# the hybridized time. The check tells you whether your measurement bears out your prediction.
+# the hybridized time. The check (given `split` and `data`, to confirm that both learners train on
+# the split's training ratings) tells you whether your measurement bears out your prediction.
 #
 # *Hint:* "differ in hybridization alone" means the same starting weights and the same batches in
 # the same order: find what decides each (`mb.get_weights`, `mb.set_weights`, and the `rng` that
@@ -518,7 +519,7 @@ assert weight_gap < 1e-4 and batches == 7 and round(gflop, 1) == 7.9
 # needs MXNet
 from autorec_lib.exercises import ch05
 
-ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction)
+ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction, split, data)
 
 # %% tags=["answer"]
 # needs MXNet
@@ -676,7 +677,8 @@ ch05.check_rprop_by_hand(rprop_numpy)
 #
 # *Hint:* the loss `(w * g).sum()` has gradient exactly `g`, whatever `w` is; use it in both
 # frameworks (inside `autograd.record()` in MXNet). In MXNet the weights can be a
-# `gluon.Parameter` that you `initialize()` and `set_data(...)`. Use one learning rate for both.
+# `gluon.Parameter` that you `initialize()` and `set_data(...)`. Use one learning rate for both,
+# and weights of order 1 with a learning rate around 0.1, so that every step shows in float32.
 # Mind what you store after each step: PyTorch's `.detach().numpy()` shares memory with the
 # tensor, so later steps would overwrite it unless you `.copy()` it, while MXNet's `.asnumpy()`
 # already returns a new array.

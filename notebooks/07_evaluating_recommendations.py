@@ -656,25 +656,37 @@ verdicts(test_table, test_pairs)  # every verdict of Sec. 7.4, clear or tied, ho
 #
 # ### Exercise 1: NDCG by hand
 #
-# Take `ndcg_user`, the user with the most relevant validation movies (defined in the next cell),
-# and I-AutoRec's list for them, `valid_lists["I-AutoRec"][ndcg_user]`. Using only NumPy and the
-# formulas of Sec. 7.1 (not `metrics.ndcg_at_k`), compute their NDCG@10 and call it `my_ndcg`.
-# Compare with the library's value.
+# Using only NumPy and the formulas of Sec. 7.1 (not `metrics.ndcg_at_k`), write
+# `ndcg_by_hand(listed, held_out)`: the NDCG@10 of a list of ten movie indices, best first, for a
+# user whose held-out ratings are the rows `held_out` of a ratings frame (columns `user`, `item`,
+# `rating`, `timestamp`, like `split.valid`). Then take `ndcg_user`, the user with the most
+# relevant validation movies (defined in the next cell), and compute `my_ndcg`, the NDCG@10 of
+# I-AutoRec's list for them, `valid_lists["I-AutoRec"][ndcg_user]`, on their validation ratings.
+# Compare with the library's value. The check also runs your function on lists of its own and on
+# some other users' lists.
 #
 # *Hint:* first build the 0/1 vector `rel` over the ten list places. The discount of place $j$
-# (counting from 1) is $1/\log_2(j+1)$. Read the formula for IDCG again with this user's $|R|$ in
-# mind.
+# (counting from 1) is $1/\log_2(j+1)$. Read the formula for IDCG again with $|R|$ in mind: one
+# user may have more relevant movies than places, another fewer.
 
 # %%
 ndcg_user = max(relevant_valid, key=lambda u: (len(relevant_valid[u]), -u))
 print(f"user {ndcg_user} has {len(relevant_valid[ndcg_user])} relevant validation movies")
 
 # %% tags=["solution"]
+def ndcg_by_hand(listed, held_out) -> float:
+    liked = held_out.loc[held_out["rating"] >= 4, "item"].to_numpy()  # relevant: a rating of 4 or more
+    rel = np.isin(np.asarray(listed)[:K], liked).astype(float)
+    discount = 1 / np.log2(np.arange(1, K + 1) + 1)
+    return (rel * discount).sum() / discount[:min(K, len(liked))].sum()
+
+
 listed = valid_lists["I-AutoRec"][ndcg_user]
-liked = split.valid[(split.valid["user"] == ndcg_user) & (split.valid["rating"] >= 4)]["item"].to_numpy()
+mine = split.valid[split.valid["user"] == ndcg_user]
+my_ndcg = ndcg_by_hand(listed, mine)
+liked = mine.loc[mine["rating"] >= 4, "item"].to_numpy()
 rel = np.isin(listed, liked).astype(float)
 discount = 1 / np.log2(np.arange(1, K + 1) + 1)
-my_ndcg = (rel * discount).sum() / discount[:min(K, len(liked))].sum()
 library_ndcg = metrics.ndcg_at_k(listed, liked, K)
 print(f"hits at places {np.flatnonzero(rel) + 1}; NDCG@10 by hand {my_ndcg:.4f}, library {library_ndcg:.4f}")
 assert abs(my_ndcg - library_ndcg) < 1e-12 and len(liked) > K and rel.sum() >= 1
@@ -683,14 +695,16 @@ assert discount[K - 1] < discount[0] / 3
 # %%
 from autorec_lib.exercises import ch07
 
-ch07.check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split)
+ch07.check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, data)
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* This user has more than ten relevant validation movies, so the ideal
 # list is ten hits and IDCG sums all ten discounts; dividing by the discounts of all their
-# relevant movies instead would be wrong. The by-hand value equals the library's to machine
-# precision. Note how little of the list counts: the discount of place 10 is less than a third of
-# place 1's.
+# relevant movies instead would be wrong. A user with fewer relevant movies than places has an
+# ideal list with fewer hits, and IDCG sums only that many discounts: most users are such users
+# (exercise 2 counts them), which is why the check runs the function on other lists too. The
+# by-hand value equals the library's to machine precision. Note how little of the list counts:
+# the discount of place 10 is less than a third of place 1's.
 
 # %% [markdown]
 # ### Exercise 2: how the metrics change with k
@@ -702,7 +716,8 @@ ch07.check_ndcg_by_hand(my_ndcg, ndcg_user, valid_lists, split)
 # of the two models depend on k?
 #
 # *Hint:* `metrics.top_k` on the score matrices of Sec. 7.2 (candidates: not rated in training)
-# and `metrics.evaluate_ranking(lists, split.valid, k)`.
+# and `metrics.evaluate_ranking(lists, split.valid, k)`. Movies with equal scores (most popular
+# gives many movies the same count) may come in any order: the check accepts every order.
 
 # %% tags=["solution"]
 KS = (1, 5, 10, 20, 50)
@@ -789,7 +804,7 @@ assert sorted(mrr, key=mrr.get, reverse=True) == ["I-AutoRec", "most popular", "
 {name: round(value, 4) for name, value in mrr.items()}
 
 # %%
-ch07.check_mrr(reciprocal_rank, mrr, valid_lists, split)
+ch07.check_mrr(reciprocal_rank, mrr, valid_lists, split, data)
 
 # %% tags=["answer"]
 # For the interpretation: neighbours in the MRR order, compared user by user.

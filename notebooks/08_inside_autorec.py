@@ -69,7 +69,7 @@ from IPython.display import Code
 from autorec_lib import datasets, experiment, metrics, splits, training
 from autorec_lib.config import course_config
 from autorec_lib.matrix import RatingMatrix
-from autorec_lib.objective import autorec_loss, masked_sse
+from autorec_lib.objective import masked_sse
 from autorec_lib.torch_backend import AutoRec, AutoRecLearner, build_learner, build_model, seed_everything
 
 data = datasets.load("ml-100k")
@@ -612,17 +612,9 @@ assert correct_unobserved > 2.5 and 0.945 < unobserved.mean() < 0.955
 Code(inspect.getsource(AutoRecLearner.batch_loss), language="python")
 
 # %%
-class FilledLoss(AutoRecLearner):
-    """I-AutoRec trained on the WRONG objective: every unobserved entry counts as a rating of ``fill``."""
+from autorec_lib.exercises.ch08 import FilledLoss  # in the library, where exercise 3's check uses it too
 
-    fill: float = 0.0
-
-    def batch_loss(self, rows: np.ndarray) -> torch.Tensor:
-        r, m = self.rows(rows)
-        target = r + (1 - m) * self.fill  # unobserved entries get the fill value ...
-        everything = torch.ones_like(m)  # ... and every entry is in the loss
-        return autorec_loss(self.model(r), target, everything, self.model.weight_matrices(), self.cfg.lam,
-                            len(rows) / self.matrix.shape[0])
+Code(inspect.getsource(FilledLoss), language="python")
 
 # %% [markdown]
 # We train three models for the same budget, **30 epochs** each (patience 10, the validation epoch
@@ -863,7 +855,8 @@ ch08.check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, iautorec, d
 # validation pairs. A caution: that decoder row was trained
 # with this very rating as a target, so this is not an honest held-out prediction; the validation
 # split, whose ratings no part of training sees, is.
-#
+
+# %% [markdown]
 # ### Exercise 2: neighbours without a model
 #
 # Item-based collaborative filtering compares movies by their raw rating columns. Find the 5 nearest
@@ -907,7 +900,8 @@ ch08.check_raw_neighbours(fargo_raw, "Fargo (1996)", iautorec, data)
 # genre map than the ratings they were computed from. What
 # they add is compression (500 numbers instead of 943) and a representation that the decoder can
 # turn into ratings.
-#
+
+# %% [markdown]
 # ### Exercise 3: what does the fill value do?
 #
 # Train the wrong objective of Sec. 8.5 once more with fill value 3, the middle of the rating scale,
@@ -917,7 +911,8 @@ ch08.check_raw_neighbours(fargo_raw, "Fargo (1996)", iautorec, data)
 # land against fill 0, fill mean and the right objective?
 #
 # *Hint:* `train_on` returns the learner and its history; `metrics.evaluate` scores a `predict`
-# function on a set of ratings. "Raw" means what `predict` returns, before any clipping.
+# function on a set of ratings. "Raw" means what `predict` returns, before any clipping. The check
+# replays the run's first epoch, so give it the learner and the history of one `train_on` call.
 
 # %% tags=["solution"]
 fill3_learner, fill3_history = train_on(3.0)

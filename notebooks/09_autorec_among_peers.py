@@ -56,6 +56,7 @@ if ON_COLAB:
 
 # %%
 import ast
+import copy
 import inspect
 import json
 from pathlib import Path
@@ -77,9 +78,10 @@ repro = json.loads((ROOT / "notebooks" / "results" / "reproduction.json").read_t
 
 
 def entry(model: str, config: str = "default") -> dict:
-    """One model's random-split record, with its folds' record under "folds" (from scripts/reproduce.py)."""
+    """One model's random-split record, with its folds' record under "folds" (from scripts/reproduce.py): a
+    copy, so that changing it leaves `repro` as it was written."""
     folds = ch09.reproduction_runs(repro, model, config, "folds")
-    return ch09.reproduction_runs(repro, model, config, "random") | {"folds": folds}
+    return copy.deepcopy(ch09.reproduction_runs(repro, model, config, "random") | {"folds": folds})
 
 
 # %% [markdown]

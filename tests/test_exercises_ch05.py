@@ -8,6 +8,7 @@ import re
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from autorec_lib import experiment, splits
@@ -32,17 +33,18 @@ PREDICTION = "within a factor of 2"  # the reference solution's
 
 def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_start=True, epochs=(1, 1),
                      hybridize_after_training=False, hidden=None, rng_seeds=(0, 0), imperative_off=False,
-                     imperative_layers_hybridized=False):
+                     imperative_layers_hybridized=False, cfg_changes=None, ratings=None):
     """The notebook's solution (timings included), with the knobs a learner could get wrong.
     ``imperative_off``: the imperative model comes from mb.build_model, hybridization then turned off;
-    ``imperative_layers_hybridized``: the imperative model's layers (a child block) hybridized."""
+    ``imperative_layers_hybridized``: the imperative model's layers (a child block) hybridized;
+    ``cfg_changes``: TrainConfig fields changed for both; ``ratings``: the matrix's ratings (else split.train)."""
     import mxnet as mx
 
     item = course_config("autorec", "item")
     net = item.replace(**({"hidden": hidden} if hidden else {})).net
     options = {k: getattr(net, k) for k in ("hidden", "encoder", "decoder", "dropout")}
-    cfg = item.train
-    matrix = RatingMatrix(split.train, data.n_users, data.n_items, "item")
+    cfg = dataclasses.replace(item.train, **(cfg_changes or {}))
+    matrix = RatingMatrix(split.train if ratings is None else ratings, data.n_users, data.n_items, "item")
     ctx = mb.pick_context()
     mx.random.seed(seed)
     learners, seconds, start = [], [], None
@@ -76,16 +78,61 @@ def hybridize_answer(mb, data, split, seed=0, hybridize=(True, False), same_star
 
 @pytest.mark.parametrize("seed", UNSEEN_SEEDS)
 def test_hybridize_reference_solution_passes(mxnet_backend, small_data, small_split, seed, capsys):
-    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, seed))
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, seed), small_split, small_data)
     assert capsys.readouterr().out.startswith("correct:")
 
 
 def test_hybridize_accepts_the_best_of_several_epochs(mxnet_backend, small_data, small_split):
-    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(3, 3)))
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(3, 3)), small_split,
+                         small_data)
 
 
 def test_hybridize_accepts_a_built_model_with_hybridization_turned_off(mxnet_backend, small_data, small_split):
-    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, imperative_off=True))
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, imperative_off=True), small_split,
+                         small_data)
+
+
+@pytest.mark.parametrize("changes", [{"epochs": 1}, {"seed": 1}, {"device": "cpu"}, {"patience": 3},
+                                     {"inputs": "dense"}])
+def test_hybridize_accepts_settings_an_epoch_does_not_read(mxnet_backend, small_data, small_split, changes, capsys):
+    ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, cfg_changes=changes), small_split,
+                         small_data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("changes", [{"lr": 1e-2}, {"lam": 1.0}, {"batch_size": 8}, {"optimizer": "sgd"}])
+def test_hybridize_rejects_settings_an_epoch_reads(mxnet_backend, small_data, small_split, changes):
+    with pytest.raises(CheckFailed, match=f"settings other than the course's \\({next(iter(changes))}\\)"):
+        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, cfg_changes=changes),
+                             small_split, small_data)
+
+
+@pytest.mark.parametrize("part", ["train+valid", "valid", "all"])
+def test_hybridize_rejects_learners_trained_on_other_ratings(mxnet_backend, small_data, small_split, part):
+    ratings = {"train+valid": pd.concat([small_split.train, small_split.valid]), "valid": small_split.valid,
+               "all": small_data.ratings}[part]
+    answer = hybridize_answer(mxnet_backend, small_data, small_split, ratings=ratings)
+    with pytest.raises(CheckFailed, match="not trained on the training ratings of the split you passed"):
+        ch05.check_hybridize(*answer, small_split, small_data)
+
+
+def test_hybridize_rejects_a_split_other_than_the_one_its_spec_makes(mxnet_backend, small_data, small_split):
+    answer = hybridize_answer(mxnet_backend, small_data, small_split)
+    swapped = dataclasses.replace(small_split, valid=small_split.test, test=small_split.valid)
+    with pytest.raises(CheckFailed, match="split.valid is not the part that its spec makes"):
+        ch05.check_hybridize(*answer, swapped, small_data)
+    with pytest.raises(CheckFailed, match="has no spec"):
+        ch05.check_hybridize(*answer, dataclasses.replace(small_split, spec=None), small_data)
+
+
+def test_hybridize_accepts_a_speedup_rounded_as_printed(mxnet_backend, small_data, small_split, capsys):
+    hybridized, imperative, _, _, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
+    seconds = {"hybridized": 0.5, "imperative": 0.6137}
+    ch05.check_hybridize(hybridized, imperative, seconds, round(0.6137 / 0.5, 2), prediction, small_split, small_data)
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="not the ratio"):
+        ch05.check_hybridize(hybridized, imperative, seconds, round(0.6137 / 0.5, 1), prediction, small_split,
+                             small_data)
 
 
 @pytest.mark.parametrize("prediction", ["faster", "within a factor of two", 1.5, None, ch05.PREDICTIONS])
@@ -93,35 +140,35 @@ def test_hybridize_rejects_a_prediction_that_is_not_one_of_the_choices(mxnet_bac
                                                                         prediction):
     hybridized, imperative, seconds, speedup, _ = hybridize_answer(mxnet_backend, small_data, small_split)
     with pytest.raises(CheckFailed, match="choose one of"):
-        ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction)
+        ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction, small_split, small_data)
 
 
 def test_hybridize_reports_a_prediction_the_measurement_does_not_bear_out(mxnet_backend, small_data,
                                                                           small_split, capsys):
     hybridized, imperative, _, _, _ = hybridize_answer(mxnet_backend, small_data, small_split)
     seconds = {"hybridized": 0.5, "imperative": 0.6}  # fixed: a speed-up of 1.2
-    ch05.check_hybridize(hybridized, imperative, seconds, 1.2, "hybridized at least 2x faster")
+    ch05.check_hybridize(hybridized, imperative, seconds, 1.2, "hybridized at least 2x faster", small_split, small_data)
     out = capsys.readouterr().out
     assert out.startswith("correct:") and "within a factor of 2, you predicted" in out
 
 
 def test_hybridize_rejects_two_hybridized_models(mxnet_backend, small_data, small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, hybridize=(True, True))
-    with pytest.raises(CheckFailed, match="`imperative` is hybridized too"):
-        ch05.check_hybridize(*answer)
+    with pytest.raises(CheckFailed, match="`imperative` is hybridized too.*build, train and time both again"):
+        ch05.check_hybridize(*answer, small_split, small_data)
 
 
 def test_hybridize_rejects_swapped_learners(mxnet_backend, small_data, small_split):
     hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data,
                                                                             small_split)
-    with pytest.raises(CheckFailed, match="not hybridized"):
-        ch05.check_hybridize(imperative, hybridized, seconds, speedup, prediction)
+    with pytest.raises(CheckFailed, match="no compiled graph now"):
+        ch05.check_hybridize(imperative, hybridized, seconds, speedup, prediction, small_split, small_data)
 
 
 def test_hybridize_rejects_an_imperative_model_whose_layers_are_hybridized(mxnet_backend, small_data, small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, imperative_layers_hybridized=True)
     with pytest.raises(CheckFailed, match="`imperative` is hybridized too"):
-        ch05.check_hybridize(*answer)
+        ch05.check_hybridize(*answer, small_split, small_data)
 
 
 def test_hybridize_accepts_numpy_and_tensor_numbers(mxnet_backend, small_data, small_split, capsys):
@@ -130,7 +177,8 @@ def test_hybridize_accepts_numpy_and_tensor_numbers(mxnet_backend, small_data, s
     hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
     as_numpy = {k: np.float32(v) for k, v in seconds.items()}
     ch05.check_hybridize(hybridized, imperative, as_numpy, torch.tensor(float(as_numpy["imperative"])
-                                                                        / float(as_numpy["hybridized"])), prediction)
+                                                                        / float(as_numpy["hybridized"])), prediction,
+                         small_split, small_data)
     assert capsys.readouterr().out.startswith("correct:")
 
 
@@ -141,16 +189,28 @@ def test_hybridize_checks_through_public_gluon_behaviour_only():
     assert all(private not in source for private in ("._active", "._cached_op", "._optimizer", "._children"))
 
 
-def test_hybridize_rejects_hybridize_called_after_training(mxnet_backend, small_data, small_split):
+def test_hybridize_rejects_hybridize_called_after_training_and_says_to_time_again(mxnet_backend, small_data,
+                                                                                small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, hybridize_after_training=True)
-    with pytest.raises(CheckFailed, match="no compiled graph"):
-        ch05.check_hybridize(*answer)
+    with pytest.raises(CheckFailed, match="no compiled graph now.*build, train and time both again"):
+        ch05.check_hybridize(*answer, small_split, small_data)
+
+
+def test_hybridize_message_for_a_graph_discarded_after_right_training_claims_nothing_false(mxnet_backend, small_data,
+                                                                                          small_split):
+    """Rightly trained and timed, then hybridize() called again (which discards the graph): the check can
+    only say what it sees now, not that the timed epochs ran imperatively."""
+    hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
+    hybridized.model.hybridize()
+    with pytest.raises(CheckFailed, match="no compiled graph now") as err:
+        ch05.check_hybridize(hybridized, imperative, seconds, speedup, prediction, small_split, small_data)
+    assert "ran imperatively" not in str(err.value)
 
 
 def test_hybridize_rejects_models_started_from_different_weights(mxnet_backend, small_data, small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, same_start=False)
     with pytest.raises(CheckFailed, match="weights differ"):
-        ch05.check_hybridize(*answer)
+        ch05.check_hybridize(*answer, small_split, small_data)
 
 
 @pytest.mark.realdata
@@ -159,28 +219,30 @@ def test_hybridize_rejects_learners_fed_different_batch_orders(mxnet_backend, ml
     split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
     answer = hybridize_answer(mxnet_backend, ml100k, split, rng_seeds=(0, 1))
     with pytest.raises(CheckFailed, match="weights differ"):
-        ch05.check_hybridize(*answer)
+        ch05.check_hybridize(*answer, split, ml100k)
 
 
 def test_hybridize_rejects_unequal_or_no_training(mxnet_backend, small_data, small_split):
     with pytest.raises(CheckFailed, match="same number of epochs"):
-        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(2, 1)))
+        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(2, 1)), small_split,
+                             small_data)
     with pytest.raises(CheckFailed, match="0 optimizer steps"):
-        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(0, 0)))
+        ch05.check_hybridize(*hybridize_answer(mxnet_backend, small_data, small_split, epochs=(0, 0)), small_split,
+                             small_data)
 
 
 def test_hybridize_rejects_a_model_other_than_the_course_defaults(mxnet_backend, small_data, small_split):
     answer = hybridize_answer(mxnet_backend, small_data, small_split, hidden=100)
     with pytest.raises(CheckFailed, match="I-AutoRec defaults"):
-        ch05.check_hybridize(*answer)
+        ch05.check_hybridize(*answer, small_split, small_data)
 
 
 def test_hybridize_rejects_the_inverted_ratio(mxnet_backend, small_data, small_split):
     hybridized, imperative, _, _, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
     seconds = {"hybridized": 0.5, "imperative": 0.6}  # fixed, so that the ratio is not 1
     with pytest.raises(CheckFailed, match="the other way round"):
-        ch05.check_hybridize(hybridized, imperative, seconds, 0.5 / 0.6, prediction)
-    ch05.check_hybridize(hybridized, imperative, seconds, 0.6 / 0.5, prediction)
+        ch05.check_hybridize(hybridized, imperative, seconds, 0.5 / 0.6, prediction, small_split, small_data)
+    ch05.check_hybridize(hybridized, imperative, seconds, 0.6 / 0.5, prediction, small_split, small_data)
 
 
 @pytest.mark.parametrize("seconds", [{"hybridized": 0.0, "imperative": 0.5},
@@ -190,14 +252,14 @@ def test_hybridize_rejects_the_inverted_ratio(mxnet_backend, small_data, small_s
 def test_hybridize_rejects_times_that_are_not_positive_seconds(mxnet_backend, small_data, small_split, seconds):
     hybridized, imperative, _, _, prediction = hybridize_answer(mxnet_backend, small_data, small_split)
     with pytest.raises(CheckFailed):
-        ch05.check_hybridize(hybridized, imperative, seconds, 1.25, prediction)
+        ch05.check_hybridize(hybridized, imperative, seconds, 1.25, prediction, small_split, small_data)
 
 
 def test_hybridize_rejects_something_other_than_learners(mxnet_backend, small_data, small_split):
     hybridized, imperative, seconds, speedup, prediction = hybridize_answer(mxnet_backend, small_data,
                                                                             small_split)
     with pytest.raises(CheckFailed, match="mb.AutoRecLearner"):
-        ch05.check_hybridize(hybridized.model, imperative, seconds, speedup, prediction)
+        ch05.check_hybridize(hybridized.model, imperative, seconds, speedup, prediction, small_split, small_data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,10 +356,54 @@ def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data
         ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
+def test_user_autorec_check_passes_what_crosses_to_the_grader(mxnet_backend, small_data, small_split, tmp_path,
+                                                              capsys):
+    """The grader rebuilds both runs from their checkpoints (MXNet's too), the rest from plain data."""
+    from test_grading_units import carry
+
+    results, initial = user_results(small_data, small_split)
+    values = {"results": results, "initial": initial, "gap": valid_gap(results), "data": small_data,
+              "split": small_split}
+    got, problems = carry(tmp_path, values, load_data=lambda name: small_data)
+    assert problems == {}
+    ch05.check_user_autorec(got["results"], got["initial"], got["gap"], got["data"], got["split"])
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_user_autorec_accepts_settings_that_change_no_result(mxnet_backend, small_data, small_split, capsys):
+    """seed, device and inputs (PyTorch's dense rows, as in Sec. 5.3) are not the course's options."""
+    changes = {"torch": {"inputs": "dense", "seed": 1, "device": "cpu"}, "mxnet": {"seed": 1, "device": "cpu"}}
+    results, initial = user_results(small_data, small_split, changes=changes)
+    ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_user_autorec_rejects_runs_trained_on_validation_ratings_too(mxnet_backend, small_data, small_split):
+    leaky = dataclasses.replace(small_split, train=pd.concat([small_split.train, small_split.valid], ignore_index=True))
+    results, initial = user_results(small_data, leaky)
+    with pytest.raises(CheckFailed, match=r"results\['torch'\] was not trained on the training ratings"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
+def test_user_autorec_rejects_a_split_whose_validation_part_is_the_test_part(mxnet_backend, small_data, small_split):
+    swapped = dataclasses.replace(small_split, valid=small_split.test, test=small_split.valid)
+    results, initial = user_results(small_data, swapped)
+    with pytest.raises(CheckFailed, match="split.valid is not the part that its spec makes"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, swapped)
+
+
+def test_user_autorec_names_a_rounded_gap(mxnet_backend, small_data, small_split):
+    results, initial = user_results(small_data, small_split)
+    gap = valid_gap(results)
+    assert abs(round(gap, 4) - gap) > ch05.RMSE_TOL
+    with pytest.raises(CheckFailed, match="looks rounded"):
+        ch05.check_user_autorec(results, initial, round(gap, 4), small_data, small_split)
+
+
 def test_user_autorec_rejects_runs_from_another_split(mxnet_backend, small_data, small_split):
     results, initial = user_results(small_data, small_split)
     other = splits.make_split(small_data, "random", test_fraction=0.1, valid_fraction=0.1, seed=5)
-    with pytest.raises(CheckFailed, match="not trained and scored on"):
+    with pytest.raises(CheckFailed, match="not trained on the training ratings of the split you passed"):
         ch05.check_user_autorec(results, initial, valid_gap(results), small_data, other)
 
 
@@ -393,6 +499,84 @@ def test_rprop_by_hand_names_each_broken_rule(slip):
     pytest.importorskip("torch")
     with pytest.raises(CheckFailed, match=re.escape(ch05.SLIPS[slip])):
         ch05.check_rprop_by_hand(lambda i, g, lr: ch05._variant(i, g, lr, slip))
+
+
+def keeps_memory_through_zero(initial, grads, lr):
+    """The reviewer's slip: a zero gradient keeps the gradient remembered before it."""
+    w, step, prev, after = np.array(initial, float), np.full(len(initial), float(lr)), np.zeros(len(initial)), []
+    for g in grads:
+        change = np.sign(g * prev)
+        step = np.clip(step * np.where(change > 0, 1.2, np.where(change < 0, 0.5, 1.0)), 1e-6, 50.0)
+        g_zeroed = np.where(change < 0, 0.0, g)
+        w = w - np.sign(g_zeroed) * step
+        prev = np.where(g == 0, prev, g_zeroed)
+        after.append(w.copy())
+    return after
+
+
+def resets_step_on_zero(initial, grads, lr):
+    """The reviewer's slip: a zero gradient resets the step size to lr."""
+    w, step, prev, after = np.array(initial, float), np.full(len(initial), float(lr)), np.zeros(len(initial)), []
+    for g in grads:
+        change = np.sign(g * prev)
+        step = np.clip(step * np.where(change > 0, 1.2, np.where(change < 0, 0.5, 1.0)), 1e-6, 50.0)
+        step = np.where(g == 0, lr, step)
+        g = np.where(change < 0, 0.0, g)
+        w = w - np.sign(g) * step
+        prev = g
+        after.append(w.copy())
+    return after
+
+
+@pytest.mark.parametrize("wrong, rule", [(keeps_memory_through_zero, "keeps the memory through a zero gradient"),
+                                         (resets_step_on_zero, "resets the step on a zero gradient")])
+def test_rprop_by_hand_rejects_wrong_rules_for_a_zero_gradient_after_a_non_zero_one(wrong, rule):
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match="a zero gradient after non-zero ones") as err:
+        ch05.check_rprop_by_hand(wrong)
+    assert ch05.SLIPS[rule] in str(err.value)
+
+
+def test_rprop_by_hand_tells_weights_that_never_move_from_an_aliased_list():
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match="never move") as err:
+        ch05.check_rprop_by_hand(lambda i, g, lr: [np.array(i, float) for _ in g])
+    assert "same array" not in str(err.value)
+
+
+def test_rprop_by_hand_hands_the_function_copies_of_its_cases():
+    pytest.importorskip("torch")
+    seen = []
+
+    def mutating(initial, grads, lr):
+        out = rprop_numpy(initial, grads, lr)
+        seen.append((initial.copy(), [g.copy() for g in grads]))
+        initial[:] = 99.0  # a function that scribbles on its arguments
+        for g in grads:
+            g[:] = -g
+        return out
+
+    ch05.check_rprop_by_hand(mutating)  # every case still compared with torch on the unmutated gradients
+    cases = ch05._cases()
+    assert all(np.array_equal(i, c[1]) and all(np.array_equal(a, b) for a, b in zip(g, c[2]))
+               for (i, g), c in zip(seen, cases))
+
+
+def test_rprop_by_hand_refuses_a_wrapper_of_torch_rprop():
+    """The reviewer's answer: a function that runs torch.optim.Rprop itself passes any comparison with it."""
+    torch = pytest.importorskip("torch")
+
+    def wrapped(initial, grads, lr):
+        w = torch.nn.Parameter(torch.tensor(initial, dtype=torch.float64))
+        opt, after = torch.optim.Rprop([w], lr=lr), []
+        for g in grads:
+            w.grad = torch.tensor(g, dtype=torch.float64)
+            opt.step()
+            after.append(w.detach().numpy().copy())
+        return after
+
+    with pytest.raises(CheckFailed, match="calls an Rprop optimizer"):
+        ch05.check_rprop_by_hand(wrapped)
 
 
 def test_rprop_by_hand_every_slip_changes_some_case():
@@ -570,3 +754,53 @@ def test_rprop_rejects_missing_keys(mxnet_backend):
     del answer["initial"]
     with pytest.raises(CheckFailed, match="exactly the keys"):
         ch05.check_rprop(answer)
+
+
+def test_rprop_check_passes_what_crosses_to_the_grader(mxnet_backend, tmp_path, capsys):
+    """The grader rebuilds the answer from plain data (arrays and numbers): the check needs nothing else."""
+    from test_grading_units import carry
+
+    initial, grads = rprop_grads(6)
+    got, problems = carry(tmp_path, {"rprop": rprop_answer(initial, grads)})
+    assert problems == {}
+    ch05.check_rprop(got["rprop"])
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rprop_accepts_the_steps_as_one_2d_array(mxnet_backend, capsys):
+    initial, grads = rprop_grads(3)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"], answer["torch"] = np.stack(answer["mxnet"]), np.stack(answer["torch"])
+    ch05.check_rprop(answer)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rprop_rejects_steps_too_small_for_float32_to_show(mxnet_backend):
+    """The reviewer's answers: huge weights with lr 1e-3, or lr 1e-6, every step listed as the start."""
+    grads = [np.array(g, np.float32) for g in ([1, -1, 1, 1], [1, 1, 1, -1], [1, 1, -1, 1], [1, 1, 1, 1])]
+    for initial, lr in ((np.full(4, 1000.0, np.float32), 1e-3), (np.full(4, 0.5, np.float32), 1e-6)):
+        w0 = initial.astype(np.float64)
+        answer = {"lr": lr, "initial": initial, "grads": grads, "mxnet": [w0] * 4, "torch": [w0] * 4, "max_diff": 0}
+        with pytest.raises(CheckFailed, match="float32 cannot tell one step from the next"):
+            ch05.check_rprop(answer)
+
+
+def test_rprop_rejects_steps_off_by_a_fraction_of_a_step(mxnet_backend):
+    initial, grads = rprop_grads(4)
+    answer = rprop_answer(initial, grads)
+    answer["torch"] = [w + 1e-4 for w in answer["torch"]]  # small next to lr=0.1, large next to float32 rounding
+    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs"):
+        ch05.check_rprop(answer)
+
+
+def test_rprop_messages_never_show_the_replayed_weights(mxnet_backend):
+    initial, grads = rprop_grads(5)
+    answer = rprop_answer(initial, grads)
+    replay = ch05._torch_rprop_steps(initial, grads, 0.1)
+    shown = {f"{x:.3f}" for w in replay for x in w if abs(x) > 1e-3}
+    for wrong in ({**answer, "torch": [w * 1.1 for w in answer["torch"]]},
+                  {**answer, "mxnet": [answer["initial"]] + answer["mxnet"][:-1]},
+                  {**answer, "max_diff": 0.5}):
+        with pytest.raises(CheckFailed) as err:
+            ch05.check_rprop(wrong)
+        assert not any(number in str(err.value) for number in shown), str(err.value)

@@ -9,6 +9,7 @@ import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -89,19 +90,21 @@ def test_hidden_rating_solution_passes(setup, iautorec, capsys):
     assert capsys.readouterr().out.startswith("correct:")
 
 
-def test_hidden_rating_rejects_another_user_with_the_same_rating_and_a_user_id(setup, iautorec):
+def test_hidden_rating_gives_one_message_for_every_wrong_user(setup, iautorec):
+    """A tied user, a MovieLens id (index + 1) and the highest rater get the same words: no message says
+    how close a guess came (the reviewers read the answer off "looks like a MovieLens user id")."""
     data, _ = setup
     title = movie_with_tied_lowest(data, iautorec)
     answer = hidden_solution(iautorec, data, title)
     row = answer["row"]
     tied = [u for u in np.flatnonzero(row == row[answer["user"]]) if u != answer["user"]]
-    with pytest.raises(CheckFailed, match="smallest index"):
-        check1({**answer, "user": int(tied[0])}, iautorec, data, title)
-    with pytest.raises(CheckFailed, match="MovieLens user id"):
-        check1({**answer, "user": answer["user"] + 1}, iautorec, data, title)
     highest = int(np.flatnonzero(row == row.max())[0])
-    with pytest.raises(CheckFailed, match="lowest training rating"):
-        check1({**answer, "user": highest}, iautorec, data, title)
+    messages = set()
+    for wrong in (int(tied[0]), answer["user"] + 1, highest):
+        with pytest.raises(CheckFailed, match="smallest index") as err:
+            check1({**answer, "user": wrong}, iautorec, data, title)
+        messages.add(str(err.value).replace(f"user {wrong} ", "user U "))
+    assert len(messages) == 1, messages
 
 
 @pytest.mark.parametrize("mistake, message", [
@@ -234,24 +237,29 @@ def test_raw_neighbours_rejects_ids_titles_wrong_order_and_size(setup, iautorec,
         ch08.check_raw_neighbours(right[:3], title, iautorec, data)
 
 
+def test_raw_neighbours_refuses_without_crashing_when_movies_outnumber_users(tmp_path):
+    """As in ML-100K (1682 movies, 943 users): a wrong answer holding a movie index past the last user
+    reaches the "users nearest" branch, which must not index past the users."""
+    data = datasets.load("ml-100k", write_ml100k(tmp_path / "ml-100k", n_users=30, n_items=50, density=0.3, seed=3))
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    result = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, epochs=2, device="cpu")
+    title = str(data.titles[0])
+    with pytest.raises(CheckFailed, match="not the 5 rows most similar"):
+        ch08.check_raw_neighbours([45, 1, 2, 3, 4], title, result, data)
+    with pytest.raises(CheckFailed, match="holds -1, not a movie index"):
+        ch08.check_raw_neighbours([-1, 6, 9, 12, 49], title, result, data)
+
+
 # --------------------------------------------------------------------------------------------
 # Exercise 3: the wrong objective with fill value 3
 # --------------------------------------------------------------------------------------------
 
-class FilledLoss(AutoRecLearner):
-    """The notebook's wrong objective: every unobserved entry counts as a rating of ``fill``."""
-
-    fill: float = 0.0
-
-    def batch_loss(self, rows):
-        r, m = self.rows(rows)
-        return autorec_loss(self.model(r), r + (1 - m) * self.fill, torch.ones_like(m),
-                            self.model.weight_matrices(), self.cfg.lam, len(rows) / self.matrix.shape[0])
+FilledLoss = ch08.FilledLoss  # the notebook's wrong objective: every unobserved entry counts as a rating of fill
 
 
-def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None):
+def train_on(data, split, fill, epochs=ch08.BUDGET, seed=0, patience=None, inputs="auto"):
     run = course_config("autorec", "item")
-    run = run.replace(epochs=epochs, device="cpu", seed=seed, patience=patience or run.train.patience)
+    run = run.replace(epochs=epochs, device="cpu", seed=seed, patience=patience or run.train.patience, inputs=inputs)
     run = run.bind(data.n_users, data.n_items)
     cfg = run.train
     seed_everything(seed)
@@ -315,32 +323,132 @@ def test_fill_rejects_a_history_of_another_run(setup, fill3_run):
     data, split = setup
     learner, _ = fill3_run
     _, other_history = train_on(data, split, 3.0, seed=1)  # a whole run, of another seed
-    with pytest.raises(CheckFailed, match="does not score what its history says"):
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
         ch08.check_fill(fill_solution(learner, split, data), learner, other_history, 3.0, split, data)
+    learner_1, history_1 = train_on(data, split, 3.0, seed=1)  # that run whole: seed 1 is fine
+    ch08.check_fill(fill_solution(learner_1, split, data), learner_1, history_1, 3.0, split, data)
 
 
-def test_fill_rejects_unclipped_rmse_clipped_mean_and_wrong_keys(setup, fill3_run):
+def test_fill_rejects_a_relabelled_run_of_another_objective(setup):
+    """The reviewer's answer: the right objective's run (or fill mean's) with its fill set to 3 afterwards."""
     data, split = setup
-    trained, _ = fill3_run
-    # the same learner with predictions pushed past the top of the scale, so that clipping matters
-    learner = SimpleNamespace(fill=trained.fill, matrix=trained.matrix, cfg=trained.cfg,
-                              predict=lambda users, items: trained.predict(users, items) + 1.5)
-    history = training.History(records=[{"epoch": 1, "valid_rmse": metrics.evaluate(
-        learner.predict, split.valid, split.train, data.scale).rmse}], best_epoch=1, stopped_early=True)
+    right, right_history = train_on(data, split, None)
+    right.fill = 3.0
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
+        ch08.check_fill(fill_solution(right, split, data), right, right_history, 3.0, split, data)
+    mean = float(split.train["rating"].mean())
+    by_mean, mean_history = train_on(data, split, mean)
+    by_mean.fill = 3.0
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
+        ch08.check_fill(fill_solution(by_mean, split, data), by_mean, mean_history, 3.0, split, data)
+
+    class IgnoresFill(FilledLoss):
+        def batch_loss(self, rows):
+            r, m = self.rows(rows)
+            return autorec_loss(self.model(r), r, torch.ones_like(m), self.model.weight_matrices(), self.cfg.lam,
+                                len(rows) / self.matrix.shape[0])
+
+    seed_everything(0)
+    run = course_config("autorec", "item", epochs=ch08.BUDGET, device="cpu").bind(data.n_users, data.n_items)
+    blind = IgnoresFill(build_model(run.net), RatingMatrix(split.train, data.n_users, data.n_items, "item"), run.train,
+                        torch.device("cpu"), data.scale)
+    blind.fill = 3.0
+    blind_history = training.fit(blind, split, data.scale, run.train, progress=False, eval_test=False)
+    with pytest.raises(CheckFailed, match="first epoch is not fill value 3's first epoch"):
+        ch08.check_fill(fill_solution(blind, split, data), blind, blind_history, 3.0, split, data)
+
+
+def test_fill_rejects_a_learner_trained_on_other_ratings(setup):
+    """The reviewer's answer: train_on(3.0) with the matrix of training + validation ratings."""
+    data, split = setup
+    leaky = dataclasses.replace(split, train=pd.concat([split.train, split.valid], ignore_index=True))
+    learner, history = train_on(data, leaky, 3.0)
+    with pytest.raises(CheckFailed, match="not trained on the training ratings of the split you passed"):
+        ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, split, data)
+    swapped = dataclasses.replace(split, valid=split.test, test=split.valid)
+    with pytest.raises(CheckFailed, match="split.valid is not the part that its spec makes"):
+        ch08.check_fill(fill_solution(learner, swapped, data), learner, history, 3.0, swapped, data)
+
+
+def test_fill_accepts_settings_that_change_no_result(setup, capsys):
+    data, split = setup
+    learner, history = train_on(data, split, 3.0, inputs="dense")  # the dense learner reads dense rows anyway
+    ch08.check_fill(fill_solution(learner, split, data), learner, history, 3.0, split, data)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+class Shifted(FilledLoss):
+    """A fill-3 learner whose predictions are pushed past the top of the scale, so that clipping matters."""
+
+    def predict(self, users, items):
+        return super().predict(users, items) + 1.5
+
+
+def shifted_run(trained, history, split, data):
+    learner = Shifted(trained.model, trained.matrix, trained.cfg, torch.device("cpu"), data.scale)
+    learner.fill = trained.fill
+    records = [dict(history.records[0], valid_rmse=metrics.evaluate(learner.predict, split.valid, split.train,
+                                                                     data.scale).rmse)]
+    return learner, training.History(records=records, best_epoch=1, stopped_early=True)
+
+
+def test_fill_rejects_unclipped_rmse_clipped_mean_rounded_values_and_wrong_keys(setup, fill3_run):
+    data, split = setup
+    learner, history = shifted_run(*fill3_run, split, data)
     answer = fill_solution(learner, split, data)
+    ch08.check_fill(answer, learner, history, 3.0, split, data)  # the shifted learner itself passes
     raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy())
     unclipped = metrics.rmse(raw, split.valid["rating"].to_numpy())
     clipped_mean = float(np.clip(raw, *data.scale).mean())
     assert abs(unclipped - answer["valid RMSE"]) > 1e-5 and abs(clipped_mean - answer["mean prediction"]) > 1e-3
-    with pytest.raises(CheckFailed, match="unclipped"):
+    with pytest.raises(CheckFailed, match="scores the raw predictions"):
         ch08.check_fill({**answer, "valid RMSE": unclipped}, learner, history, 3.0, split, data)
     with pytest.raises(CheckFailed, match="clipped predictions"):
         ch08.check_fill({**answer, "mean prediction": clipped_mean}, learner, history, 3.0, split, data)
     with pytest.raises(CheckFailed, match="mean of fill3_learner.predict"):
         ch08.check_fill({**answer, "mean prediction": answer["mean prediction"] + 0.3}, learner, history, 3.0,
                         split, data)
+    for key, digits in (("valid RMSE", 4), ("mean prediction", 3)):
+        assert abs(round(answer[key], digits) - answer[key]) > ch08.RMSE_TOL
+        with pytest.raises(CheckFailed, match="looks rounded"):
+            ch08.check_fill({**answer, key: round(answer[key], digits)}, learner, history, 3.0, split, data)
+    # the mean prediction is compared to 1e-4 (float32 predictions): 4 decimals, as printed, pass
+    ch08.check_fill({**answer, "mean prediction": round(answer["mean prediction"], 4)}, learner, history, 3.0, split,
+                    data)
     with pytest.raises(CheckFailed, match="exactly the keys"):
         ch08.check_fill({"rmse": answer["valid RMSE"]}, learner, history, 3.0, split, data)
+
+
+def test_fill_names_an_rmse_without_the_default_for_unseen_movies(tmp_path):
+    """The reviewer's rmse(np.clip(raw, 1, 5), ratings): clipped, but the pairs of movies without a training
+    rating scored by the model, not given the default rating."""
+    data = datasets.load("ml-100k", write_ml100k(tmp_path / "ml-100k", n_users=40, n_items=60, density=0.08, seed=4))
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.2, seed=0)
+    unseen = ~split.valid["item"].isin(split.train["item"]) | ~split.valid["user"].isin(split.train["user"])
+    assert unseen.any()
+    learner, history = train_on(data, split, 3.0, epochs=ch08.BUDGET)
+    answer = fill_solution(learner, split, data)
+    raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy())
+    no_default = metrics.rmse(np.clip(raw, *data.scale), split.valid["rating"].to_numpy())
+    assert abs(no_default - answer["valid RMSE"]) > 1e-5
+    with pytest.raises(CheckFailed, match="default rating"):
+        ch08.check_fill({**answer, "valid RMSE": no_default}, learner, history, 3.0, split, data)
+
+
+def test_fill_check_passes_what_crosses_to_the_grader(setup, fill3_run, tmp_path, capsys):
+    """The grader rebuilds answers from plain data: fill3_learner arrives as the library's AutoRecLearner
+    with its fill (its class's methods stay in the learner's kernel), the history as records, the data by
+    name. The check must pass them as it passes the notebook's own objects."""
+    from test_grading_units import carry
+
+    data, split = setup
+    learner, history = fill3_run
+    values = {"fill3": fill_solution(learner, split, data), "learner": learner, "history": history, "split": split,
+              "data": data}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {} and type(got["learner"]) is AutoRecLearner and got["learner"].fill == 3.0
+    ch08.check_fill(got["fill3"], got["learner"], got["history"], 3.0, got["split"], got["data"])
+    assert capsys.readouterr().out.startswith("correct:")
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,13 +485,15 @@ def test_right_answers_in_other_numeric_types_pass(setup, iautorec, neighbour_ca
            iautorec, data, title)
     code = torch.tensor(answer["hidden_code"], dtype=torch.float32, requires_grad=True)
     check1({**answer, "user": torch.tensor(answer["user"]), "hidden_code": code}, iautorec, data, title)
+    for shape in ((1, -1), (-1, 1)):  # one row (as R[star].toarray() gives) or one column
+        check1({**answer, "hidden_code": answer["hidden_code"].reshape(shape)}, iautorec, data, title)
     neighbour_title, answers = neighbour_case
     for right in (torch.from_numpy(answers["cosine"]), answers["cosine"].tolist(), answers["cosine"].astype(float)):
         ch08.check_raw_neighbours(right, neighbour_title, iautorec, data)
     learner, history = fill3_run
     fill3 = fill_solution(learner, split, data)
     ch08.check_fill({k: np.float32(v) for k, v in fill3.items()}, learner, history, 3.0, split, data)
-    assert capsys.readouterr().out.count("correct:") == 6
+    assert capsys.readouterr().out.count("correct:") == 8
 
 
 def test_no_failure_message_shows_the_expected_value(setup, iautorec, neighbour_case, fill3_run):

@@ -23,10 +23,15 @@ FOLD_TEST = [0.91, 0.90, 0.89, 0.89, 0.90]
 DEFAULT_TEST = [0.882, 0.876, 0.893, 0.878, 0.887]
 
 
+def part(test, valid) -> dict:
+    """One protocol's summary, shaped like scripts/reproduce.py's (labels, lists and their mean and sd)."""
+    return {"labels": list(range(len(test))), "test": list(test), "valid": list(valid),
+            "test_mean": float(np.mean(test)), "test_sd": float(np.std(test, ddof=1))}
+
+
 def record() -> dict:
     """A reproduction record shaped like scripts/reproduce.py's output."""
-    part = lambda test, valid: {"test": test, "valid": valid, "test_mean": float(np.mean(test))}
-    return {"results": [{"model": "I-AutoRec", "config": "tuned", "random": part(TEST, VALID),
+    return {"protocol": {"seeds": [0, 1, 2, 3, 4]}, "results": [{"model": "I-AutoRec", "config": "tuned", "random": part(TEST, VALID),
                          "folds": part(FOLD_TEST, VALID)},
                         {"model": "I-AutoRec", "config": "default", "random": part(DEFAULT_TEST, VALID),
                          "folds": part(FOLD_TEST, VALID)},
@@ -67,9 +72,39 @@ def test_mean_sd_accepts_other_numeric_types_and_the_recorded_numbers(capsys):
     for seed in range(5):  # any five values the check never saw: it recomputes, it stores no answer
         values = list(np.random.default_rng(100 + seed).normal(0.9, 0.01, 5))
         rec = record()
-        rec["results"][0]["random"]["test"] = values
+        rec["results"][0]["random"] = part(values, VALID)
         ch09.check_mean_sd({"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1))}, rec)
     assert capsys.readouterr().out.count("correct:") == 6
+
+
+def test_mean_sd_refuses_a_record_changed_by_accident():
+    """The reviewer's: `t = entry(...)["test"]; t.remove(max(t))` changes the record itself; keeping the
+    three best seeds, too. Either gives a mean and sd of fewer seeds than the protocol ran."""
+    for change in (lambda t: t.remove(max(t)), lambda t: t.__setitem__(slice(None), sorted(t)[:3]),
+                   lambda t: t.__setitem__(0, 0.85)):
+        rec = record()
+        values = rec["results"][0]["random"]["test"]
+        change(values)
+        with pytest.raises(CheckFailed, match="not as scripts/reproduce.py wrote them"):
+            ch09.check_mean_sd({"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1))}, rec)
+
+
+def test_mean_sd_names_rounded_statistics():
+    right = {"mean": float(np.mean(TEST)), "sd": float(np.std(TEST, ddof=1))}
+    for key in right:
+        digits = next(d for d in (4, 3) if abs(round(right[key], d) - right[key]) > ch09.STAT_TOL)
+        with pytest.raises(CheckFailed, match="looks rounded"):
+            ch09.check_mean_sd({**right, key: round(right[key], digits)}, record())
+
+
+@pytest.mark.realdata
+def test_mean_sd_accepts_the_notebooks_record():
+    import json
+    from pathlib import Path
+
+    rec = json.loads((Path(__file__).parents[1] / "notebooks" / "results" / "reproduction.json").read_text())
+    values = next(e for e in rec["results"] if (e["model"], e["config"]) == ("I-AutoRec", "tuned"))["random"]["test"]
+    ch09.check_mean_sd({"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1))}, rec)
 
 
 def test_mean_sd_messages_never_show_the_expected_statistics():
@@ -89,22 +124,33 @@ def test_mean_sd_refuses_something_other_than_the_record():
 # Exercise 2
 # --------------------------------------------------------------------------------------------
 
+ANSWERS = {"A": "user-rows", "B": "test-epoch", "C": "test-input", "D": "none"}  # the notebook's solution
+
+
 def test_snippets_accepts_the_pitfall_each_commits(capsys):
-    ch09.check_snippets(dict(ch09._SNIPPET_ANSWERS))
+    ch09.check_snippets(dict(ANSWERS))
     assert capsys.readouterr().out.startswith("correct:")
 
 
-@pytest.mark.parametrize("name, wrong", [("A", "none"), ("A", "test-input"), ("B", "test-input"),
-                                         ("C", "test-epoch"), ("D", "test-epoch"), ("D", "user-rows")])
-def test_snippets_rejects_a_wrong_choice_with_that_snippets_hint(name, wrong):
-    answers = {**ch09._SNIPPET_ANSWERS, name: wrong}
-    with pytest.raises(CheckFailed, match=f"answers\\['{name}'\\]"):
-        ch09.check_snippets(answers)
+def test_snippets_gives_one_message_for_every_wrong_choice():
+    """Whichever snippet is wrong and whatever it names, the words are the same: trying every option one
+    snippet at a time tells nothing (the reviewers found all four answers in 10 calls)."""
+    messages = set()
+    for name in ANSWERS:
+        for wrong in ch09.PITFALLS:
+            if wrong != ANSWERS[name]:
+                with pytest.raises(CheckFailed, match="not all four answers are right yet") as err:
+                    ch09.check_snippets({**ANSWERS, name: wrong})
+                messages.add(str(err.value))
+    assert len(messages) == 1
+    assert not any(name in next(iter(messages)) for name in ("'A'", "'B'", "'C'", "'D'"))
 
 
 @pytest.mark.parametrize("answers, message", [
     ({"A": "user-rows", "B": "test-epoch", "C": "test-input"}, "one entry per snippet"),
-    ({**ch09._SNIPPET_ANSWERS, "A": "c"}, "not one of"),
+    ({**ANSWERS, "A": "c"}, "not one of"),
+    ({**ANSWERS, "A": ["user-rows"]}, "not one of"),
+    ({**ANSWERS, "B": {"test-epoch"}}, "not one of"),
     (["user-rows", "test-epoch", "test-input", "none"], "dict"),
 ])
 def test_snippets_rejects_malformed_answers(answers, message):
@@ -112,9 +158,14 @@ def test_snippets_rejects_malformed_answers(answers, message):
         ch09.check_snippets(answers)
 
 
-def test_every_snippet_has_an_answer_and_a_hint_and_every_pitfall_is_used():
-    assert set(ch09.SNIPPETS) == set(ch09._SNIPPET_ANSWERS) == set(ch09.SNIPPET_HINTS)
-    assert set(ch09._SNIPPET_ANSWERS.values()) == set(ch09.PITFALLS)
+def test_no_public_name_or_plain_text_holds_the_snippet_answers():
+    import inspect
+
+    source = inspect.getsource(ch09)
+    assert not any(f'"{name}": "{choice}"' in source for name, choice in ANSWERS.items())
+    assert not hasattr(ch09, "SNIPPET_HINTS") and not hasattr(ch09, "_SNIPPET_ANSWERS")
+    assert set(ch09.SNIPPETS) == set(ch09._SNIPPET_DIGESTS) == set(ANSWERS)
+    assert set(ANSWERS.values()) == set(ch09.PITFALLS)  # every pitfall is used once
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,11 +174,11 @@ def test_every_snippet_has_an_answer_and_a_hint_and_every_pitfall_is_used():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """I-AutoRec with the course's settings, as Sec. 9.4 trains `run`."""
     folder = write_ml100k(tmp_path_factory.mktemp("ch09") / "ml-100k", n_users=60, n_items=50, density=0.3, seed=2)
     data = datasets.load("ml-100k", folder)
     split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
-    run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False,
-                           hidden=20, epochs=30, lam=1.0, batch_size=16, lr=1e-2)
+    run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False)
     return data, split, run
 
 
@@ -138,12 +189,59 @@ def solution(data, split, run) -> dict:
             "leaky": metrics.evaluate(model.predict, split.valid, split.train, data.scale).rmse}
 
 
-def test_leak_accepts_the_validation_rescore_and_the_leak_lowers_it(trained, capsys):
+def test_leak_accepts_the_validation_rescore(trained, capsys):
     data, split, run = trained
     leak = solution(data, split, run)
+    assert abs(leak["leaky"] - leak["honest"]) > 1e-4  # the leak changes the score
     ch09.check_leak_on_valid(leak, run, split, data)
-    assert capsys.readouterr().out.startswith("correct:")
+    out = capsys.readouterr().out
+    assert out.startswith("correct:") and ("falls" if leak["leaky"] < leak["honest"] else "does not profit") in out
+
+
+def test_leak_lowers_the_validation_rmse_of_a_network_that_can_copy(tmp_path):
+    """What the exercise measures: on data where a weakly penalised network learns to copy, the leak helps.
+    (The check itself only takes the course's run.)"""
+    data = datasets.load("ml-100k", write_ml100k(tmp_path / "ml-100k", n_users=60, n_items=50, density=0.3, seed=2))
+    split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
+    run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False,
+                           hidden=20, epochs=30, lam=1.0, batch_size=16, lr=1e-2)
+    leak = solution(data, split, run)
     assert leak["leaky"] < leak["honest"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"epochs": 2}, "'epochs': 2"),  # the reviewer's 2-epoch run
+    ({"lam": 1.0, "epochs": 20}, "'lam': 1.0"),
+    ({"hidden": 20}, "not the course's I-AutoRec model")])
+def test_leak_refuses_a_run_other_than_the_courses(trained, changes, message):
+    data, split, _ = trained
+    other = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, **changes)
+    with pytest.raises(CheckFailed, match=message):
+        ch09.check_leak_on_valid(solution(data, split, other), other, split, data)
+
+
+def test_leak_refuses_a_warm_started_run_a_run_on_other_ratings_and_a_swapped_split(trained):
+    data, split, run = trained
+    warm = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False,
+                            init_weights=run.learner.get_weights())
+    with pytest.raises(CheckFailed, match="started from given weights"):
+        ch09.check_leak_on_valid(solution(data, split, warm), warm, split, data)
+    leaky = dataclasses.replace(split, train=pd.concat([split.train, split.valid], ignore_index=True))
+    on_more = experiment.train(data, leaky, "autorec", "item", progress=False, eval_test=False)
+    with pytest.raises(CheckFailed, match="not trained"):
+        ch09.check_leak_on_valid(solution(data, split, on_more), on_more, split, data)
+    swapped = dataclasses.replace(split, valid=split.test, test=split.valid)
+    with pytest.raises(CheckFailed, match="split.valid is not the part that its spec makes"):
+        ch09.check_leak_on_valid(solution(data, swapped, run), run, swapped, data)
+
+
+def test_leak_names_rounded_scores(trained):
+    data, split, run = trained
+    leak = solution(data, split, run)
+    for key in leak:
+        assert abs(round(leak[key], 4) - leak[key]) > ch09.RMSE_TOL
+        with pytest.raises(CheckFailed, match="looks rounded"):
+            ch09.check_leak_on_valid({**leak, key: round(leak[key], 4)}, run, split, data)
 
 
 def test_leaky_learner_on_training_ratings_gives_the_honest_scores_back(trained):
@@ -182,11 +280,24 @@ def test_leak_solution_passes_on_data_the_notebook_never_used(tmp_path, seed, ca
     folder = write_ml100k(tmp_path / "ml-100k", n_users=60, n_items=50, density=0.3, seed=seed)
     data = datasets.load("ml-100k", folder)
     split = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=seed)
-    run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, seed=seed,
-                           hidden=20, epochs=10, lam=1.0, batch_size=16, lr=1e-2)
+    run = experiment.train(data, split, "autorec", "item", progress=False, eval_test=False, seed=seed)
     leak = solution(data, split, run)
     ch09.check_leak_on_valid({k: np.float32(v) for k, v in leak.items()}, run, split, data)
     assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_leak_and_mean_sd_checks_pass_what_crosses_to_the_grader(trained, tmp_path, capsys):
+    """The grader rebuilds the run from its checkpoint, the split, the record and the numbers from plain data."""
+    from test_grading_units import carry
+
+    data, split, run = trained
+    values = {"leak": solution(data, split, run), "run": run, "split": split, "data": data, "record": record(),
+              "stats": {"mean": float(np.mean(TEST)), "sd": float(np.std(TEST, ddof=1))}}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {}
+    ch09.check_leak_on_valid(got["leak"], got["run"], got["split"], got["data"])
+    ch09.check_mean_sd(got["stats"], got["record"])
+    assert capsys.readouterr().out.count("correct:") == 2
 
 
 def test_leak_messages_never_show_the_expected_scores(trained):

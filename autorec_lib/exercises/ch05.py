@@ -1,14 +1,19 @@
 """Check functions for the exercises of notebook 05 (AutoRec in MXNet Gluon).
 
 None needs a stored reference: each check recomputes what it compares from the learner's own
-objects (their trained models, their initial weights, their timings, their function, the gradients
-they fed) and never reads test ratings. Timings are noisy, so no check compares a time with a
-reference: the hybridization check verifies the setup (one model hybridized, one not, same
-weights, same epochs) through what Gluon offers publicly (a block exports its graph only once it
-has been hybridized and run; a ``gluon.Trainer`` counts its optimizer's updates), and that the
-learner's speed-up is the ratio of the learner's own two times; the prediction made before timing
-is checked for form only, and compared with the learner's own measurement. Exercise 3 needs no
-MXNet: it runs the learner's NumPy Rprop on cases of its own and compares with ``torch.optim.Rprop``.
+objects (their trained models, their initial weights, their timings, their function, the
+gradients they fed) and never reads test ratings. A split handed in is rebuilt from
+its spec and compared part by part (:func:`course_split`), and a trained learner's matrix with the
+split's training ratings (:func:`trained_on`), so no check scores anything but the validation part.
+Timings are noisy, so no check compares a time with a reference: the hybridization check verifies
+the setup (one model hybridized, one not, same weights, same data, same epochs) through what Gluon
+offers publicly (a block exports its graph only once it has been hybridized and run; a
+``gluon.Trainer`` counts its optimizer's updates), and that the learner's speed-up is the ratio of
+the learner's own two times. Gluon shows a block's state now, not while it trained: the check
+cannot see a model hybridized (or un-hybridized) after its epochs were timed, so its messages ask
+for the models to be built, trained and timed again. The prediction made before timing is checked
+for form only, and compared with the learner's own measurement. Exercise 3 needs no MXNet: it runs
+the learner's NumPy Rprop on cases of its own and compares with ``torch.optim.Rprop``.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ import math
 
 import numpy as np
 
-from . import fail, number, passed, valid_rmse
+from . import array, changed_settings, fail, number, passed, valid_rmse
+from .ch04 import rounded
 
 # Exercise 1. The hybridized and the imperative model, trained for the same epoch from the same
 # weights on the same batches, do the same arithmetic: on ML-100K on the course's CPU their weights
@@ -26,11 +32,16 @@ from . import fail, number, passed, valid_rmse
 # different batch order (another rng seed) by 0.01.
 SAME_WEIGHTS_TOL = 1e-4
 RATIO_RTOL = 1e-6  # the speed-up is recomputed from the learner's own two times: only rounding differs
+SPEEDUP_DIGITS = 2  # the notebook prints the speed-up to 2 decimals: a ratio rounded to 2 or more is right
+# The settings an epoch of mb.AutoRecLearner reads (the optimizer and its learning rate, λ, the batch
+# size); the others (epochs, patience, seed, device, ...) belong to training.fit and change no epoch.
+EPOCH_SETTINGS = ("lr", "lam", "batch_size", "optimizer")
 # The prediction asked for before timing: which way, and whether by a factor of two or more.
 PREDICTIONS = ("hybridized at least 2x faster", "within a factor of 2", "imperative at least 2x faster")
 
 # Exercise 2. U-AutoRec is capped at U_EPOCHS (the course allows 300) to fit the notebook's time
-# budget; every other training option must be the course's, and both frameworks use the same ones.
+# budget; every other training option must be the course's (seed, device and inputs change no
+# result's meaning: exercises.changed_settings ignores them), and both frameworks use the same ones.
 U_EPOCHS = 60
 RMSE_TOL = 1e-6  # recomputed from the learner's own trained models on the validation split: exact
 # "From the same initial weights" is checked by replaying each framework's first epoch from the
@@ -50,9 +61,78 @@ REPLAY_RTOL = 1e-5
 BY_HAND_RTOL, BY_HAND_ATOL = 1e-4, 1e-12
 ETAS, STEP_BOUNDS = (0.5, 1.2), (1e-6, 50.0)  # torch.optim.Rprop's defaults, which the exercise uses
 
-# Exercise 4. Both optimizers work in float32; identical arithmetic gives identical trajectories.
-RPROP_TOL = 1e-5
+# Exercise 4. Both optimizers work in float32 and do the same arithmetic: their weights agree bit for
+# bit (measured: 0.0 on the notebook's and the tests' gradients), so max_diff is 0 and the recorded
+# weights carry the check. (Whether the MXNet list came from MXNet cannot be told from numbers that
+# equal PyTorch's; the optimizer objects would tell, but they cannot cross to the grader, which
+# rebuilds answers from plain data.) A recorded weight may differ from the check's float32 replay by
+# float32 rounding, at most FLOAT32_ROUNDS roundings of the largest weight per step (a float64 copy
+# in one framework, say); every recorded step must move the weights by far more than that
+# (MIN_RESOLVED tolerances), or the record could not tell a step from no step.
 RPROP_MIN_STEPS = 3
+FLOAT32_ROUNDS = 4
+MIN_RESOLVED = 100
+
+
+# --------------------------------------------------------------------------------------------
+# Guards shared with the checks of chapters 7 to 9 (candidates for exercises/__init__.py)
+# --------------------------------------------------------------------------------------------
+
+def course_split(split, data, what: str = "split"):
+    """``split``, refused unless its training and validation parts are exactly those that its spec
+    (``split.spec``, which :func:`splits.make_split` sets) builds from ``data``, compared by
+    :func:`ratings.ratings_digest`. A split whose validation part was replaced (by the test part, say)
+    is refused, so a check that scores ``split.valid`` scores validation ratings. The test part is not read."""
+    from ..ratings import ratings_digest
+    from ..registry import DataError
+    from ..splits import Split
+
+    if not isinstance(split, Split) or split.valid is None:
+        got = "a Split without a validation part" if isinstance(split, Split) else type(split).__name__
+        fail(f"{what} should be the Split that splits.make_split returns, with a validation part (as the "
+             f"notebook makes it), got {got}")
+    if split.spec is None:
+        fail(f"{what} has no spec, so the check cannot rebuild it: pass the split that splits.make_split returned")
+    try:
+        again = split.spec.make(data)
+    except (DataError, ValueError) as err:
+        fail(f"{what} cannot be rebuilt from the data you passed ({err}): pass the notebook's data and split")
+    for part in ("train", "valid"):
+        mine, theirs = getattr(split, part), getattr(again, part)
+        if theirs is None or ratings_digest(mine) != ratings_digest(theirs):
+            fail(f"{what}.{part} is not the part that its spec makes from the data: pass the split that "
+                 "splits.make_split returned, unchanged (its validation part is carved out of the training "
+                 "ratings, and the test part is never used for training or choosing)")
+    return split
+
+
+def names_used(function) -> set[str]:
+    """The global and attribute names that a Python function's code refers to, its nested functions and
+    lambdas included (``torch.optim.Rprop(...)`` gives ``torch``, ``optim`` and ``Rprop``); empty for
+    anything that is not a plain function. A check reads it to refuse an answer that merely calls what
+    the check compares it with (a heuristic: it sees names, not what a name holds)."""
+    found, codes = set(), [getattr(function, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            found.update(code.co_names)
+            codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return found
+
+
+def trained_on(learner, split, data, variant: str, what: str) -> None:
+    """Refused unless ``learner`` trains on the matrix of ``split.train``'s ratings alone, one row per
+    movie (``variant="item"``) or per user (``"user"``)."""
+    from ..matrix import RatingMatrix
+
+    matrix = getattr(learner, "matrix", None)
+    expected = RatingMatrix(split.train, data.n_users, data.n_items, variant)
+    rows = "movie" if variant == "item" else "user"
+    if (matrix is None or getattr(matrix, "variant", None) != variant or matrix.shape != expected.shape
+            or (matrix.csr != expected.csr).nnz):
+        fail(f"{what} was not trained on the training ratings of the split you passed: its matrix must be "
+             f"RatingMatrix(split.train, data.n_users, data.n_items, {variant!r}) (one row per {rows}), "
+             "with no validation or test rating in it")
 
 
 def _mxnet_backend():
@@ -101,12 +181,18 @@ def _verdict(speedup: float) -> str:
     return PREDICTIONS[2] if speedup <= 0.5 else PREDICTIONS[1]
 
 
-def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, prediction: str) -> None:
-    """Exercise 1: two ``mb.AutoRecLearner`` on the I-AutoRec defaults, one hybridized and one not,
-    trained for the same epochs from the same weights; ``seconds`` maps ``"hybridized"`` and
-    ``"imperative"`` to the learner's time for one epoch, ``speedup`` is imperative / hybridized,
-    and ``prediction`` (one of :data:`PREDICTIONS`) what the learner expected before timing."""
-    from ..config import course_config
+def _epoch_settings(cfg, course) -> dict:
+    """The settings an epoch reads (:data:`EPOCH_SETTINGS`) in which ``cfg`` differs from ``course``."""
+    return changed_settings(cfg, course, tuple(k for k in course.as_dict() if k not in EPOCH_SETTINGS))
+
+
+def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, prediction: str, split, data) -> None:
+    """Exercise 1: two ``mb.AutoRecLearner`` on the I-AutoRec defaults and the training matrix of
+    ``split``, one hybridized and one not, trained for the same epochs from the same weights;
+    ``seconds`` maps ``"hybridized"`` and ``"imperative"`` to the learner's time for one epoch,
+    ``speedup`` is imperative / hybridized, and ``prediction`` (one of :data:`PREDICTIONS`) what the
+    learner expected before timing."""
+    from ..config import TrainConfig, course_config
 
     if prediction not in PREDICTIONS:
         fail(f"prediction is {prediction!r}; choose one of {', '.join(map(repr, PREDICTIONS))}, "
@@ -116,30 +202,36 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
         if not isinstance(learner, mb.AutoRecLearner):
             fail(f"{name} should be an mb.AutoRecLearner (the model, matrix, TrainConfig and context "
                  f"together), got {type(learner).__name__}")
+    course_split(split, data)
     course = course_config("autorec", "item")
     for name, learner in (("hybridized", hybridized), ("imperative", imperative)):
         if learner.matrix.variant != "item":
             fail(f"the {name} learner trains on a {learner.matrix.variant}-based matrix; time I-AutoRec "
                  "(RatingMatrix(..., variant='item'))")
+        trained_on(learner, split, data, "item", f"the {name} learner")
         expected = dataclasses.replace(course.net, n_inputs=learner.matrix.shape[1])
         if learner.model.config != expected:
             fail(f"the {name} model is {learner.model.config}; build both with the I-AutoRec defaults "
                  f"({expected})")
-        if learner.cfg != course.train:
-            fail(f"the {name} learner trains with {learner.cfg}; use course_config('autorec', 'item').train "
-                 "for both")
-    if hybridized.matrix.shape != imperative.matrix.shape or hybridized.matrix.nnz != imperative.matrix.nnz:
-        fail("the two learners train on different matrices; give both the same RatingMatrix")
+        if not isinstance(learner.cfg, TrainConfig):
+            fail(f"the {name} learner was given {type(learner.cfg).__name__} as its training settings; give "
+                 "both course_config('autorec', 'item').train")
+        other = _epoch_settings(learner.cfg, course.train)
+        if other:
+            fail(f"the {name} learner trains with settings other than the course's ({', '.join(other)}); use "
+                 "course_config('autorec', 'item').train for both")
 
+    again = ("; then build, train and time both again: the check sees each model as it is now, not as it was "
+             "while you timed it")
     if not _exports(hybridized.model):
-        fail("the model of `hybridized` is not hybridized (Gluon has no compiled graph of it to export): call "
-             "model.hybridize() before training it "
-             "(hybridize() called after training discards the graph, and the timed epochs ran imperatively)")
+        fail("the model of `hybridized` has no compiled graph now (Gluon has none of it to export): call "
+             "model.hybridize() once, before training it (a hybridize() called later discards the graph, and one "
+             "called after timing does not change what you timed)" + again)
     compiled = _exporting(imperative.model)
     if compiled:
         fail(f"the model of `imperative` is hybridized too ({', '.join(compiled)} ran as a compiled graph): "
              "mb.build_model hybridizes the model it returns; build it with mb.AutoRec(...) and initialize(), "
-             "or turn hybridization off with model.hybridize(active=False) before training")
+             "or turn hybridization off with model.hybridize(active=False) before training" + again)
 
     steps = [_updates(hybridized), _updates(imperative)]
     per_epoch = math.ceil(hybridized.matrix.shape[0] / hybridized.batch_size)
@@ -166,7 +258,8 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
         fail("an epoch takes a positive time: time it with time.perf_counter() before and after")
     expected = t_i / t_h
     value = number(speedup, "speedup")
-    if not math.isclose(value, expected, rel_tol=RATIO_RTOL):
+    as_printed = any(abs(value - round(expected, d)) <= 1e-9 for d in range(SPEEDUP_DIGITS, 7))
+    if not (math.isclose(value, expected, rel_tol=RATIO_RTOL) or as_printed):
         if math.isclose(value, 1 / expected, rel_tol=RATIO_RTOL):
             fail(f"speedup is {value:.4g}: that is hybridized / imperative, the other way round")
         fail(f"speedup is {value:.4g}, which is not the ratio of the two times in `seconds`: divide the "
@@ -202,7 +295,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     weights ``initial``; ``gap`` is ``abs(validation RMSE of MXNet − validation RMSE of PyTorch)``,
     recomputed here from the trained models. Each framework's first epoch is replayed from
     ``initial`` (never scoring the test split) to confirm where it started."""
-    from ..config import TrainConfig, course_config
+    from ..config import course_config
     from ..experiment import Result, train
 
     if not isinstance(results, dict) or set(results) != {"torch", "mxnet"}:
@@ -222,8 +315,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
         if dataclasses.asdict(result.config.net) != dataclasses.asdict(config):
             fail(f"results[{fw!r}] was built with {result.config.net}; use the course's U-AutoRec "
                  f"model options {course.net}")
-        changed = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs"
-                   and getattr(result.config.train, f.name) != getattr(course_train, f.name)]
+        changed = changed_settings(result.config.train, course_train, ("seed", "device", "inputs", "epochs"))
         if changed:
             fail(f"results[{fw!r}] changes the course's training options {', '.join(changed)}; keep them "
                  f"all, changing only the epochs (to U_EPOCHS = {U_EPOCHS})")
@@ -231,6 +323,9 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
             fail(f"results[{fw!r}] was allowed {result.config.train.epochs} epochs; cap both runs at "
                  f"U_EPOCHS = {U_EPOCHS}, as the exercise asks")
 
+    course_split(split, data)
+    for fw, result in results.items():
+        trained_on(result.learner, split, data, "user", f"results[{fw!r}]")
     valid = {fw: valid_rmse(result, split, data.scale, f"results[{fw!r}]") for fw, result in results.items()}
 
     initial = _initial_weights(initial, config)
@@ -249,6 +344,8 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     if value < 0:
         fail(f"gap is {value:.4f}: give the absolute difference, abs(...)")
     if abs(value - expected) > RMSE_TOL:
+        if rounded(value, expected):
+            fail(f"gap is {value:g}, which looks rounded: give the difference unrounded (round only what you print)")
         fail(f"gap is {value:.6f}, which is not the difference of the two runs' validation RMSEs: compare "
              "result.scores['valid'].rmse of each run (the best epoch's; never the test split)")
     passed(f"U-AutoRec validation RMSE: PyTorch {valid['torch']:.4f}, MXNet {valid['mxnet']:.4f} "
@@ -259,23 +356,6 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
 # Exercise 3: Rprop by hand in NumPy, against torch.optim.Rprop (no MXNet needed)
 # --------------------------------------------------------------------------------------------
 
-def _array(value, what: str) -> np.ndarray:
-    if hasattr(value, "detach"):  # a PyTorch tensor
-        value = value.detach().cpu().numpy()
-    elif hasattr(value, "asnumpy"):  # an MXNet NDArray
-        value = value.asnumpy()
-    elif isinstance(value, (list, tuple)):  # numbers in a list
-        try:
-            value = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            fail(f"{what} should be an array of numbers, got a list holding something else")
-    if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.number):
-        fail(f"{what} should be a NumPy array (or a tensor), got {type(value).__name__}")
-    if not np.all(np.isfinite(value)):
-        fail(f"{what} contains NaN or infinite values")
-    return value.astype(np.float64)
-
-
 def _cases() -> list[tuple[str, np.ndarray, list[np.ndarray], float]]:
     """(what it tests, initial weights, gradients, lr): every rule of iRprop− shows in some case."""
     rng = np.random.default_rng(2015)
@@ -284,14 +364,17 @@ def _cases() -> list[tuple[str, np.ndarray, list[np.ndarray], float]]:
                                          [0.3, 3.0, -0.2, -0.5], [0.2, -1.0, 0.1, -0.5], [0.1, 2.0, 0.1, -0.5])]
     same = [np.array([1.0, -3.0, 0.0]) * (k + 1) for k in range(12)]  # grows by 1.2 until the upper bound
     shrink = [np.array([1.0, 2.0]) * s for s in (1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 1)]  # halves to the lower bound
+    # a zero gradient after a non-zero one: entry 0 right after its first gradient, entry 1 after its step grew
+    pause = [np.array(g, float) for g in ([1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 1.0])]
     return [("random gradients", rng.normal(size=6), random, 0.1),
             ("a sign change after a kept sign, and a zero gradient", np.array([0.5, -0.2, 0.1, 0.3]), flip, 0.1),
+            ("a zero gradient after non-zero ones", np.array([0.2, -0.4]), pause, 0.1),
             ("twelve steps with the same sign (step size reaches its upper bound)", np.zeros(3), same, 10.0),
             ("repeated sign changes (step size reaches its lower bound)", np.zeros(2), shrink, 1e-5)]
 
 
 def _torch_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float,
-                      dtype: str = "float32") -> list[np.ndarray]:
+                       dtype: str = "float32") -> list[np.ndarray]:
     """The weights after each step of ``torch.optim.Rprop(lr=lr)`` fed ``grads``, computed in ``dtype``."""
     import torch
 
@@ -316,11 +399,14 @@ def _variant(initial: np.ndarray, grads: list[np.ndarray], lr: float, slip: str 
     w = np.array(initial, np.float64)
     step = np.full_like(w, 1.0 if slip == "step starts at 1" else lr)
     prev, last_move = np.zeros_like(w), np.zeros_like(w)
+    last_prev = prev
     out = []
     for g in grads:
         g = np.array(g, np.float64)
         s = np.sign(g * prev)
         step = np.clip(step * np.where(s > 0, up, np.where(s < 0, down, 1.0)), low, high)
+        if slip == "resets the step on a zero gradient":
+            step = np.where(g == 0, lr, step)
         if slip == "gradient, not its sign":
             move = -lr * g
         elif slip == "moves on a sign change":
@@ -333,6 +419,9 @@ def _variant(initial: np.ndarray, grads: list[np.ndarray], lr: float, slip: str 
         last_move = move
         forget = (s < 0) & (slip != "remembers the flipped gradient")
         prev = np.where(forget, 0.0, g)
+        if slip == "keeps the memory through a zero gradient":
+            prev = np.where(g == 0, last_prev, prev)
+        last_prev = prev
         out.append(w.copy())
     return out
 
@@ -347,14 +436,20 @@ SLIPS = {
                                       "step compares the new gradient with 0 and neither grows nor shrinks",
     "backtracks": "iRprop− does not undo the previous move on a sign change (that is Rprop+, with weight "
                   "backtracking); it only skips the move",
+    "keeps the memory through a zero gradient": "a zero gradient is stored as it is (0): the next step compares its "
+                                                "gradient with 0, and neither grows nor shrinks its step size",
+    "resets the step on a zero gradient": "a zero gradient leaves the step size as it is (sign(0 × anything) is 0: "
+                                          "multiply by 1), and the weight does not move",
     "no bounds": "step sizes stay within torch's step_sizes=(1e-6, 50): clip them after each change",
     "etas swapped": "a kept sign multiplies the step size by 1.2 and a sign change by 0.5, not the other way round",
     "step starts at 1": "every step size starts at the learning rate lr",
 }
 
 
-def _steps_of(rprop_numpy, initial: np.ndarray, grads: list[np.ndarray], lr: float, case: str) -> list[np.ndarray]:
-    """The learner's function called on one case (on copies), its answer checked for form."""
+def _steps_of(rprop_numpy, initial: np.ndarray, grads: list[np.ndarray], lr: float,
+              case: str) -> tuple[list[np.ndarray], bool]:
+    """The learner's function called on one case (on copies), its answer checked for form, and
+    whether it lists one array object more than once (appended without a copy)."""
     call = f"rprop_numpy(initial, grads, lr={lr:g}) on {case}"
     try:
         answer = rprop_numpy(initial.copy(), [g.copy() for g in grads], lr)
@@ -367,11 +462,12 @@ def _steps_of(rprop_numpy, initial: np.ndarray, grads: list[np.ndarray], lr: flo
     if len(answer) != len(grads):
         extra = " (leave out the initial weights: one entry per step, after it)" if len(answer) == len(grads) + 1 else ""
         fail(f"{call} returned {len(answer)} arrays for {len(grads)} gradients{extra}")
-    steps = [_array(a, f"step {k + 1} of {call}") for k, a in enumerate(answer)]
+    shared = len({id(a) for a in answer}) < len(answer)
+    steps = [array(a, f"step {k + 1} of {call}") for k, a in enumerate(answer)]
     for k, a in enumerate(steps):
         if a.shape != initial.shape:
             fail(f"step {k + 1} of {call} has shape {a.shape}; the weights have shape {initial.shape}")
-    return steps
+    return steps, shared
 
 
 def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
@@ -385,15 +481,22 @@ def check_rprop_by_hand(rprop_numpy) -> None:
     own and compares every step with ``torch.optim.Rprop``."""
     if not callable(rprop_numpy):
         fail(f"rprop_numpy should be a function, got {type(rprop_numpy).__name__}")
+    if "Rprop" in names_used(rprop_numpy):
+        fail("rprop_numpy calls an Rprop optimizer, and the check compares it with torch.optim.Rprop, so that would "
+             "prove nothing: write the rules yourself, in NumPy")
     for case, initial, grads, lr in _cases():
-        theirs = _steps_of(rprop_numpy, initial, grads, lr, case)
+        theirs, shared = _steps_of(rprop_numpy, initial, grads, lr, case)
         want = _torch_rprop_steps(initial, grads, lr, "float64")
         if _same(theirs, want):
             continue
         k = next(k for k, (x, y) in enumerate(zip(theirs, want))
                  if not np.allclose(x, y, rtol=BY_HAND_RTOL, atol=BY_HAND_ATOL))
         where = f"on {case} (lr={lr:g}), step {k + 1} differs from torch.optim.Rprop"
-        if k + 1 < len(theirs) and all(x is theirs[-1] or np.array_equal(x, theirs[-1]) for x in theirs[k:]):
+        still = all(np.array_equal(x, initial) for x in theirs)
+        if still:
+            fail(f"{where}: your weights never move. At each step, every weight whose gradient is non-zero "
+                 "(and did not just change sign) moves by its step size, against the gradient's sign")
+        if shared or (k + 1 < len(theirs) and all(np.array_equal(x, theirs[-1]) for x in theirs[k:])):
             fail(f"{where}: every entry from there on is the same array; append a copy of the weights after "
                  "each step (w.copy()), not the array you keep updating")
         if np.allclose(theirs[0], initial, rtol=BY_HAND_RTOL, atol=BY_HAND_ATOL) and _same(
@@ -406,8 +509,8 @@ def check_rprop_by_hand(rprop_numpy) -> None:
              "before; grow the step size by 1.2 (same sign), shrink it by 0.5 (sign change), clip it to "
              "[1e-6, 50]; move by −sign(gradient) × step size except on a sign change, and store the "
              "gradient (0 after a sign change)")
-    passed(f"your Rprop follows torch.optim.Rprop step for step on {len(_cases())} cases: sign changes, a zero "
-           "gradient, and step sizes at both bounds")
+    passed(f"your Rprop follows torch.optim.Rprop step for step on {len(_cases())} cases: sign changes, zero "
+           "gradients (first and after non-zero ones), and step sizes at both bounds")
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,9 +518,12 @@ def check_rprop_by_hand(rprop_numpy) -> None:
 # --------------------------------------------------------------------------------------------
 
 def _sequence(value, what: str, shape: tuple, length: int | None = None) -> list[np.ndarray]:
+    """One array per step: a list or tuple of arrays, or one array with a row per step."""
+    if hasattr(value, "shape") and len(getattr(value, "shape", ())) == len(shape) + 1:
+        value = list(array(value, what))  # one array, a row per step
     if not isinstance(value, (list, tuple)):
         fail(f"{what} should be a list with one array per step, got {type(value).__name__}")
-    arrays = [_array(v, f"{what}[{k}]") for k, v in enumerate(value)]
+    arrays = [array(v, f"{what}[{k}]") for k, v in enumerate(value)]
     for k, a in enumerate(arrays):
         if a.shape != shape:
             fail(f"{what}[{k}] has shape {a.shape}; the weights have shape {shape}")
@@ -457,17 +563,31 @@ def _rule_events(grads: list[np.ndarray]) -> tuple[int, int]:
     return grow, flip
 
 
+def _resolution(initial: np.ndarray, replay: list[np.ndarray]) -> tuple[float, float]:
+    """(tolerance, smallest move): how far a recorded weight may sit from the float32 replay (float32
+    rounding of the largest weight, :data:`FLOAT32_ROUNDS` per step), and the smallest non-zero move
+    of any weight at any step."""
+    path = [initial, *replay]
+    largest = max(1.0, max(float(np.abs(w).max()) for w in path))
+    tol = FLOAT32_ROUNDS * len(replay) * float(np.finfo(np.float32).eps) * largest
+    moves = np.abs(np.diff(np.stack(path), axis=0))
+    return tol, float(moves[moves > 0].min()) if (moves > 0).any() else 0.0
+
+
+ANSWER_KEYS = ("lr", "initial", "grads", "mxnet", "torch", "max_diff")
+
+
 def check_rprop(answer: dict) -> None:
     """Exercise 4: ``answer`` holds ``lr``, the ``initial`` weights, the ``grads`` fed at each step (at
     least three, with at least one sign change), the weights after each step under the library's
     MXNet Rprop (``mxnet``) and under ``torch.optim.Rprop`` (``torch``), and ``max_diff``, the
-    largest absolute difference between the two. Both runs are replayed here."""
-    keys = {"lr", "initial", "grads", "mxnet", "torch", "max_diff"}
-    if not isinstance(answer, dict) or set(answer) != keys:
+    largest absolute difference between the two. Both runs are replayed here, and every recorded
+    step must be resolved: far larger than float32's rounding of the weights."""
+    if not isinstance(answer, dict) or set(answer) != set(ANSWER_KEYS):
         got = sorted(answer) if isinstance(answer, dict) else type(answer).__name__
-        fail(f"answer should be a dict with exactly the keys {sorted(keys)}, got {got}")
+        fail(f"answer should be a dict with exactly the keys {sorted(ANSWER_KEYS)}, got {got}")
     lr = number(answer["lr"], "lr", 1e-6, 50.0)
-    initial = _array(answer["initial"], "initial")
+    initial = array(answer["initial"], "initial")
     grads = _sequence(answer["grads"], "grads", initial.shape)
     if len(grads) < RPROP_MIN_STEPS:
         fail(f"{len(grads)} step(s) cannot show Rprop's rules: feed at least {RPROP_MIN_STEPS} gradients, "
@@ -482,20 +602,26 @@ def check_rprop(answer: dict) -> None:
     mx_steps = _sequence(answer["mxnet"], "answer['mxnet']", initial.shape, len(grads))
     torch_steps = _sequence(answer["torch"], "answer['torch']", initial.shape, len(grads))
 
-    for name, theirs, replay in (("mxnet", mx_steps, _mxnet_rprop_steps(initial, grads, lr)),
-                                 ("torch", torch_steps, _torch_rprop_steps(initial, grads, lr))):
+    mx_replay = _mxnet_rprop_steps(initial, grads, lr)
+    torch_replay = _torch_rprop_steps(initial, grads, lr)
+    tol, smallest = _resolution(initial, torch_replay)
+    if smallest < MIN_RESOLVED * tol:
+        fail(f"with lr={lr:g} and weights this large, float32 cannot tell one step from the next (a step moves a "
+             "weight by less than a hundred times its rounding): start from weights of order 1 and use a "
+             "learning rate of about 0.01 to 0.1")
+    for name, theirs, replay in (("mxnet", mx_steps, mx_replay), ("torch", torch_steps, torch_replay)):
         for k, (a, b) in enumerate(zip(theirs, replay)):
-            if not np.allclose(a, b, rtol=RPROP_TOL, atol=RPROP_TOL):
-                before = k > 0 and np.allclose(a, replay[k - 1], rtol=RPROP_TOL, atol=RPROP_TOL)
+            if not np.allclose(a, b, rtol=0, atol=tol):
+                before = k > 0 and np.allclose(a, replay[k - 1], rtol=0, atol=tol)
                 hint = (" (it equals the weights after the step before: record the weights after each "
-                        "step, as a copy)") if before or (k == 0 and np.allclose(a, initial)) else (
+                        "step, as a copy)") if before or (k == 0 and np.allclose(a, initial, rtol=0, atol=tol)) else (
                         f": start from answer['initial'], feed exactly answer['grads'] in order, and use "
                         f"lr={lr:g} with the default etas and step sizes for both optimizers")
                 fail(f"answer[{name!r}] after step {k + 1} differs from {name} Rprop replayed here by up to "
                      f"{float(np.abs(a - b).max()):.3g}{hint}")
     expected = max(float(np.abs(a - b).max()) for a, b in zip(mx_steps, torch_steps))
     value = number(answer["max_diff"], "max_diff", 0.0)
-    if abs(value - expected) > RPROP_TOL:
+    if abs(value - expected) > tol:
         fail(f"max_diff is {value:.3g}, which is not the largest absolute difference between your "
              "answer['mxnet'] and answer['torch'] weights, taken over every step and every entry")
     passed(f"{len(grads)} Rprop steps with {flip} sign change(s) and {grow} growth(s): MXNet and PyTorch "

@@ -12,14 +12,41 @@ import math
 
 import numpy as np
 
-from . import fail, number, passed, whole
+import torch
+
+from . import changed_settings, fail, number, passed, whole
+from .ch04 import rounded
+from .ch05 import course_split, trained_on
 from ..config import course_config
+from ..matrix import RatingMatrix
 from ..metrics import evaluate, rmse
+from ..objective import autorec_loss
+from ..torch_backend import AutoRecLearner, build_model, seed_everything
 
 CODE_TOL = 1e-4  # float32 weights, float32 or float64 arithmetic: equal up to rounding
 RMSE_TOL = 1e-6  # the same code on the same float32 predictions
 BUDGET = 30  # epochs of every wrong-loss run in Sec. 8.5 and exercise 3
 FILL_KEYS = ("valid RMSE", "mean prediction")
+# Exercise 3: the first epoch of fill3_learner is replayed here, as train_on runs it (the same seed,
+# model and batches, on the CPU): on the course's CPU the replay gave the recorded first-epoch loss
+# exactly; 1e-5 leaves room for rounding. A run on another objective (the right one, or another fill
+# value) differs from it by far more (measured on ML-100K: the right objective's first loss is a
+# fraction of fill 3's, fill mean's differs by more than 10 %).
+REPLAY_RTOL = 1e-5
+
+
+class FilledLoss(AutoRecLearner):
+    """I-AutoRec trained on the WRONG objective of Sec. 8.5: every unobserved entry counts as a rating of
+    ``fill``. Notebook 08 trains with it (and shows it); exercise 3's check replays it."""
+
+    fill: float = 0.0
+
+    def batch_loss(self, rows: np.ndarray) -> torch.Tensor:
+        r, m = self.rows(rows)
+        target = r + (1 - m) * self.fill  # unobserved entries get the fill value ...
+        everything = torch.ones_like(m)  # ... and every entry is in the loss
+        return autorec_loss(self.model(r), target, everything, self.model.weight_matrices(), self.cfg.lam,
+                            len(rows) / self.matrix.shape[0])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -53,6 +80,8 @@ def _vector(value, what: str) -> np.ndarray:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         fail(f"{what} should be an array of numbers, got {type(value).__name__}")
+    if array.ndim > 1 and sum(n > 1 for n in array.shape) <= 1:  # one row or one column: (1, 500), (500, 1)
+        array = array.reshape(-1)
     if array.ndim != 1:
         fail(f"{what} should be one vector (1-D), got an array of shape {array.shape}; flatten it (.ravel())")
     if not np.all(np.isfinite(array)):
@@ -112,14 +141,10 @@ def check_hidden_rating(user, hidden_code, pred_hidden, pred_shown, result, data
     row = learner.matrix.csr[movie].toarray().ravel().astype(np.float64)
     lowest = _lowest_rater(row, repr(title))
     user = whole(user, "user (a user index)")
-    if user != lowest:
-        if user < len(row) and row[user] == row[lowest]:
-            fail(f"user {user} also gave {title!r} its lowest training rating, but another user who did has "
-                 "a smaller index: take the one with the smallest index")
-        if user == lowest + 1:
-            fail(f"user {user} looks like a MovieLens user id; give the user's index (columns count from 0)")
-        fail(f"user {user} is not who gave {title!r} its lowest training rating: look at the movie's row of "
-             "learner.matrix.csr, whose columns are users (a user without a rating there has a 0)")
+    if user != lowest:  # one message for every wrong user: none says how close it came
+        fail(f"user {user} is not the user the exercise asks for: look at the movie's row of learner.matrix.csr, "
+             "whose columns are user indices counting from 0 (not MovieLens ids; a user without a rating there "
+             "has a 0), take the lowest rating among those given, and of the users who gave it, the smallest index")
     w = learner.get_weights()
     hidden_row = row.copy()
     hidden_row[user] = 0.0
@@ -183,8 +208,9 @@ def _index_array(value, n: int, n_items: int, what: str) -> np.ndarray:
         fail(f"{what} should be {n} movie indices in a 1-D array, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.integer):
         fail(f"{what} should hold integer movie indices, got {array.dtype}")
-    if array.min() < 0 or array.max() >= n_items:
-        fail(f"{what} holds {array.max()}, not a movie index (0 to {n_items - 1})")
+    outside = array[(array < 0) | (array >= n_items)]
+    if len(outside):
+        fail(f"{what} holds {outside[0]}, not a movie index (0 to {n_items - 1})")
     if len(set(array.tolist())) != n:
         fail(f"{what} lists a movie twice")
     return array.astype(np.int64)
@@ -215,7 +241,7 @@ def check_raw_neighbours(fargo_raw, title: str, result, data, n: int = 5) -> Non
     codes = _sigmoid(rows @ w["W0"].astype(np.float64).T + w["b0"])
     if _is_top(_cosine(codes, movie), answer, movie):
         fail("these are the nearest movies by I-AutoRec's codes; this exercise compares the raw rating rows")
-    if movie < rows.shape[1] and _is_top(_cosine(rows.T.copy(), movie), answer, movie):
+    if movie < rows.shape[1] and answer.max() < rows.shape[1] and _is_top(_cosine(rows.T.copy(), movie), answer, movie):
         fail(f"these are the users nearest to user {movie}: the rows of learner.matrix.csr are movies, its "
              "columns users; compare rows, not columns")
     fail(f"fargo_raw is not the {n} rows most similar to {title!r}'s by cosine similarity, most similar first: "
@@ -226,12 +252,27 @@ def check_raw_neighbours(fargo_raw, title: str, result, data, n: int = 5) -> Non
 # Exercise 3: the wrong objective with fill value 3
 # --------------------------------------------------------------------------------------------
 
+def _first_epoch_again(learner, split, data, fill: float) -> float:
+    """The training loss of the first epoch of ``train_on(fill)``, replayed with fill3_learner's seed and
+    settings: the model built after seeding PyTorch, a :class:`FilledLoss` on the split's training matrix,
+    on the CPU, one epoch in the batch order of that seed."""
+    run = course_config("autorec", "item").bind(data.n_users, data.n_items)
+    seed_everything(learner.cfg.seed)
+    again = FilledLoss(build_model(run.net), RatingMatrix(split.train, data.n_users, data.n_items, "item"),
+                       learner.cfg, torch.device("cpu"), data.scale)
+    again.fill = fill
+    return float(again.train_epoch(np.random.default_rng(learner.cfg.seed)))
+
+
 def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     """Exercise 3: ``fill3 = {"valid RMSE": ..., "mean prediction": ...}`` of ``learner``, I-AutoRec
-    trained on Sec. 8.5's wrong objective with fill value ``fill`` for at most 30 epochs."""
+    trained on Sec. 8.5's wrong objective (:class:`FilledLoss`) with fill value ``fill`` for at most 30
+    epochs, by ``train_on(fill)``, on ``split``'s training ratings. The first epoch is replayed to
+    confirm the objective and the start (a run of another objective, relabelled, is refused)."""
     if not isinstance(fill3, dict) or set(fill3) != set(FILL_KEYS):
         fail(f"fill3 should be a dict with exactly the keys {list(FILL_KEYS)}, got "
              f"{sorted(fill3) if isinstance(fill3, dict) else type(fill3).__name__}")
+    course_split(split, data)
     if not hasattr(learner, "fill"):
         fail("fill3_learner was not trained on the wrong objective: train it with train_on(3.0) (a FilledLoss)")
     if not math.isclose(float(learner.fill), fill):
@@ -239,13 +280,15 @@ def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     matrix = getattr(learner, "matrix", None)
     if matrix is None or matrix.variant != "item" or matrix.shape != (data.n_items, data.n_users):
         fail("fill3_learner is not an I-AutoRec learner on this data (one row per movie)")
+    trained_on(learner, split, data, "item", "fill3_learner")
     records = getattr(history, "records", None)
-    if not records or any("valid_rmse" not in r for r in records):
+    if not records or any("valid_rmse" not in r or "train_loss" not in r for r in records):
         fail("fill3_history should be the History that train_on returns, with a validation RMSE per epoch")
     course = course_config("autorec", "item").train
     settings = getattr(learner, "cfg", None)
-    changed = [f.name for f in dataclasses.fields(course) if f.name not in ("epochs", "device", "seed")
-               and getattr(settings, f.name, None) != getattr(course, f.name)]
+    if not isinstance(settings, type(course)):
+        fail("fill3_learner has no course training settings (cfg): train it with train_on(3.0)")
+    changed = changed_settings(settings, course, ("seed", "device", "inputs", "epochs"))
     if changed:
         fail(f"fill3_learner was trained with other settings than the course's I-AutoRec ({', '.join(changed)}): "
              "train it with train_on(3.0), which changes only the number of epochs")
@@ -255,6 +298,11 @@ def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     if len(records) < BUDGET and not getattr(history, "stopped_early", False):
         fail(f"fill3_history holds {len(records)} epochs of the {BUDGET} allowed, and training did not stop "
              "early: pass the history of one whole train_on(3.0) run")
+    first, again = records[0]["train_loss"], _first_epoch_again(learner, split, data, fill)
+    if abs(first - again) > REPLAY_RTOL * abs(again):
+        fail(f"fill3_history's first epoch is not fill value {fill:g}'s first epoch, replayed here from the same "
+             "seed: pass the learner and the history of one train_on(3.0) call (a learner whose fill was set after "
+             "training, or a history of another run, does not show what fill 3 does)")
     valid = evaluate(learner.predict, split.valid, split.train, data.scale)
     if abs(min(r["valid_rmse"] for r in records) - valid.rmse) > RMSE_TOL:
         fail("fill3_learner does not score what its history says on split.valid: pass the learner and the "
@@ -262,12 +310,24 @@ def check_fill(fill3, learner, history, fill: float, split, data) -> None:
     raw = learner.predict(split.valid["user"].to_numpy(), split.valid["item"].to_numpy()).astype(np.float64)
     got = number(fill3["valid RMSE"], "fill3['valid RMSE']", 0.0, 10.0)
     if abs(got - valid.rmse) > RMSE_TOL:
-        if abs(got - rmse(raw, split.valid["rating"].to_numpy())) <= RMSE_TOL:
-            fail("fill3['valid RMSE'] uses unclipped predictions; score with metrics.evaluate as the course does")
+        truth = split.valid["rating"].to_numpy()
+        if rounded(got, valid.rmse):
+            fail(f"fill3['valid RMSE'] is {got:g}, which looks rounded: give it unrounded (round only what you print)")
+        if abs(got - rmse(np.clip(raw, *data.scale), truth)) <= RMSE_TOL:
+            fail("fill3['valid RMSE'] gives the pairs whose user or movie has no training rating the model's own "
+                 "prediction: the course gives them the default rating (and clips every prediction to the rating "
+                 "scale); score with metrics.evaluate")
+        if abs(got - rmse(raw, truth)) <= RMSE_TOL:
+            fail("fill3['valid RMSE'] scores the raw predictions: the course clips them to the rating scale and "
+                 "gives pairs whose user or movie has no training rating the default rating; score with "
+                 "metrics.evaluate")
         fail(f"fill3['valid RMSE'] is {got:.4f}, which is not fill3_learner's validation RMSE: score it with "
              "metrics.evaluate(fill3_learner.predict, split.valid, split.train, data.scale)")
     mean = number(fill3["mean prediction"], "fill3['mean prediction']", -10.0, 20.0)
     if abs(mean - raw.mean()) > CODE_TOL:
+        if rounded(mean, float(raw.mean())):
+            fail(f"fill3['mean prediction'] is {mean:g}, which looks rounded: give it unrounded (round only what "
+                 "you print)")
         if abs(mean - np.clip(raw, *data.scale).mean()) <= CODE_TOL:
             fail("fill3['mean prediction'] is the mean of clipped predictions; take the raw ones")
         fail(f"fill3['mean prediction'] is {mean:.4f}, which is not the mean of fill3_learner.predict over the "

@@ -1,22 +1,29 @@
 """Check functions for the exercises of notebook 09 (AutoRec among its peers, and how to reproduce a paper).
 
 Exercise 1 recomputes a mean and a standard deviation from the reproduction record (numbers
-written by ``scripts/reproduce.py``); exercise 2 compares a choice with the pitfall each snippet
-commits; exercise 3 rebuilds a trained model's leaky input matrix and rescores the **validation**
-split. No check reads test ratings.
+written by ``scripts/reproduce.py``), once the record is shown to be whole (one test RMSE per seed
+of its protocol, and its own stored mean and sd); exercise 2 compares the choices with the pitfall
+each snippet commits, and says only whether all four are right (so that trying every option tells
+nothing about any one snippet); exercise 3 checks that the run is the course's I-AutoRec on the
+split's training ratings, rebuilds its leaky input matrix and rescores the **validation** split. No
+check reads test ratings.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
 import pandas as pd
 
-from . import fail, number, passed, valid_rmse
+from . import fail, number, passed
+from .ch04 import course_run, rounded
+from .ch05 import course_split, trained_on
 from ..matrix import RatingMatrix
 from ..metrics import evaluate
 
 RMSE_TOL = 1e-6  # the same code on the same float32 predictions: equal up to rounding
+RUN_HINT = "pass `run`, the I-AutoRec of Sec. 9.4 trained with the course's settings"
 STAT_TOL = 1e-6  # a mean or sd of five RMSEs, recomputed: equal up to rounding, float32 included (~1e-7)
 
 # The three pitfalls of Sec. 9.4, and what a snippet may be: one of them or none.
@@ -52,20 +59,20 @@ SNIPPETS = {
           "model.weights = best_weights\n"
           "print('RMSE', rmse(model, test))"),
 }
-_SNIPPET_ANSWERS = {"A": "user-rows", "B": "test-epoch", "C": "test-input", "D": "none"}
-SNIPPET_HINTS = {
-    "A": "look at what one row of R is, and which variant has one row per user",
-    "B": "look at which split's scores the minimum is taken over",
-    "C": "look at what the network reads when it predicts a test rating",
-    "D": "the epoch is chosen on the validation split and the test is scored once, after the choice",
+# The answers, not in plain text: the SHA-256 of "<snippet>:<pitfall>" for each snippet's pitfall.
+_SNIPPET_DIGESTS = {
+    "A": "29150c88a8496645c75cb8d53777486ba438097ecd2d5147f938ff2f3e276b67",
+    "B": "6a0cee7368067c1f2fa2efe28757cef4f50c5e9a8ae3b64f87053dbd656672a6",
+    "C": "8def39a2ae537052c632e5c93d477e9f522d744277a5b95d1d4e6c1d8414a3d8",
+    "D": "6cf534b93412cacb53f436201399d013fd7b33c34be9d05c4417475635a18835",
 }
+# One hint for every wrong choice: the three questions the exercise asks, naming no snippet.
+SNIPPETS_HINT = ("for each snippet ask what one row of the matrix fed to the network is, what the network reads "
+                 "when it predicts a test rating, and on which split the reported epoch is chosen")
 
 
-def _result(value, what: str):
-    for attr in ("config", "history", "scores", "learner"):
-        if not hasattr(value, attr):
-            fail(f"{what} should be the Result that experiment.train returns, got {type(value).__name__}")
-    return value
+def _digest(name: str, choice: str) -> str:
+    return hashlib.sha256(f"{name}:{choice}".encode()).hexdigest()
 
 
 def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str) -> dict:
@@ -82,6 +89,26 @@ def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str
 # Exercise 1: mean ± sd over seeds
 # --------------------------------------------------------------------------------------------
 
+def _whole_record(reproduction: dict, runs: dict) -> np.ndarray:
+    """The tuned I-AutoRec's per-seed test RMSEs, refused unless the record is as written: one per seed
+    of the protocol, labelled by those seeds, and agreeing with the mean and sd stored beside them."""
+    seeds = reproduction.get("protocol", {}).get("seeds") if isinstance(reproduction.get("protocol"), dict) else None
+    values = np.asarray(runs.get("test", []), dtype=np.float64)
+    changed = ("the reproduction record's tuned I-AutoRec test RMSEs are not as scripts/reproduce.py wrote them "
+               "({}): load the record again from notebooks/results/reproduction.json, and copy a list before "
+               "you change it (entry() hands you the record's own lists)")
+    if not seeds or len(values) != len(seeds) or list(runs.get("labels", [])) != list(seeds):
+        fail(changed.format(f"{len(values)} value(s) for the {len(seeds or [])} seeds of its protocol"))
+    if len(values) < 2:
+        fail("the reproduction record holds fewer than two seeds: an sd needs two")
+    stored = (runs.get("test_mean"), runs.get("test_sd"))
+    if not all(isinstance(v, (int, float)) for v in stored) or not (
+            math.isclose(float(values.mean()), stored[0], rel_tol=1e-9)
+            and math.isclose(float(values.std(ddof=1)), stored[1], rel_tol=1e-9)):
+        fail(changed.format("they no longer give the mean and sd stored beside them"))
+    return values
+
+
 def check_mean_sd(seed_stats, reproduction: dict) -> None:
     """Exercise 1: ``seed_stats``, a dict with ``mean`` and ``sd`` of tuned I-AutoRec's five per-seed
     test RMSEs on the random splits, computed from ``reproduction``."""
@@ -91,11 +118,11 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
     mean = number(seed_stats["mean"], "seed_stats['mean']", 0.0, 5.0)
     sd = number(seed_stats["sd"], "seed_stats['sd']", 0.0, 5.0)
     runs = reproduction_runs(reproduction, "I-AutoRec", "tuned", "random")
-    values = np.asarray(runs["test"], dtype=np.float64)
-    if len(values) < 2:
-        fail("the reproduction record holds fewer than two seeds: an sd needs two")
+    values = _whole_record(reproduction, runs)
     want_mean, want_sd = float(values.mean()), float(values.std(ddof=1))
     if not math.isclose(mean, want_mean, abs_tol=STAT_TOL):
+        if rounded(mean, want_mean):
+            fail(f"seed_stats['mean'] is {mean:g}, which looks rounded: give it unrounded (round only what you print)")
         folds = reproduction_runs(reproduction, "I-AutoRec", "tuned", "folds")
         if math.isclose(mean, float(np.mean(folds["test"])), abs_tol=STAT_TOL):
             fail("seed_stats['mean'] is the mean over the folds u1..u5; take the random splits' seeds ('random')")
@@ -109,6 +136,8 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
         fail(f"seed_stats['mean'] is {mean:.6f}, which is not the mean of the tuned I-AutoRec's {len(values)} "
              "per-seed test RMSEs on the random splits")
     if not math.isclose(sd, want_sd, abs_tol=STAT_TOL):
+        if rounded(sd, want_sd):
+            fail(f"seed_stats['sd'] is {sd:g}, which looks rounded: give it unrounded (round only what you print)")
         if math.isclose(sd, float(values.std(ddof=0)), abs_tol=STAT_TOL):
             fail("seed_stats['sd'] divides by n (np.std's default); the spread of a few seeds is estimated "
                  "with the sample standard deviation, which divides by n - 1 (ddof=1)")
@@ -124,18 +153,20 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
 # --------------------------------------------------------------------------------------------
 
 def check_snippets(answers) -> None:
-    """Exercise 2: ``answers``, a dict from each snippet's name to a key of ``PITFALLS``."""
+    """Exercise 2: ``answers``, a dict from each snippet's name to a key of ``PITFALLS``. A wrong answer
+    gets one message, whichever snippet it is about and whichever pitfall it names."""
     if not isinstance(answers, dict) or set(answers) != set(SNIPPETS):
         got = sorted(answers) if isinstance(answers, dict) else type(answers).__name__
         fail(f"answers should be a dict with one entry per snippet {sorted(SNIPPETS)}, got {got}")
     for name in sorted(SNIPPETS):
         choice = answers[name]
-        if choice not in PITFALLS:
-            fail(f"answers[{name!r}] = {choice!r} is not one of {sorted(PITFALLS)}")
-        if choice != _SNIPPET_ANSWERS[name]:
-            fail(f"answers[{name!r}] = {choice!r} ({PITFALLS[choice]}) is not right: {SNIPPET_HINTS[name]}")
-    passed("A labels user rows as I-AutoRec, B picks the epoch on the test split, C feeds test ratings "
-           "as input, D does none of these")
+        if not isinstance(choice, str) or choice not in PITFALLS:
+            fail(f"answers[{name!r}] = {choice!r} is not one of {sorted(PITFALLS)} (one string per snippet)")
+    if any(_digest(name, answers[name]) != _SNIPPET_DIGESTS[name] for name in SNIPPETS):
+        fail(f"not all four answers are right yet (the check does not say which, so that trying options tells "
+             f"nothing): {SNIPPETS_HINT}")
+    passed("each snippet is matched with the pitfall it commits, or with none (the solution notebook explains "
+           "each one)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,27 +189,34 @@ def leaky_learner(result, inputs: pd.DataFrame, data):
 def check_leak_on_valid(leak, result, split, data) -> None:
     """Exercise 3: ``leak``, a dict with ``honest`` (the validation RMSE of ``result`` as trained) and
     ``leaky`` (the validation RMSE when the network encodes rows of training + validation ratings)."""
-    result = _result(result, "the I-AutoRec result")
-    if result.config.model_type != "autorec" or result.config.variant != "item":
-        fail(f"the result is a {result.config.model_type} ({result.config.variant}) model; this exercise is about I-AutoRec")
     if not isinstance(leak, dict) or set(leak) != {"honest", "leaky"}:
         got = sorted(leak) if isinstance(leak, dict) else type(leak).__name__
         fail(f"leak should be a dict with exactly the keys 'honest' and 'leaky', got {got}")
+    course_split(split, data)
+    course_run(result, "I-AutoRec", split, data, "the I-AutoRec result", hint=RUN_HINT)
+    trained_on(result.learner, split, data, "item", "the I-AutoRec result")
     honest = number(leak["honest"], "leak['honest']", 0.0, 5.0)
     leaky = number(leak["leaky"], "leak['leaky']", 0.0, 5.0)
-    want_honest = valid_rmse(result, split, data.scale, "the I-AutoRec result")
+    want_honest = result.scores["valid"].rmse  # course_run rescored it on split.valid
     if not math.isclose(honest, want_honest, abs_tol=RMSE_TOL):
+        if rounded(honest, want_honest):
+            fail(f"leak['honest'] is {honest:g}, which looks rounded: give it unrounded (round only what you print)")
         fail(f"leak['honest'] is {honest:.4f}, which is not the run's own validation RMSE: take "
              "result.scores['valid'].rmse")
     inputs = pd.concat([split.train, split.valid], ignore_index=True)
     model = leaky_learner(result, inputs, data)
     want_leaky = evaluate(model.predict, split.valid, split.train, data.scale).rmse
     if not math.isclose(leaky, want_leaky, abs_tol=RMSE_TOL):
+        if rounded(leaky, want_leaky):
+            fail(f"leak['leaky'] is {leaky:g}, which looks rounded: give it unrounded (round only what you print)")
         if math.isclose(leaky, want_honest, abs_tol=RMSE_TOL):
             fail("leak['leaky'] equals the honest score: build the learner on training + validation ratings "
                  "(pd.concat of split.train and split.valid) and score split.valid with it")
         fail(f"leak['leaky'] is {leaky:.4f}, which is not what a learner encoding training + validation "
              "ratings scores on split.valid. Score the validation part, with split.train deciding "
              "which users and movies are unseen.")
-    passed(f"with the validation ratings in its input, I-AutoRec's validation RMSE falls from "
-           f"{want_honest:.4f} to {want_leaky:.4f} ({want_honest - want_leaky:.4f} better, all of it a leak)")
+    change = want_leaky - want_honest
+    effect = (f"falls from {want_honest:.4f} to {want_leaky:.4f} ({-change:.4f} better, all of it a leak)" if change < 0
+              else f"goes from {want_honest:.4f} to {want_leaky:.4f} ({change:+.4f}: this run does not profit from "
+                   "the leak)")
+    passed(f"with the validation ratings in its input, I-AutoRec's validation RMSE {effect}")
