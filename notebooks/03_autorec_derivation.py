@@ -616,7 +616,9 @@ assert DENSE_CACHE_LIMIT == 2**26 and matrix.shape[0] * matrix.shape[1] <= DENSE
 # `"W"`, `"b"`, with the shapes and conventions of `objective.autorec_gradients_numpy`. The `R` it
 # receives is already mapped into $[0, 1]$ (and 0 where `M` is 0): it is both the network's input
 # and the target, so use it as it is. The check calls your function with its seven arguments in
-# this order, by position, and compares its gradients with PyTorch's autograd on random batches.
+# this order, by position, and compares its gradients with PyTorch's autograd on random batches,
+# new ones at every run. The derivation is the exercise: a function that calls autograd itself is
+# refused.
 #
 # *Hint:* give the decoder's pre-activation a name, $Z = H W^\top + b$, and start from
 # $\partial L/\partial \hat R$. Only one link of the chain rule is new compared with Sec. 3.3;
@@ -720,11 +722,12 @@ ch03.check_empty_row_gradients(empty_row_grads, model, lam, matrix)
 # ### Exercise 3: the deeper model's parameter count
 #
 # The paper also tries a deeper I-AutoRec with three hidden layers of 500, 250 and 500 units.
-# Count its parameters yourself, from the layer sizes. Write a function
+# Count its parameters yourself, from the layer sizes (a function that lets the library count, with
+# `AutoRecConfig.n_parameters()` or a model built by the library, is refused). Write a function
 # `count_parameters(n_inputs, hidden)` that returns the number of parameters (weights and biases)
 # of AutoRec with input length `n_inputs` and hidden layer sizes `hidden` (a tuple such as
 # `(500, 250, 500)`), and use it for `deep_count`, the count of I-AutoRec on ML-100K with hidden
-# layers 500-250-500 (an int). The check tries your function on other sizes too.
+# layers 500-250-500 (an int). The check tries your function on other sizes too, some drawn at random.
 #
 # *Hint:* write the chain of layer widths from the input to the output. What is the length of an
 # I-AutoRec input row? A layer with $i$ inputs and $o$ outputs has an $o \times i$ weight matrix;

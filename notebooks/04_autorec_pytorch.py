@@ -379,9 +379,11 @@ from autorec_lib.exercises import ch04
 # matrix of Sec. 4.1, and read off, for each rating of `split.valid` in the order of its rows, the
 # prediction for that user and movie. Then apply the evaluation's two rules of notebook 01: clip
 # every prediction to the rating scale, and give the default rating `metrics.DEFAULT_RATING` to a
-# pair whose movie or user has no training rating. Answer `valid_pred`, a NumPy array with one
-# prediction per validation rating, and `my_valid_rmse`, their RMSE against the validation
-# ratings. The check compares both with the library's own scoring of the same model. Which
+# pair whose movie or user has no training rating. Answer `reconstruction`, the network's output for
+# every movie row (a NumPy array with a row per movie and a column per user), `valid_pred`, a NumPy
+# array with one prediction per validation rating read off it, and `my_valid_rmse`, their RMSE
+# against the validation ratings. The check compares all three with what the same trained model
+# gives, and the last two with the library's own scoring. Which
 # validation ratings did the network not predict at all, and why must its input rows hold the
 # training ratings only?
 #
@@ -403,7 +405,7 @@ print(f"validation RMSE by hand {my_valid_rmse:.4f}; {unseen.sum()} of {len(vali
       "got the default rating")
 
 # %%
-ch04.check_prediction_step(valid_pred, my_valid_rmse, results["I-AutoRec"], split, data)
+ch04.check_prediction_step(reconstruction, valid_pred, my_valid_rmse, results["I-AutoRec"], split, data)
 
 # %% tags=["answer"]
 # what the interpretation below states: the unseen ratings, and what feeding the validation ratings would do
@@ -490,9 +492,9 @@ ch04.check_rprop(rprop, optimizers, results["I-AutoRec"], split, data)
 # (`results["I-AutoRec"]`) as in Sec. 4.4: movies they have not rated in training, best first,
 # scores clipped to the rating scale. Then measure how personal the list is. Make `everyones_top`,
 # the MovieLens ids of *everyone's top 10*: the ten movies with the highest mean predicted rating
-# over all 943 users, every movie included; and `few_overlap`, the number of movies of `few_recs`
-# that are also in `everyones_top`. Compare with user 0's list of Sec. 4.4. Do the
-# recommendations look as personal?
+# over all 943 users, every movie included; and `few_shared`, the MovieLens ids of the movies of
+# `few_recs` that are also in `everyones_top` (a set; how many are there?). Compare with user 0's
+# list of Sec. 4.4. Do the recommendations look as personal?
 #
 # *Hint:* only ratings in `split.train` count, and a count that leaves out a user with no rating
 # at all would be wrong in general (here every user has some). The trained model of Sec. 4.4 works
@@ -508,13 +510,14 @@ few_recs = model.recommend(int(data.user_ids[few_user]), n=10)  # by MovieLens i
 every_user, every_movie = np.repeat(data.user_ids, data.n_items), np.tile(data.item_ids, data.n_users)
 predicted = model.predict(every_user, every_movie).reshape(data.n_users, data.n_items)  # clipped to 1-5
 everyones_top = data.item_ids[np.argsort(-predicted.mean(axis=0), kind="stable")[:10]]
-few_overlap = len(set(few_recs["item_id"]) & set(everyones_top))
+few_shared = set(few_recs["item_id"]) & set(everyones_top)
+few_overlap = len(few_shared)
 print(f"user {few_user}: {few_overlap} of the 10 in everyone's top 10")
 few_recs.round(3)
 
 # %%
 ch04.check_few_ratings_recommendations(few_user, few_recs, results["I-AutoRec"], split, data)
-ch04.check_overlap(few_overlap, everyones_top, few_recs, results["I-AutoRec"], split, data)
+ch04.check_overlap(few_shared, everyones_top, few_recs, results["I-AutoRec"], split, data)
 
 # %% tags=["answer"]
 # what the interpretation below states: the same overlap for every user (lists ranked as recommend ranks them)

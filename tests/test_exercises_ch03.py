@@ -1,6 +1,11 @@
 """The checks of notebook 03's exercises accept the reference solutions and reject plausible mistakes."""
 from __future__ import annotations
 
+import functools
+import itertools
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +19,29 @@ from autorec_lib.torch_backend import AutoRec  # noqa: E402
 from exercise_support import assert_hides  # noqa: E402
 
 sig = objective.sigmoid
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_autorec_derivation.py"
+
+
+def graded(fn, folder: Path):
+    """``fn`` as the grader hands it to a check: a RemoteFunction whose calls cross as plain data, as files in
+    ``folder`` (one process plays the learner's kernel, as in test_grading_units)."""
+    from autorec_lib.grading import plain
+
+    calls = []
+    plain.collect(str(folder / "kernel"), {"fn": lambda: fn})
+    encoded, _ = plain.read_index(folder / "kernel")
+
+    def call(handle, args, kwargs):
+        request, reply = folder / f"in{len(calls)}", folder / f"out{len(calls)}"
+        calls.append(handle)
+        plain.collect(str(request), {"args": lambda: args, "kwargs": lambda: kwargs})
+        plain.apply(str(request), str(reply), handle)
+        out, problems = plain.read_index(reply)
+        assert not problems, problems
+        value = plain.Decoder(reply, None)(out["output"])
+        return value["result"], value["grads"]
+
+    return plain.Decoder(folder / "kernel", None, call)(encoded["fn"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,8 +100,41 @@ def test_sigmoid_decoder_failure_names_the_wrong_gradients_without_giving_the_fo
     assert "out*(1-out)" not in message.replace(" ", "") and "(1-out)" not in message.replace(" ", "")
     with pytest.raises(CheckFailed, match=r"for V, W differ.*penalty"):
         ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, penalty="none"))
-    with pytest.raises(CheckFailed, match=r"for mu, b differ.*biases"):
+    with pytest.raises(CheckFailed, match=r"for mu, b differ.*which parameters does the penalty cover"):
         ch03.check_sigmoid_decoder_gradients(lambda *a, **k: sigmoid_decoder_gradients(*a, **k, penalty="all"))
+
+
+def test_sigmoid_decoder_check_blames_the_penalty_only_when_the_difference_is_a_penalty():
+    """A slip in V's data-fit term (M where R belongs) or biases averaged over the rows are not the penalty's."""
+    def v_from_mask(R, M, V, mu, W, b, lam):
+        H, out = sig(R @ V.T + mu), sig(sig(R @ V.T + mu) @ W.T + b)
+        G = 2 * (out - R) * M * out * (1 - out)
+        delta = (G @ W) * H * (1 - H)
+        return {**sigmoid_decoder_gradients(R, M, V, mu, W, b, lam), "V": delta.T @ M + lam * V}
+
+    def mean_biases(R, M, V, mu, W, b, lam):
+        grads = sigmoid_decoder_gradients(R, M, V, mu, W, b, lam)
+        return {**grads, "mu": grads["mu"] / len(R), "b": grads["b"] / len(R)}
+
+    for fn, match in ((v_from_mask, r"for V differ.*Only V is off, and not by a penalty"),
+                      (mean_biases, r"for mu, b differ.*not by a penalty")):
+        with pytest.raises(CheckFailed, match=match) as failure:
+            ch03.check_sigmoid_decoder_gradients(fn)
+        assert "chain rule is right" not in str(failure.value)
+        assert "which parameters does the penalty cover" not in str(failure.value)
+
+
+def test_sigmoid_decoder_check_refuses_a_mask_read_off_the_ratings():
+    """A 1-star rating is mapped to exactly 0: a mask taken from R > 0 drops it, as it would on the course's data."""
+    def mask_from_r(R, M, V, mu, W, b, lam):
+        return sigmoid_decoder_gradients(R, (R > 0).astype(float), V, mu, W, b, lam)
+
+    for seed in range(5):
+        problem = ch03._problem(seed, 6, 11, 4)
+        observed = problem["M"] == 1
+        assert (problem["R"][observed] == 0).any() and (problem["R"][observed] == 1).any()
+    with pytest.raises(CheckFailed, match="observed rating of 0 as unobserved"):
+        ch03.check_sigmoid_decoder_gradients(mask_from_r)
 
 
 def test_sigmoid_decoder_check_rejects_the_identity_decoder_gradients():
@@ -86,6 +147,75 @@ def test_sigmoid_decoder_check_refuses_the_librarys_own_functions():
     for library in (ch03._autograd_gradients, objective.autorec_gradients_numpy):
         with pytest.raises(CheckFailed, match="the library's function"):
             ch03.check_sigmoid_decoder_gradients(library)
+
+
+def own_autograd(R, M, V, mu, W, b, lam, *, way="grad"):
+    """The objective differentiated by autograd inside the learner's function: no derivation."""
+    t = [torch.tensor(x, requires_grad=True) for x in (V, mu, W, b)]
+    Rt, Mt = torch.tensor(R), torch.tensor(M)
+    out = torch.sigmoid(torch.sigmoid(Rt @ t[0].T + t[1]) @ t[2].T + t[3])
+    loss = objective.autorec_loss(out, Rt, Mt, [t[2], t[0]], lam)
+    if way == "backward":
+        loss.backward()
+        return dict(zip(ch03.GRADIENT_KEYS, [x.grad.numpy() for x in t]))
+    return dict(zip(ch03.GRADIENT_KEYS, [g.numpy() for g in torch.autograd.grad(loss, t)]))
+
+
+def with_torch_func(R, M, V, mu, W, b, lam):
+    def loss(V, mu, W, b):
+        out = torch.sigmoid(torch.sigmoid(torch.tensor(R) @ V.T + mu) @ W.T + b)
+        return objective.autorec_loss(out, torch.tensor(R), torch.tensor(M), [W, V], lam)
+    params = [torch.tensor(x) for x in (V, mu, W, b)]
+    grads = torch.func.grad(loss, argnums=(0, 1, 2, 3))(*params)
+    return dict(zip(ch03.GRADIENT_KEYS, [g.numpy() for g in grads]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda *a: ch03._autograd_gradients(*a),       # the check's own reference, wrapped
+    functools.partial(ch03._autograd_gradients),
+    own_autograd,
+    functools.partial(own_autograd, way="backward"),
+    with_torch_func,
+], ids=["lambda-around-the-checks-reference", "partial-of-it", "autograd.grad", "backward", "torch.func.grad"])
+def test_sigmoid_decoder_check_refuses_gradients_taken_by_autograd(fn):
+    with pytest.raises(CheckFailed, match="differentiates with autograd"):
+        ch03.check_sigmoid_decoder_gradients(fn)
+
+
+def test_sigmoid_decoder_check_refuses_a_function_that_calls_the_checks_code():
+    def peeking(*args):
+        ch03._relative_difference(np.ones(1), np.ones(1))
+        return sigmoid_decoder_gradients(*args)
+    with pytest.raises(CheckFailed, match="check's own code"):
+        ch03.check_sigmoid_decoder_gradients(peeking)
+
+
+def test_sigmoid_decoder_check_draws_new_problems_at_every_call(capsys):
+    """A table of the answers to one call's problems does not fit the next call's."""
+    seen = []
+
+    def recording(*args):
+        seen.append(np.copy(args[0]))
+        return sigmoid_decoder_gradients(*args)
+
+    for _ in range(2):
+        ch03.check_sigmoid_decoder_gradients(recording)
+    assert len(seen) == 4 and not np.array_equal(seen[0], seen[2]) and not np.array_equal(seen[1], seen[3])
+    table = {problem[0].tobytes(): sigmoid_decoder_gradients(*problem) for problem in
+             ([ch03._problem(seed, *shape)[k] for k in ch03.PROBLEM_ARGS] for seed, shape in
+              ((0, (6, 11, 4)), (1, (9, 7, 5))))}
+    zeros = {k: np.zeros(1) for k in ch03.GRADIENT_KEYS}
+    with pytest.raises(CheckFailed):
+        ch03.check_sigmoid_decoder_gradients(lambda R, *rest: table.get(R.tobytes(), zeros))
+
+
+def test_sigmoid_decoder_check_grades_a_learners_function_handed_over_by_the_grader(tmp_path, capsys):
+    """The grader hands the check a RemoteFunction (defined in autorec_lib.grading): it is the learner's."""
+    ch03.check_sigmoid_decoder_gradients(graded(sigmoid_decoder_gradients, tmp_path / "right"))
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="differ from autograd"):
+        ch03.check_sigmoid_decoder_gradients(graded(lambda *a: sigmoid_decoder_gradients(*a, penalty="none"),
+                                                    tmp_path / "wrong"))
 
 
 def in_float32(R, M, V, mu, W, b, lam):
@@ -114,10 +244,15 @@ def test_sigmoid_decoder_check_accepts_the_right_formulas_in_float32(fn, capsys)
 
 
 def test_gradient_tolerance_lies_far_above_float32_rounding_and_far_below_every_mistake():
-    """The tolerance is measured: float32 rounding stays 5 times under it on 30 random problems of other
-    shapes, and each mistake above moves some gradient of the check's problems by 1000 times more."""
+    """The tolerances are measured: float32 rounding stays 5 times under the tolerance on 30 random problems of
+    other shapes; on 100 problems as the check draws them, float16 rounding stays 3 times under the limit
+    below which a difference is called precision, and each mistake above moves some gradient by 5 times
+    that limit (so by 15,000 times the tolerance)."""
     def worst(answer, expected):
         return max(ch03._relative_difference(np.asarray(answer[k], np.float64), expected[k]) for k in expected)
+
+    def in_float16(*args):
+        return sigmoid_decoder_gradients(*(x.astype(np.float16) for x in args[:6]), np.float16(args[6]))
 
     rng = np.random.default_rng(2024)
     for seed in range(30):
@@ -126,12 +261,14 @@ def test_gradient_tolerance_lies_far_above_float32_rounding_and_far_below_every_
         expected = ch03._autograd_gradients(**problem)
         for fn in (in_float32, in_torch_float32):
             assert worst(fn(*args), expected) < ch03.GRADIENT_RTOL / 5
-    for seed, shape in ((0, (6, 11, 4)), (1, (9, 7, 5))):  # the check's problems
-        problem = ch03._problem(seed, *shape)
-        args = [problem[name] for name in ch03.PROBLEM_ARGS]
-        expected = ch03._autograd_gradients(**problem)
-        for mistake in MISTAKES:
-            assert worst(sigmoid_decoder_gradients(*args, **mistake), expected) > 1000 * ch03.GRADIENT_RTOL
+    for seed in range(50):
+        for shape in ((6, 11, 4), (9, 7, 5)):  # the check's shapes
+            problem = ch03._problem(1000 + seed, *shape)
+            args = [problem[name] for name in ch03.PROBLEM_ARGS]
+            expected = ch03._autograd_gradients(**problem)
+            assert worst(in_float16(*args), expected) < ch03.PRECISION_LIMIT / 3
+            for mistake in MISTAKES:
+                assert worst(sigmoid_decoder_gradients(*args, **mistake), expected) > 5 * ch03.PRECISION_LIMIT
 
 
 def test_sigmoid_decoder_check_names_precision_when_the_formulas_are_right_but_rounded_coarsely():
@@ -173,10 +310,11 @@ def test_sigmoid_decoder_check_says_r_arrives_mapped_when_the_function_maps_it_a
             ch03.check_sigmoid_decoder_gradients(fn)
 
 
-def test_sigmoid_decoder_failure_shows_no_gradient_of_the_checks_problem():
+def test_sigmoid_decoder_failure_shows_no_gradient_of_the_checks_problem(monkeypatch):
     """All-zero gradients would show the expected gradients' size if the message gave absolute differences."""
     def zeros(R, M, V, mu, W, b, lam):
         return {"V": np.zeros_like(V), "mu": np.zeros_like(mu), "W": np.zeros_like(W), "b": np.zeros_like(b)}
+    monkeypatch.setattr(ch03, "_fresh_seeds", lambda n: [0, 1][:n])  # the problems below, to compare with
     with pytest.raises(CheckFailed) as failure:
         ch03.check_sigmoid_decoder_gradients(zeros)
     expected = ch03._autograd_gradients(**ch03._problem(0, 6, 11, 4))
@@ -244,26 +382,21 @@ def test_empty_row_prediction_check_accepts_the_reference_prediction(capsys):
     assert out.startswith("correct:") and "penalty share" not in out
 
 
-@pytest.mark.parametrize("key", list(RIGHT_PREDICTION))
-def test_empty_row_prediction_check_rejects_every_wrong_choice_with_one_message(key):
-    """Every wrong choice for a parameter is refused with the same message, which names no choice: a
-    message per choice would let a learner narrow the options down by trying them."""
+def test_empty_row_prediction_check_refuses_every_wrong_prediction_with_one_message_that_names_no_key():
+    """All 255 wrong predictions get the same message: one that named the wrong keys (or choices) would let
+    a learner find the answer in a few tries instead of working it out."""
     messages = set()
-    for wrong in set(ch03.PREDICTION_CHOICES) - {RIGHT_PREDICTION[key]}:
-        with pytest.raises(CheckFailed, match=f"prediction for {key} is not") as failure:
-            ch03.check_empty_row_prediction({**RIGHT_PREDICTION, key: wrong})
+    for choices in itertools.product(ch03.PREDICTION_CHOICES, repeat=4):
+        prediction = dict(zip(RIGHT_PREDICTION, choices))
+        if prediction == RIGHT_PREDICTION:
+            continue
+        with pytest.raises(CheckFailed, match="not what the formulas give") as failure:
+            ch03.check_empty_row_prediction(prediction)
         messages.add(str(failure.value))
-        assert not any(f"'{choice}'" in str(failure.value) or f'"{choice}"' in str(failure.value)
-                       for choice in ch03.PREDICTION_CHOICES)
     assert len(messages) == 1
-
-
-def test_empty_row_prediction_check_names_every_wrong_key_at_once():
-    with pytest.raises(CheckFailed, match="prediction for V, b is not"):
-        ch03.check_empty_row_prediction({**RIGHT_PREDICTION, "V": "full penalty", "b": "penalty share"})
-    everything_zero = dict.fromkeys(RIGHT_PREDICTION, "zero")
-    with pytest.raises(CheckFailed, match="prediction for V, W is not"):
-        ch03.check_empty_row_prediction(everything_zero)
+    message = messages.pop()
+    assert not any(f"'{choice}'" in message or f'"{choice}"' in message for choice in ch03.PREDICTION_CHOICES)
+    assert "for at least one of V, mu, W and b" in message and "prediction for" not in message
 
 
 def test_empty_row_prediction_check_rejects_wrong_structure_and_free_text():
@@ -362,6 +495,20 @@ def test_empty_row_check_rejects_a_loss_without_the_mask(small_data):
         ch03.check_empty_row_gradients(empty_row_grads(model, matrix, 0.5, use_mask=False), model, 0.5, matrix)
 
 
+def test_empty_row_check_takes_the_lambda_of_section_3_3_not_whatever_lam_holds(small_data):
+    """Gradients computed with another λ, that λ passed as lam (rebound before the check's cell): refused."""
+    matrix, model = _empty_row_setup(small_data, 0)
+    for lam in (100.0, 0.25, torch.tensor(100.0)):
+        with pytest.raises(CheckFailed, match="rebound") as failure:
+            ch03.check_empty_row_gradients(empty_row_grads(model, matrix, float(lam)), model, lam, matrix)
+        assert_hides(str(failure.value), [ch03.NOTEBOOK_LAM])
+
+
+def test_the_checks_lambda_is_the_one_section_3_3_sets():
+    assigned = re.findall(r"^lam = (.+)$", NOTEBOOK.read_text(), flags=re.MULTILINE)
+    assert assigned == [repr(ch03.NOTEBOOK_LAM)]
+
+
 def test_empty_row_check_rejects_a_missing_penalty_and_the_wrong_row_count(small_data):
     matrix, model = _empty_row_setup(small_data, 0)
     with pytest.raises(CheckFailed, match="penalty is missing"):
@@ -428,9 +575,44 @@ def test_parameter_count_check_knows_ml100k(ml100k):
         assert count_parameters(943, hidden) == AutoRecConfig(n_inputs=943, hidden=hidden).n_parameters()
 
 
-def test_parameter_count_check_accepts_the_librarys_count_and_numpy_ints(small_data):
-    library = lambda n, hidden: AutoRecConfig(n_inputs=n, hidden=hidden).n_parameters()
-    ch03.check_parameter_counts(library, np.int64(deep(small_data.n_users)), small_data)
+def test_parameter_count_check_accepts_numpy_ints_and_a_chain_of_torch_layers(small_data, capsys):
+    """Counting the parameters of nn.Linear layers laid out from the sizes is counting from the layer sizes."""
+    def linear_layers(n, hidden):
+        sizes = [n, *hidden, n]
+        return sum(p.numel() for i, o in zip(sizes[:-1], sizes[1:]) for p in torch.nn.Linear(i, o).parameters())
+    ch03.check_parameter_counts(lambda n, h: np.int64(count_parameters(n, h)), np.int64(deep(small_data.n_users)),
+                                small_data)
+    ch03.check_parameter_counts(linear_layers, deep(small_data.n_users), small_data)
+    assert capsys.readouterr().out.count("correct:") == 2
+
+
+@pytest.mark.parametrize("fn", [
+    lambda n, hidden: AutoRecConfig(n_inputs=n, hidden=hidden).n_parameters(),
+    lambda n, hidden: sum(i * o + o for i, o in AutoRecConfig(n_inputs=n, hidden=hidden).layer_sizes),
+    lambda n, hidden: sum(p.numel() for p in AutoRec(n_inputs=n, hidden=hidden).parameters()),
+    lambda n, hidden: ch03._count(n, hidden),
+    functools.partial(ch03._count),
+], ids=["n_parameters", "layer_sizes", "a-built-AutoRec", "the-checks-count", "partial-of-it"])
+def test_parameter_count_check_refuses_a_function_that_lets_the_library_count(small_data, fn):
+    with pytest.raises(CheckFailed, match="lets the course library count"):
+        ch03.check_parameter_counts(fn, deep(small_data.n_users), small_data)
+    with pytest.raises(CheckFailed, match="the library's function"):
+        ch03.check_parameter_counts(ch03._count, deep(small_data.n_users), small_data)
+
+
+def test_parameter_count_check_tries_sizes_drawn_at_every_call(small_data):
+    """A table of the fixed cases' counts fails on the sizes drawn at random."""
+    table = {(n, tuple(h)): count_parameters(n, h) for n, h in ch03.CASES}
+    with pytest.raises(CheckFailed, match="not the parameter count"):
+        ch03.check_parameter_counts(lambda n, h: table.get((n, tuple(h)), 1), deep(small_data.n_users), small_data)
+    assert len({tuple(ch03._random_cases()) for _ in range(3)}) == 3
+
+
+def test_parameter_count_check_grades_a_learners_function_handed_over_by_the_grader(small_data, tmp_path, capsys):
+    ch03.check_parameter_counts(graded(count_parameters, tmp_path / "right"), deep(small_data.n_users), small_data)
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="weight matrices only"):
+        ch03.check_parameter_counts(graded(weights_only, tmp_path / "wrong"), deep(small_data.n_users), small_data)
 
 
 def test_parameter_count_check_rejects_the_item_count_as_input_length(small_data):

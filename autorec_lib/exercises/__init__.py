@@ -261,7 +261,7 @@ def _fresh_digests(name: str, folder: str, stamp: tuple, spec=None) -> dict:
 
 def part_digests(split) -> dict:
     """Digests of a split's parts: the training and validation ratings, and the (user, movie) pairs of the
-    test part only (its ratings are not read)."""
+    test part only (its ratings are not read). A part that is None has None."""
     from ..ratings import ratings_digest
 
     def pairs(frame):
@@ -269,7 +269,7 @@ def part_digests(split) -> dict:
 
     return {"train": ratings_digest(split.train),
             "valid": None if split.valid is None else ratings_digest(split.valid),
-            "test": pairs(split.test)}
+            "test": None if split.test is None else pairs(split.test)}
 
 
 def rating_data(data, name: str | None = None, what: str = "the data"):

@@ -4,10 +4,20 @@ Every check here recomputes the right answer itself (autograd on random data and
 own model, parameter counts from the layer sizes); none needs a stored reference and none reads
 test ratings. Failure messages say what is wrong and where to look,
 without handing over the formula.
+
+Exercises 1 and 3 ask the learner to derive or count by hand, so the check watches what the learner's
+function calls (:func:`_traced_call`): a function that differentiates with autograd (exercise 1) or
+lets the course library count (exercise 3) is refused by name. The problems it is tried on are drawn
+afresh at every call, so no table of answers fits them. (When the grader checks a notebook, the
+learner's function runs in the learner's kernel, where the check cannot watch it: there only its
+outputs are checked.)
 """
 from __future__ import annotations
 
 import inspect
+import os
+import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -35,12 +45,19 @@ def _gradient_dict(grads, shapes: dict[str, tuple], what: str) -> dict[str, np.n
 # Exercise 1: gradients with a sigmoid decoder
 # --------------------------------------------------------------------------------------------
 
+STAR_VALUES = (0.0, 0.25, 0.5, 0.75, 1.0)  # 1 to 5 stars as OutputScale maps them onto a sigmoid's range
+
+
 def _problem(seed: int, n: int, d: int, k: int) -> dict:
-    """Random float64 data shaped like an AutoRec batch: ratings scaled into (0, 1), zero where unobserved."""
+    """Random float64 data shaped like an AutoRec batch: ratings of 1 to 5 stars mapped into [0, 1] as
+    ``OutputScale`` maps them (1★ to exactly 0, 5★ to exactly 1), zero where unobserved. Row 0 has no
+    observed entry; row 1 has an observed 1★ and an observed 5★, so that a mask read off the ratings
+    (``R > 0``) differs from ``M``, as it does on the course's data."""
     rng = np.random.default_rng(seed)
     M = (rng.random((n, d)) < 0.4).astype(np.float64)
     M[0] = 0.0  # one row with no observed entry at all
-    R = M * rng.uniform(0.05, 0.95, size=(n, d))
+    R = M * rng.choice(STAR_VALUES, size=(n, d))
+    M[1, :2], R[1, :2] = 1.0, (0.0, 1.0)
     return {"R": R, "M": M, "V": rng.normal(scale=0.5, size=(k, d)), "mu": rng.normal(scale=0.5, size=k),
             "W": rng.normal(scale=0.5, size=(d, k)), "b": rng.normal(scale=0.5, size=d),
             "lam": float(rng.uniform(0.2, 1.5))}
@@ -68,6 +85,10 @@ def _autograd_gradients(R, M, V, mu, W, b, lam: float, inputs=None) -> dict[str,
 # by at most about 1e-6 of a gradient's largest entry, measured over many random shapes. A wrong
 # derivation moves some gradient by percents of its size or more.
 GRADIENT_RTOL = 1e-5
+# Below this, a difference is taken for precision: the right formulas computed in float16 stayed under 9e-3
+# on 4000 problems as the check draws them, while every listed mistake moved some gradient by 0.38 or more
+# (600 problems). Only the failure message's hint depends on it.
+PRECISION_LIMIT = 3e-2
 
 
 def _relative_difference(answer: np.ndarray, expected: np.ndarray) -> float:
@@ -88,13 +109,105 @@ def _rescaled_inside(answer: dict, problem: dict) -> bool:
     return False
 
 
+def _mask_from_ratings(answer: dict, problem: dict) -> bool:
+    """Whether ``answer`` holds the gradients of a mask read off the ratings (observed where R > 0)."""
+    other = _autograd_gradients(**{**problem, "M": (problem["R"] > 0).astype(np.float64)})
+    return all(_relative_difference(answer[key], other[key]) <= GRADIENT_RTOL for key in GRADIENT_KEYS)
+
+
+def _off_by_a_multiple_of_the_parameter(answer: np.ndarray, expected: np.ndarray, parameter: np.ndarray) -> bool:
+    """Whether ``answer - expected`` is a multiple of the parameter itself: a penalty term's slip."""
+    diff, p = (answer - expected).ravel(), parameter.ravel()
+    if not np.any(p):
+        return False
+    c = float(diff @ p / (p @ p))
+    return bool(np.abs(diff - c * p).max() <= 1e-3 * np.abs(diff).max())
+
+
+# --------------------------------------------------------------------------------------------
+# What a learner's function calls
+# --------------------------------------------------------------------------------------------
+
+LIBRARY_DIR = str(Path(__file__).parent.parent) + os.sep  # autorec_lib/, as its modules' code names it
+_NOT_THE_LIBRARY = (LIBRARY_DIR + "grading" + os.sep,)  # the grader's own machinery, which calls a function
+_AUTOGRAD = (  # (file ending, function names or None for any): where autograd is entered from Python
+    ("torch/autograd/__init__.py", {"grad", "backward"}), ("torch/_tensor.py", {"backward"}),
+    ("torch/autograd/functional.py", None),
+    ("torch/_functorch/apis.py", {"grad", "grad_and_value"}), ("torch/_functorch/eager_transforms.py",
+                                                               {"vjp", "jvp", "jacrev", "jacfwd", "hessian"}),
+    ("mxnet/autograd.py", {"record", "backward", "grad", "mark_variables"}),
+    ("mxnet/ndarray/ndarray.py", {"backward", "attach_grad"}),
+)
+
+
+def _fresh_seeds(n: int) -> list[int]:
+    """``n`` seeds drawn afresh at every call, so that no table of answers fits the check's problems."""
+    return [int(x) for x in np.random.SeedSequence().generate_state(n)]
+
+
+def _traced_call(fn: Callable, args) -> tuple[object, set[tuple[str, str, str]]]:
+    """``fn(*args)``, and every Python function it entered (``sys.setprofile``), as (file, qualified name,
+    the caller's file) triples; a function called by this one (``fn`` itself, or what a ``functools.partial``
+    wraps) has no caller's file."""
+    entered: set[tuple[str, str, str]] = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            code, back = frame.f_code, frame.f_back
+            caller = back.f_code.co_filename if back is not None and back.f_code is not _traced_call.__code__ else ""
+            entered.add((code.co_filename, getattr(code, "co_qualname", code.co_name), caller))
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        out = fn(*args)
+    finally:
+        sys.setprofile(previous)
+    return out, entered
+
+
+def _autograd_entered(entered) -> list[str]:
+    found = set()
+    for filename, name, _ in entered:
+        path = filename.replace(os.sep, "/")
+        for ending, names in _AUTOGRAD:
+            short = name.rsplit(".", 1)[-1]  # Tensor.backward -> backward
+            if path.endswith(ending) and (names is None or short in names):
+                found.add(f"{ending.split('/')[0]}'s {short}")
+    return sorted(found)
+
+
+def _library_entered(entered, within: str = "") -> list[str]:
+    """The course library's functions (under ``autorec_lib/<within>``) that ``entered`` shows called from
+    outside the library (the calls the learner's code made, not the library's own calls within), by
+    module and qualified name."""
+    def library(filename: str, part: str = "") -> bool:
+        return filename.startswith(LIBRARY_DIR + part) and not filename.startswith(_NOT_THE_LIBRARY)
+
+    found = set()
+    for filename, name, caller in entered:
+        if library(filename, within) and not library(caller) and not name.endswith(">"):  # no <genexpr>s
+            module = filename[len(LIBRARY_DIR):].removesuffix(".py").replace(os.sep, ".")
+            found.add(f"autorec_lib.{module}.{name}")
+    return sorted(found)
+
+
+def _is_library_function(fn) -> bool:
+    """Whether ``fn`` is itself a function of the course library (a learner's function wrapping one is
+    caught when it runs, by :func:`_traced_call`)."""
+    module = getattr(fn, "__module__", None) if inspect.isroutine(fn) else None
+    return bool(module) and module.split(".")[0] == "autorec_lib"
+
+
 def check_sigmoid_decoder_gradients(fn: Callable) -> None:
     """Exercise 1: ``fn(R, M, V, mu, W, b, lam)`` returns the hand-derived gradients of the objective
     with a sigmoid encoder *and* decoder as a dict ``{"V", "mu", "W", "b"}`` of NumPy arrays;
-    compared with autograd on random batches of two shapes."""
+    compared with autograd on random batches of two shapes, drawn afresh at every call. A function
+    that differentiates with autograd, or calls the check's own code, is refused: the exercise is the
+    derivation."""
     if not callable(fn):
         fail(f"pass your gradient function itself (not its result), got {type(fn).__name__}")
-    if getattr(fn, "__module__", None) and fn.__module__.split(".")[0] == "autorec_lib":
+    if _is_library_function(fn):
         fail(f"{fn.__name__} is the library's function: pass the function you wrote")
     try:
         inspect.signature(fn).bind(*PROBLEM_ARGS)
@@ -103,13 +216,22 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
              "(the check passes them by position, so their names are yours to choose)")
     except ValueError:  # a callable whose signature Python cannot read: just call it
         pass
-    for seed, (n, d, k) in ((0, (6, 11, 4)), (1, (9, 7, 5))):
+    seeds = _fresh_seeds(2)
+    for seed, (n, d, k) in zip(seeds, ((6, 11, 4), (9, 7, 5))):
         problem = _problem(seed, n, d, k)
         expected = _autograd_gradients(**problem)
         shapes = {key: expected[key].shape for key in GRADIENT_KEYS}
         copies = [np.copy(problem[name]) if isinstance(problem[name], np.ndarray) else problem[name]
                   for name in PROBLEM_ARGS]
-        answer = _gradient_dict(fn(*copies), shapes, "your gradients")
+        out, entered = _traced_call(fn, copies)
+        used = _autograd_entered(entered)
+        if used:
+            fail(f"your function differentiates with autograd ({', '.join(used)}): the exercise is to derive the "
+                 "gradients by hand and compute them with array arithmetic (NumPy or PyTorch), no autograd")
+        used = _library_entered(entered, "exercises" + os.sep)
+        if used:
+            fail(f"your function calls the check's own code ({', '.join(used)}): write the gradients yourself")
+        answer = _gradient_dict(out, shapes, "your gradients")
         off = {key: _relative_difference(answer[key], expected[key]) for key in GRADIENT_KEYS}
         wrong = [key for key in GRADIENT_KEYS if off[key] > GRADIENT_RTOL]
         if wrong:
@@ -118,14 +240,29 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
                 fail("your gradients are those of ratings mapped into [0, 1] inside your function, but R arrives "
                      "mapped already (the check's R lies in [0, 1], as OutputScale makes it): use R as it "
                      "is given, as the target and as the input")
-            if max(off[key] for key in wrong) < 1e-3:
+            if _mask_from_ratings(answer, problem):
+                fail("your gradients treat an observed rating of 0 as unobserved: they take the mask from R, but a "
+                     "1-star rating is mapped to exactly 0 (the check's R has such entries, as the course's data "
+                     "does). M, not R, says which entries are observed.")
+            penalty_like = all(_off_by_a_multiple_of_the_parameter(answer[key], expected[key], problem[key])
+                               for key in wrong)
+            if max(off[key] for key in wrong) < PRECISION_LIMIT:
                 where = ("They are that close to autograd's, so the formulas look right and the difference is "
                          "precision: compute in float32 or float64, not in a lower precision.")
-            elif set(wrong) <= {"V", "W"}:
-                where = ("Only the weight matrices' gradients are off, so the chain rule is right: "
+            elif penalty_like and set(wrong) <= {"V", "W"}:
+                where = ("Only the weight matrices' gradients are off, each by a multiple of the matrix itself: "
                          "look at the penalty's contribution.")
+            elif penalty_like and set(wrong) <= {"mu", "b"}:
+                where = ("Only the biases' gradients are off, each by a multiple of the bias itself: which "
+                         "parameters does the penalty cover?")
             elif set(wrong) <= {"mu", "b"}:
-                where = "Only the biases' gradients are off: which parameters does the penalty cover?"
+                where = ("Only the biases' gradients are off, and not by a penalty: a bias is added to every row "
+                         "of the batch, and the loss adds the rows up. How do the rows' contributions combine?")
+            elif set(wrong) <= {"V", "W"}:
+                where = (f"Only {' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} off, and not by a "
+                         "penalty term: look at the last link of the chain for "
+                         f"{'that matrix' if len(wrong) == 1 else 'each'}, from the layer's pre-activation to its "
+                         "weights. What does the layer multiply its weights with?")
             else:
                 where = ("Follow the chain rule from the loss backwards, one link at a time, and compare "
                          "each factor with Sec. 3.3: which link changes when the decoder is a sigmoid? "
@@ -152,21 +289,24 @@ def check_empty_row_prediction(prediction) -> None:
     for key in GRADIENT_KEYS:
         if prediction[key] not in PREDICTION_CHOICES:
             fail(f"prediction[{key!r}] = {prediction[key]!r}; choose one of {', '.join(map(repr, PREDICTION_CHOICES))}")
-    wrong = [key for key in GRADIENT_KEYS if prediction[key] != _EMPTY_ROW_PREDICTION[key]]
-    if wrong:
-        # one message, whatever the wrong choices were: a message per choice would let a learner
-        # eliminate the options instead of working them out
-        fail(f"the prediction for {', '.join(wrong)} is not what the formulas give. Work each gradient out in "
-             "two parts. The data fit: write down E and Delta for a row that has no observed entry and an "
-             "input of zeros, and see which factors vanish. The penalty: which parameters does "
+    if any(prediction[key] != _EMPTY_ROW_PREDICTION[key] for key in GRADIENT_KEYS):
+        # one message, whatever and wherever the wrong choices are: a message that named the wrong keys (or
+        # the choices) would let a learner find the answer by trying instead of working it out
+        fail("your prediction is not what the formulas give, for at least one of V, mu, W and b. Work each "
+             "gradient out in two parts. The data fit: write down E and Delta for a row that has no observed "
+             "entry and an input of zeros, and see which factors vanish. The penalty: which parameters does "
              "objective.weight_penalty cover, and how does the library's mini-batch loss scale it for a "
              "batch of one row (the end of Sec. 3.3)?")
     passed("that is what the formulas say; now confirm it with autograd")
 
 
+NOTEBOOK_LAM = 0.5  # the λ of Sec. 3.3 (``lam = 0.5``), which exercise 2 reuses; a test reads it off the notebook
+
+
 def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
     """Exercise 2: the gradients of the library's mini-batch loss for a batch of one all-unobserved
-    row of ``matrix``, with respect to ``model``'s (one hidden layer) V, mu, W and b.
+    row of ``matrix``, with respect to ``model``'s (one hidden layer) V, mu, W and b, with the λ of
+    Sec. 3.3 (``lam`` must still hold it).
 
     Gradients read from ``.grad`` after ``backward()`` are right when ``.grad`` was reset first; when
     it was not (it still holds an earlier batch's gradients), the message says what to reset.
@@ -174,9 +314,10 @@ def check_empty_row_gradients(grads, model, lam: float, matrix) -> None:
     layers = getattr(model, "layers", None)
     if layers is None or len(layers) != 2:
         fail("pass the one-hidden-layer AutoRec (torch_backend.AutoRec) whose gradients you computed")
-    if not number(lam, "lam") > 0:
-        fail(f"lam should be the positive λ the gradients were computed with, got {lam!r}")
-    lam = float(lam)
+    lam = number(lam, "lam")
+    if abs(lam - NOTEBOOK_LAM) > 1e-9 * NOTEBOOK_LAM:
+        fail(f"lam = {lam!r} is not the λ that Sec. 3.3 set and this exercise takes: was lam rebound since? Set it "
+             "back (run Sec. 3.3's cells again), compute the gradients again and pass that lam")
     enc, dec = layers
     V, W = (array(p, name) for p, name in ((enc.weight, "V"), (dec.weight, "W")))
     shapes = {"V": V.shape, "mu": tuple(enc.bias.shape), "W": W.shape, "b": tuple(dec.bias.shape)}
@@ -248,17 +389,33 @@ def _diagnose(value, n_inputs: int, hidden: tuple[int, ...], what: str) -> None:
          "each layer's weights and biases.")
 
 
-# (n_inputs, hidden) the learner's function is tried on: ML-100K's two shapes and small ones
+# (n_inputs, hidden) the learner's function is tried on: ML-100K's two shapes and small ones, and at every
+# call a few drawn at random (so that no table of answers fits)
 CASES = ((943, (500,)), (943, (500, 250, 500)), (1682, (300,)), (7, (3,)), (11, (4, 2)), (5, (6, 6, 6)))
+N_RANDOM_CASES = 3
+
+
+def _random_cases(n: int = N_RANDOM_CASES) -> list[tuple[int, tuple[int, ...]]]:
+    rng = np.random.default_rng(_fresh_seeds(1)[0])
+    return [(int(rng.integers(2, 5000)), tuple(int(h) for h in rng.integers(1, 1000, size=rng.integers(1, 5))))
+            for _ in range(n)]
 
 
 def check_parameter_counts(count_parameters: Callable, deep_count, data) -> None:
     """Exercise 3: ``count_parameters(n_inputs, hidden)`` counts AutoRec's weights and biases for any
-    chain of hidden sizes, and ``deep_count`` is I-AutoRec's count on ``data`` with 500-250-500."""
+    chain of hidden sizes, from the layer sizes (a function that lets the course library count is
+    refused), and ``deep_count`` is I-AutoRec's count on ``data`` with 500-250-500."""
     if not callable(count_parameters):
         fail(f"pass your function count_parameters itself, got {type(count_parameters).__name__}")
-    for n_inputs, hidden in CASES:
-        value = whole(count_parameters(n_inputs, hidden), f"count_parameters({n_inputs}, {hidden})")
+    if _is_library_function(count_parameters):
+        fail(f"{count_parameters.__name__} is the library's function: pass the function you wrote")
+    for n_inputs, hidden in (*CASES, *_random_cases()):
+        out, entered = _traced_call(count_parameters, (n_inputs, hidden))
+        used = _library_entered(entered)
+        if used:
+            fail(f"your count_parameters lets the course library count ({', '.join(used)}): the exercise asks you "
+                 "to count from the layer sizes yourself, with arithmetic")
+        value = whole(out, f"count_parameters({n_inputs}, {hidden})")
         if value != _count(n_inputs, hidden):
             _diagnose(value, n_inputs, hidden, f"count_parameters({n_inputs}, {hidden})")
     deep = (500, 250, 500)
@@ -270,5 +427,5 @@ def check_parameter_counts(count_parameters: Callable, deep_count, data) -> None
         if value == _count(data.n_users, (500,)):
             fail(f"deep_count = {value} is the one-hidden-layer model's count; the question is about 500-250-500")
         _diagnose(value, data.n_users, deep, "deep_count")
-    passed(f"your count_parameters is right on {len(CASES)} layer chains, and I-AutoRec 500-250-500 on "
-           f"this data has {value:,} parameters")
+    passed(f"your count_parameters is right on {len(CASES) + N_RANDOM_CASES} layer chains, and I-AutoRec "
+           f"500-250-500 on this data has {value:,} parameters")

@@ -15,17 +15,21 @@ from collections.abc import Set as AbstractSet
 import numpy as np
 import pandas as pd
 
-from . import (array, changed_settings, entries, fail, item_autorec, number, passed, result, valid_rmse,
-               whole)
+from . import (CheckFailed, array, changed_settings, course_split, entries, fail, item_autorec, number, passed,
+               rating_data, result, trained_on, valid_rmse, whole)
 from ..config import course_config
 from ..matrix import RatingMatrix
 from ..metrics import evaluate, known_pairs, predict_with_default, top_n
 from ..objective import OutputScale
+from .ch02 import SPLIT_SETTINGS  # the notebooks' random split: the one notebook 02 trains on too
 
 # Exercise 1: predictions read off the reconstruction. The learner's network runs on dense rows, the
 # library's on a CPU from the sparse ratings: the same float32 model, its sums taken in another order
 # (they agree to about 1e-6); a wrong read moves a prediction by far more.
 PREDICTION_TOL = 1e-4
+# Exercise 2: a value typed as a float32 (the table's column, or one cell) still names the Result's value
+# (float32 keeps 7 significant digits); any real slip is larger.
+TABLE_RTOL = 1e-6
 # Exercise 2: the Rprop run, stated in the notebook (Adam's budget and patience, the course's λ).
 RPROP = {"optimizer": "rprop", "lr": 1e-3, "lam": 100.0, "epochs": 150, "patience": 10}
 OPTIMIZER_ROWS = ("Adam", "Rprop")
@@ -35,6 +39,8 @@ N_RECS = 10
 RARE_BELOW = 10  # "fewer than 10 training ratings"
 MODELS = ("I-AutoRec", "biased MF")
 RMSE_TOL = 1e-6  # recomputed with the same code on the same float32 predictions: equal up to rounding
+# Exercise 3a: scores may be given rounded to 3 decimals, as Sec. 4.4 displays them (recs.round(3)).
+SCORE_TOL = 5e-4 + 1e-6
 
 
 def _train_seconds(result) -> float:
@@ -63,13 +69,16 @@ def course_run(run, name: str, split, data, what: str, hint: str | None = None,
     """``run``, refused unless it is the course's ``name`` run (a key of :data:`COURSE_RUNS`) with the
     training ``changes`` an exercise asks for: the course's model and settings (all but the seed, the
     device and the settings named in ``ignore``), trained from a random start to early stopping or to
-    its budget, and scored on ``split``. ``hint`` says what to pass instead (by default, where Sec. 4.3
+    its budget, on ``split``, which must be the notebook's random split of ``data`` (ML-100K as its files
+    hold it; any seed) with its parts as ``splits.make_split`` made them, and its stored validation score
+    still what its model scores there. ``hint`` says what to pass instead (by default, where Sec. 4.3
     made it).
 
-    One guard for every check of this chapter that takes a trained run (a candidate for
-    ``exercises/__init__.py``)."""
+    One guard for every check of this chapter that takes a trained run."""
     (model_type, variant), made_in = COURSE_RUNS[name]
     hint = hint or f"pass {made_in}"
+    rating_data(data, "ml-100k")
+    course_split(split, data, "split", "random", **SPLIT_SETTINGS["random"])
     result(run, what)
     if run.config.model_type != model_type or run.config.variant != variant:
         if model_type == "autorec":
@@ -88,7 +97,13 @@ def course_run(run, name: str, split, data, what: str, hint: str | None = None,
     if not history.records or history.best_epoch is None or not (
             history.stopped_early or len(history.records) == run.config.train.epochs):
         fail(f"{what} did not train to early stopping or to its budget: {hint}")
-    valid_rmse(run, split, data.scale, what)
+    trained_on(run, split, what)
+    try:
+        valid_rmse(run, split, data.scale, what)
+    except CheckFailed:  # trained on this very split, so its model or its scores changed since
+        fail(f"{what} was trained on the split you passed, but its model no longer scores the validation RMSE "
+             "stored with it: was it trained further, or were its weights or scores changed, after "
+             f"experiment.train returned it? Train it again and pass the Result as returned: {hint}")
     return run
 
 
@@ -102,8 +117,9 @@ def rounded(value: float, exact: float) -> bool:
 # Exercise 1: AutoRec's prediction step, by hand
 # --------------------------------------------------------------------------------------------
 
-def _reconstructed(run, ratings: pd.DataFrame, data, pairs: pd.DataFrame) -> np.ndarray:
-    """The run's network fed the item rows of ``ratings``, read at ``pairs`` (row = movie, column = user)."""
+def _reconstruction(run, ratings: pd.DataFrame, data) -> np.ndarray:
+    """The run's network fed every movie row of ``ratings`` (rows = movies, columns = users), on the
+    rating scale, unclipped."""
     import torch
 
     model = run.learner.model  # the trained network (see TrainedModel)
@@ -112,45 +128,65 @@ def _reconstructed(run, ratings: pd.DataFrame, data, pairs: pd.DataFrame) -> np.
     model.eval()
     with torch.no_grad():
         rows = torch.from_numpy(matrix.dense(np.arange(data.n_items))[0]).to(device)
-        out = OutputScale(run.config.net.decoder, data.scale).to_rating(model(rows)).float().cpu().numpy()
-    return out[pairs["item"].to_numpy(), pairs["user"].to_numpy()]
+        return OutputScale(run.config.net.decoder, data.scale).to_rating(model(rows)).float().cpu().numpy()
 
 
-def _prediction_mistake(pred: np.ndarray, expected: np.ndarray, run, split, data) -> str:
-    """What most likely went wrong in ``pred``, as a sentence for the failure message."""
+def _near(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=PREDICTION_TOL, rtol=0))
+
+
+def _reconstruction_mistake(rec: np.ndarray, run, split, data) -> str:
+    """What most likely went wrong in the learner's reconstruction ``rec`` (of the right shape)."""
+    low, high = data.scale
+    leaky = _reconstruction(run, pd.concat([split.train, split.valid]), data)
+    if _near(rec, leaky) or _near(rec, np.clip(leaky, low, high)):
+        return ("the rows fed to the network hold the validation ratings too: a prediction must come from the "
+                "TRAINING ratings alone, or the model is shown the very ratings it is scored on")
+    return ("it is not the trained network's output for the movie rows of the training matrix: feed every movie "
+            "row of `matrix` (the training ratings only, in the order of the movie indices) through "
+            "results['I-AutoRec'].learner.model in eval mode, under torch.no_grad()")
+
+
+def _prediction_mistake(pred: np.ndarray, expected: np.ndarray, rec: np.ndarray, split, data) -> str:
+    """What most likely went wrong in ``pred``, read off the (right) reconstruction ``rec``."""
     low, high = data.scale
     users, items = split.valid["user"].to_numpy(), split.valid["item"].to_numpy()
     known = known_pairs(users, items, split.train)
-    near = lambda a, b: bool(np.allclose(a, b, atol=PREDICTION_TOL, rtol=0))
     if pred.min() < low - PREDICTION_TOL or pred.max() > high + PREDICTION_TOL:
         return ("some predictions lie off the rating scale: the evaluation clips every prediction to "
                 f"{data.scale}, as the model's identity decoder is not bounded")
-    if near(pred[known], expected[known]) and not near(pred[~known], expected[~known]):
+    if _near(pred[known], expected[known]) and not _near(pred[~known], expected[~known]):
         return ("the predictions of pairs whose movie (or user) has no training rating are not the evaluation's: "
                 "such a pair gets the default rating metrics.DEFAULT_RATING, not the reconstruction of an empty row")
-    if near(np.sort(pred), np.sort(expected)):
+    if _near(np.sort(pred), np.sort(expected)):
         return "the predictions are right but in another order: give them in the order of split.valid's rows"
-    leaky = np.clip(_reconstructed(run, pd.concat([split.train, split.valid]), data, split.valid), low, high)
-    if near(pred[known], leaky[known]):
-        return ("the rows fed to the network hold the validation ratings too: a prediction must come from the "
-                "TRAINING ratings alone, or the model is shown the very ratings it is scored on")
     swap = (users < data.n_items) & (items < data.n_users)  # where reading [user, item] stays inside the matrix
-    if swap.sum() > len(swap) // 2:
-        transposed = np.clip(run.learner.predict(items[swap], users[swap]), low, high)
-        if np.allclose(pred[swap], transposed, atol=PREDICTION_TOL, rtol=0):
-            return ("the entries are read transposed: an I-AutoRec row is a movie, so the prediction for (user u, "
-                    "movie i) is row i, column u of the reconstruction")
-    return ("they are not the trained model's predictions for the validation pairs: feed every movie row of the "
-            "TRAINING matrix through results['I-AutoRec'].learner.model (in eval mode), read row = movie, "
-            "column = user, clip, and give unseen movies the default rating")
+    if swap.sum() > len(swap) // 2 and _near(pred[swap], np.clip(rec[users[swap], items[swap]], low, high)):
+        return ("the entries are read transposed: an I-AutoRec row is a movie, so the prediction for (user u, "
+                "movie i) is row i, column u of the reconstruction")
+    return ("they are not read off your reconstruction as the evaluation reads it: for each rating of split.valid, "
+            "in the order of its rows, take row = movie, column = user, clip, and give a pair whose movie or user "
+            "has no training rating the default rating")
 
 
-def check_prediction_step(valid_pred, my_valid_rmse, run, split, data) -> None:
-    """Exercise 1: ``valid_pred`` holds one prediction per rating of ``split.valid`` (in its order),
-    read off the trained I-AutoRec's reconstruction of the training matrix as the evaluation reads
-    it; ``my_valid_rmse`` is their RMSE against the validation ratings. Both are compared with the
-    library's own scoring of the same model."""
+def check_prediction_step(reconstruction, valid_pred, my_valid_rmse, run, split, data) -> None:
+    """Exercise 1: ``reconstruction``, the trained I-AutoRec's network applied to every movie row of the
+    training matrix (movies x users, clipped to the rating scale or not); ``valid_pred``, one prediction
+    per rating of ``split.valid`` (in its order), read off it as the evaluation reads it; and
+    ``my_valid_rmse``, their RMSE against the validation ratings. Each is compared with what the check
+    computes from the same trained model and with the library's own scoring."""
     course_run(run, "I-AutoRec", split, data, "the I-AutoRec result")
+    low, high = data.scale
+    rec = array(reconstruction, "reconstruction", ndim=2)
+    shape = (data.n_items, data.n_users)
+    if rec.shape != shape:
+        if rec.shape == shape[::-1]:
+            fail("reconstruction has a row per user and a column per movie: an I-AutoRec row is a movie, so its "
+                 "reconstruction has a row per movie of the training matrix and a column per user")
+        fail(f"reconstruction has shape {rec.shape}; it should have a row per movie and a column per user, {shape}")
+    own = _reconstruction(run, split.train, data)
+    if not (_near(rec, own) or _near(rec, np.clip(own, low, high))):
+        fail(f"reconstruction is not right yet: {_reconstruction_mistake(rec, run, split, data)}.")
     n = len(split.valid)
     pred = array(valid_pred, "valid_pred", ndim=1)
     if len(pred) != n:
@@ -158,23 +194,25 @@ def check_prediction_step(valid_pred, my_valid_rmse, run, split, data) -> None:
              "per validation rating, in the order of split.valid's rows")
     expected, _ = predict_with_default(run.learner.predict, split.valid, split.train, data.scale)
     if not np.allclose(pred, expected, atol=PREDICTION_TOL, rtol=0):
-        fail(f"valid_pred is not right yet: {_prediction_mistake(pred, expected, run, split, data)}.")
+        fail(f"valid_pred is not right yet: {_prediction_mistake(pred, expected, own, split, data)}.")
     truth = split.valid["rating"].to_numpy(np.float64)
-    own = math.sqrt(np.mean((pred - truth) ** 2))
+    own_rmse = math.sqrt(np.mean((pred - truth) ** 2))
     x = number(my_valid_rmse, "my_valid_rmse", 0.0, 10.0)
-    if abs(x - own) > RMSE_TOL:
+    if abs(x - own_rmse) > RMSE_TOL:
         slips = {"the mean absolute error (MAE), not the RMSE": np.mean(np.abs(pred - truth)),
-                 "the mean squared error: take its square root": own ** 2,
-                 "the TEST RMSE stored in the result; score the validation predictions": run.scores["test"].rmse}
+                 "the mean squared error: take its square root": own_rmse ** 2}
+        test = run.scores.get("test")  # a run's stored test score, only to name it when it is handed in
+        if test is not None:
+            slips["the TEST RMSE stored in the result; score the validation predictions"] = test.rmse
         slip = next((s for s, v in slips.items() if abs(x - v) <= RMSE_TOL), None)
-        if slip is None and rounded(x, own):  # its digits are the right ones: the message does not repeat them
+        if slip is None and rounded(x, own_rmse):  # its digits are the right ones: the message does not repeat them
             fail("my_valid_rmse is rounded: give the RMSE unrounded (round it only where you print it)")
         fail(f"my_valid_rmse = {x:.4f} is " + (slip if slip else
              "not the RMSE of your valid_pred against split.valid's ratings: the square root of the mean squared "
              "difference, over every validation rating"))
     library = evaluate(run.learner.predict, split.valid, split.train, data.scale)
-    passed(f"your prediction step scores the trained I-AutoRec {own:.4f} on the {n} validation ratings, as the "
-           f"library's evaluation does ({library.n_default} of them got the default rating)")
+    passed(f"your prediction step scores the trained I-AutoRec {own_rmse:.4f} on the {n} validation ratings, as "
+           f"the library's evaluation does ({library.n_default} of them got the default rating)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,7 +268,7 @@ def check_rprop(rprop, optimizers, adam, split, data) -> None:
         for column in OPTIMIZER_COLUMNS:
             value = number(optimizers.loc[row, column], f"optimizers.loc[{row!r}, {column!r}]")
             expected = truth[row][column]
-            same = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+            same = lambda a, b: math.isclose(a, b, rel_tol=TABLE_RTOL, abs_tol=1e-12)
             if same(value, expected):
                 continue
             run = adam if row == "Adam" else rprop
@@ -241,9 +279,13 @@ def check_rprop(rprop, optimizers, adam, split, data) -> None:
             if same(value, truth[other[row]][column]) and same(mirror, expected):
                 fail(f"optimizers.loc[{row!r}, {column!r}] is {other[row]}'s value and the other way round: "
                      "are the rows swapped?")
-            if column == "valid RMSE" and math.isclose(value, run.scores["test"].rmse, rel_tol=1e-9):
+            test = run.scores.get("test")  # a run's stored test score, only to name it when it is handed in
+            if column == "valid RMSE" and test is not None and same(value, test.rmse):
                 fail(f"optimizers.loc[{row!r}, 'valid RMSE'] is the test RMSE; take scores['valid']")
-            if column == "train seconds" and math.isclose(value, run.seconds, rel_tol=1e-9):
+            if column in ("train seconds", "valid RMSE") and rounded(value, expected):
+                fail(f"optimizers.loc[{row!r}, {column!r}] is rounded: give it unrounded (round only where you "
+                     "print it)")
+            if column == "train seconds" and same(value, run.seconds):
                 fail(f"optimizers.loc[{row!r}, 'train seconds'] includes the evaluations after every "
                      "epoch (Result.seconds); add up the seconds of the history's records")
             if column == "epochs run" and value == run.history.best_epoch:
@@ -280,7 +322,9 @@ def _recommended(recs, what: str, data) -> np.ndarray:
         items = np.minimum(np.searchsorted(data.item_ids, values), data.n_items - 1)
         known = data.item_ids[items] == values
     if not known.all():
-        fail(f"{what}[{column!r}] holds {values[~known][0]}, which is no movie of {data.name}")
+        indices = "" if column == "item" or not np.all((values >= 0) & (values < data.n_items)) else (
+            ": are these movie indices? The column 'item_id' holds MovieLens ids (data.item_ids[index])")
+        fail(f"{what}[{column!r}] holds {values[~known][0]}, which is no movie of {data.name}{indices}")
     if len(set(items.tolist())) != N_RECS:
         fail(f"{what} recommends some movie twice: the {N_RECS} movies must be distinct")
     return items.astype(np.int64)
@@ -297,25 +341,33 @@ def check_few_ratings_recommendations(few_user, few_recs, run, split, data) -> N
         fail(f"user {user} has {counts[user]} ratings in split.train, and some users have fewer. Count each "
              "user's ratings in the training split (not all ratings), and take a user with the fewest.")
     items = _recommended(few_recs, "few_recs", data)
+    scores = array(few_recs["score"], "few_recs['score']")
+    low, high = data.scale
+    everything = np.arange(data.n_items)
+    predicted = np.clip(run.learner.predict(np.full(data.n_items, user), everything), low, high)
+    fits = lambda movies: bool(np.allclose(scores, predicted[movies], atol=SCORE_TOL, rtol=0))  # noqa: E731
+    if "item_id" in few_recs.columns and not fits(items):
+        given = array(few_recs["item_id"], "few_recs['item_id']").astype(np.int64)
+        if np.all((given >= 0) & (given < data.n_items)) and fits(given):
+            fail("few_recs's 'item_id' column holds movie indices, not MovieLens ids: give the ids "
+                 "(data.item_ids[index]), as the trained model's recommend does")
     rated = split.train.loc[split.train["user"] == user, "item"].to_numpy()
     already = np.intersect1d(items, rated)
     if len(already):
         fail(f"few_recs contains {len(already)} movie(s) user {user} already rated in training: "
              "leave the rated movies out")
-    scores = array(few_recs["score"], "few_recs['score']")
-    low, high = data.scale
     if scores.min() < low or scores.max() > high:
         fail(f"few_recs's scores run from {scores.min():.3f} to {scores.max():.3f}, off the rating scale "
              f"{data.scale}: clip them as the evaluation does")
     if np.any(np.diff(scores) > 0):
         fail("few_recs is not sorted best first: sort by score, highest first")
-    everything = np.arange(data.n_items)
-    predicted = np.clip(run.learner.predict(np.full(data.n_items, user), everything), low, high)
-    if not np.allclose(scores, predicted[items], atol=1e-5):
-        fail(f"few_recs's scores are not the model's clipped predictions for user {user}: recommend for "
+    if not fits(items):
+        coarse = any(np.allclose(scores, np.round(predicted[items], d), atol=1e-6) for d in (0, 1, 2))
+        fail("few_recs's scores are rounded to fewer than 3 decimals: keep at least 3" if coarse else
+             f"few_recs's scores are not the model's clipped predictions for user {user}: recommend for "
              "few_user with the trained I-AutoRec")
     others = np.setdiff1d(everything, np.concatenate([items, rated]))
-    if len(others) and predicted[others].max() > scores.min() + 1e-6:
+    if len(others) and predicted[others].max() > predicted[items].min() + 1e-6:
         fail(f"some movie unrated by user {user} is predicted higher than your 10th pick: few_recs is not the "
              f"top {N_RECS} of the movies they have not rated")
     passed(f"user {user} has the fewest training ratings ({counts.min()}); few_recs is their top {N_RECS} "
@@ -332,17 +384,28 @@ def _everyones_top(run, data, clip: bool) -> np.ndarray:
     return top_n(predicted.mean(axis=0), np.array([], dtype=np.int64), N_RECS)
 
 
-def check_overlap(few_overlap, everyones_top, few_recs, run, split, data) -> None:
+def _id_set(value, what: str) -> set[int]:
+    """MovieLens ids given as an array, a list, a pandas Series or a set (any order) as a set of ints."""
+    if isinstance(value, AbstractSet):  # a set of ids is a right answer too: their order is no part of it
+        value = list(value)
+    ids = array(value, what, ndim=1)
+    if not np.all(ids == np.round(ids)):
+        fail(f"{what} should hold MovieLens movie ids (whole numbers)")
+    if len(set(ids.tolist())) != len(ids):
+        fail(f"{what} holds some movie twice: give each movie once")
+    return set(ids.astype(np.int64).tolist())
+
+
+def check_overlap(few_shared, everyones_top, few_recs, run, split, data) -> None:
     """Exercise 3b: ``everyones_top``, the MovieLens ids of the 10 movies with the highest mean predicted
     rating over all users (predictions clipped or not; any order, as an array, a list or a set), and
-    ``few_overlap``, how many of ``few_recs``'s movies are among them."""
+    ``few_shared``, the MovieLens ids of ``few_recs``'s movies that are among them (any order; possibly
+    none)."""
     course_run(run, "I-AutoRec", split, data, "the I-AutoRec result")
-    if isinstance(everyones_top, AbstractSet):  # a set of ids is a right answer too: their order is no part of it
+    if isinstance(everyones_top, AbstractSet):
         everyones_top = list(everyones_top)
-    ids = array(everyones_top, "everyones_top", ndim=1, length=N_RECS)
-    if not np.all(ids == np.round(ids)):
-        fail("everyones_top should hold MovieLens movie ids (whole numbers)")
-    top = set(ids.astype(np.int64).tolist())
+    array(everyones_top, "everyones_top", ndim=1, length=N_RECS)
+    top = _id_set(everyones_top, "everyones_top")
     expected = [set(_everyones_top(run, data, clip).tolist()) for clip in (False, True)]
     if not any(top == {int(data.item_ids[i]) for i in e} for e in expected):
         if any(top == e for e in expected):
@@ -351,11 +414,20 @@ def check_overlap(few_overlap, everyones_top, few_recs, run, split, data) -> Non
         fail("everyones_top is not the 10 movies with the highest mean predicted rating over all users: predict "
              "every (user, movie) pair, every movie included, rated or not, and average over the users")
     few = {int(data.item_ids[i]) for i in _recommended(few_recs, "few_recs", data)}
-    n = whole(few_overlap, "few_overlap", 0, N_RECS)
-    if n != len(few & top):
-        fail(f"few_overlap = {n} is not the number of movies in both few_recs and everyones_top: count the "
-             "MovieLens ids the two lists share")
-    passed(f"{n} of the {N_RECS} movies in few_recs are among everyone's top {N_RECS}")
+    if np.ndim(few_shared) == 0 and not isinstance(few_shared, (AbstractSet, list)):
+        fail("few_shared should be the MovieLens ids of the movies in both lists (an array, a list or a set), "
+             f"not {type(few_shared).__name__} {few_shared!r}: the check counts them itself")
+    shared = _id_set(few_shared, "few_shared")
+    if shared != few & top:
+        if not shared <= few:
+            fail("few_shared holds movies that are not in few_recs: take the ids of few_recs's movies that are "
+                 "also in everyones_top")
+        if not shared <= top:
+            fail("few_shared holds movies that are not in everyones_top: take the ids of few_recs's movies that "
+                 "are also in everyones_top")
+        fail("few_shared leaves out some movies that are in both few_recs and everyones_top: compare the "
+             "MovieLens ids of the two lists")
+    passed(f"{len(shared)} of the {N_RECS} movies in few_recs are among everyone's top {N_RECS}")
 
 
 # --------------------------------------------------------------------------------------------
