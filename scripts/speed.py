@@ -188,7 +188,7 @@ def part_probe(ratings: int, users: int, items: int, hidden: int, inputs: str = 
     from autorec_lib.config import TrainConfig
     from autorec_lib.matrix import RatingMatrix
     from autorec_lib.sparse import SparseAutoRecLearner
-    from autorec_lib.torch_backend import AutoRec, build_learner, pick_device
+    from autorec_lib.torch_backend import AutoRec, build_learner, pick_device, seed_everything
 
     rate, bandwidth = matmul_rate(device), copy_rate(device)
     peak_gib = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -197,6 +197,7 @@ def part_probe(ratings: int, users: int, items: int, hidden: int, inputs: str = 
     matrix = RatingMatrix(frame, users, items, "item")
     del frame
     cfg = TrainConfig(epochs=1, batch_size=256, lam=100.0, device=device, inputs=inputs)
+    seed_everything(cfg.seed)  # the same initial weights in every process: the same loss, code unchanged
     learner = build_learner(AutoRec(users, hidden), matrix, None, cfg)
     start = time.perf_counter()
     loss = learner.train_epoch(np.random.default_rng(0))
