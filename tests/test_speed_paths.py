@@ -288,3 +288,22 @@ def test_speed_probe_trains_the_learner_build_learner_picks_and_compares_with_th
     expected = {"sparse": max(out["floor_all_sparse_s"], out["floor_memory_s"]), "dense": out["floor_dense_s"]}[floor]
     assert out["floor_s"] == expected and out["ratio_to_floor"] == out["epoch_s"] / expected
     assert out["floor_dense_s"] == pytest.approx(10 * 50 * 200 * 8 / 1e9)
+
+
+def test_per_column_sums_run_on_one_thread_and_give_the_thread_count_back(small_data, monkeypatch):
+    """The chunked per-column sums (a reused gradient on the CPU) run with one thread, whatever the
+    process's count, which is the same after every batch."""
+    matrix, (learner, _) = _sparse_pair(small_data)
+    before = torch.get_num_threads()
+    seen = []
+    real = torch.nn.functional.embedding_bag
+    monkeypatch.setattr(torch.nn.functional, "embedding_bag",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    torch.set_num_threads(2)
+    try:
+        learner.gradients(np.arange(0, 9))  # the first batch: no spare gradients yet
+        assert 1 not in seen
+        learner.gradients(np.arange(9, 18))  # into the spare gradients, on one thread
+        assert 1 in seen and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
