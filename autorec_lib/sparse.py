@@ -23,7 +23,18 @@ hand (``λ·(B/n)·W``, which fused Adam then uses as is), so the penalty is not
   (:class:`_RatedSum`, :class:`_RatedProduct`): no dense ``B × m`` gradient is ever formed;
 * PyTorch's fused Adam does the update in one kernel (the same update, rounded differently).
 
-The measurements behind each choice are in the docstrings below and on the course's benchmarks page.
+Three more choices are there for speed alone (fused Adam changes the rounding, the other two not
+a bit): fused Adam (:class:`SparseAutoRecLearner`), gradient tensors reused from batch to batch
+(:class:`GradientBuffers`, :data:`_BAG_CHUNK`) and one thread for the per-column sums
+(:func:`_column_sums`). Each stays because removing it alone made the ML-10M-shaped epoch
+measurably slower; the figures are beside each. How they were measured (2026-12-05, this
+course's shared 2-core AMD EPYC machine, 24 GiB): whole processes, the variant and this code
+alternated (A B A B ...), the variant a patched copy of this package put first on ``PYTHONPATH``. At ML-10M's shape one epoch per process, ``python scripts/speed.py --part probe``
+(10M synthetic ratings, 71,567 × 10,681, hidden 500, batch 256); at ML-100K's the course's
+I-AutoRec, ``python -m autorec_lib train --epochs 20 --patience 20 --no-progress``, the median of
+epochs 2–20 per process. "Epoch" ratios are the in-process epoch times; "CPU" ratios are the
+whole process's user + system seconds, steadier than wall time on a shared machine. Ratios are
+variant ÷ this code: median over the pairs (their range).
 """
 from __future__ import annotations
 
@@ -95,7 +106,17 @@ class GradientBuffers:
     the backward of :class:`_RatedSum` and :class:`_RatedProduct` then writes the per-column sums into
     the tensor :meth:`pop` hands it. Nothing else may hold that tensor meanwhile: autograd adopts a
     returned gradient only when no other reference to it exists, and copies it otherwise. On the CPU a
-    new ML-10M-sized gradient (71,567 × 500, 143 MB) costs more in page faults than its computation.
+    new ML-10M-sized gradient (71,567 × 500, 143 MB) is fresh memory from the kernel, paid for in
+    page faults.
+
+    Measured without it (a new gradient every batch, one ``embedding_bag`` call each, same thread
+    count; see the module docstring for how), 2026-12-05: at ML-10M's shape, ``OMP_NUM_THREADS=1``,
+    6 pairs, load 7.0 → 5.3: epoch 35.7 s against 29.8 s (medians), paired ratio 1.35 (0.81–2.76);
+    process CPU 26.6 s against 22.7 s, 1.16 (1.12–1.23), every pair slower, the kernel's share
+    7.9 s against 3.0 s (user time 18.7 s against 19.8). Holding the last batch's gradients costs
+    memory: a peak RSS of 1.65 GiB with it, 1.53 without. At ML-100K's shape it gains nothing and
+    may cost a little (1 thread, 10 pairs, load 10: epoch ratio without it 0.85 (0.62–1.02),
+    process CPU 0.97 (0.93–1.01)): kept for the larger sets. Bit for bit the same weights either way.
     """
 
     def __init__(self):
@@ -115,24 +136,35 @@ class GradientBuffers:
         self._spare.clear()
 
 
-# Columns per call when a per-column sum is written into an existing tensor on the CPU: each call's
-# output (8192 × 500 floats, 16 MB) stays under glibc's 32 MB ceiling for mapping fresh pages, so it
-# reuses heap memory; fewer, larger calls fared better than 2048 or 4096 on a loaded 2-core CPU.
+# Columns per call when a per-column sum is written into a reused gradient (GradientBuffers) on the
+# CPU: embedding_bag has no output argument, so one call would allocate the whole result anew; each
+# chunk's result (8192 × 500 floats, 16 MB) stays under glibc's 32 MB ceiling for mapping fresh
+# pages and reuses heap memory. Measured with the reuse, as one trick (GradientBuffers' docstring);
+# the size itself was chosen in an earlier round and not measured again.
 _BAG_CHUNK = 8192
 
 
 def _column_sums(indices, table, offsets, weights, out_rows: int, out: torch.Tensor | None) -> torch.Tensor:
     """``out[j] = Σ_e weights[e]·table[indices[e]]`` over ``e`` in ``offsets[j]:offsets[j+1]``: a
     sparse (out_rows × len(table)) times dense product, as ``embedding_bag`` sums. Written into
-    ``out`` (a spare gradient) when one fits, on the CPU, in chunks of columns; otherwise (e.g. on
-    CUDA, whose caching allocator makes a new tensor cheap) into a new tensor."""
+    ``out`` (a spare gradient) when one fits, on the CPU, in chunks of columns, with one thread;
+    otherwise (e.g. on CUDA, whose caching allocator makes a new tensor cheap) into a new tensor.
+
+    One thread, whatever the process's count: these sums are bound by memory, and on this shared
+    CPU a second thread made them slower, not faster. Measured against running them with the
+    process's default count (2 here; module docstring for how), 2026-12-05: at ML-10M's
+    shape, 5 pairs, load 3.5 → 4.5: epoch 56.9 s against 30.2 s (medians), paired ratio 1.80
+    (1.07–2.57); process CPU 39.8 s against 32.2 s, 1.27 (1.21–1.31). At ML-100K's shape no
+    difference beyond the noise (8 pairs, load 8.5: epoch ratio 0.85 (0.27–2.49), process CPU
+    1.06 (0.80–1.46)). The same weights bit for bit either way (8 training settings compared at 2 threads).
+    """
     if out is None or table.device.type != "cpu" or out.device != table.device or out.dtype != table.dtype \
             or out.shape != (out_rows, table.shape[1]):
         return nn.functional.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights,
                                            include_last_offset=True)
     bounds = offsets[::_BAG_CHUNK].tolist() + [int(offsets[-1])]
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # memory-bound: a second thread gains little, and loses much when cores are shared
+    torch.set_num_threads(1)  # see the docstring: measured 1.27× the CPU time at ML-10M's shape without it
     try:
         for c, start in enumerate(range(0, out_rows, _BAG_CHUNK)):
             stop, lo, hi = min(start + _BAG_CHUNK, out_rows), bounds[c], bounds[c + 1]
@@ -269,6 +301,15 @@ class SparseAutoRecLearner(AutoRecLearner):
 
     It keeps ``V`` transposed in memory (``model.layers[0].weight`` still reads as ``V``), steps with
     fused Adam, and owns the :class:`GradientBuffers` its backward writes into.
+
+    Fused Adam (``make_optimizer(..., fused=True)``; with SGD or Rprop there is none) reads and
+    writes each weight and its moments once per step where the default (``foreach``) Adam makes
+    several passes; it rounds differently, so the course's recorded numbers depend on it. Measured
+    against the default Adam (module docstring for how), 2026-12-05, ``OMP_NUM_THREADS=1``: at
+    ML-10M's shape, 6 pairs, load 5.3 → 3.5: epoch 41.9 s against 17.3 s (medians), paired ratio
+    2.47 (1.95–3.20); process CPU 1.67 (1.62–1.75); peak RSS 2.05 GiB against 1.66. At ML-100K's
+    shape, 10 pairs, load 9: epoch 0.138 s against 0.118, paired ratio 1.22 (0.99–1.93); process
+    CPU 1.05 (1.01–1.08).
     """
 
     def __init__(self, model: AutoRec, matrix: RatingMatrix, cfg: TrainConfig, device: torch.device,

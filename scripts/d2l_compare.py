@@ -39,6 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HIDDEN, EPOCHS, LR, WD, DROPOUT, BATCH = 500, 25, 0.002, 1e-5, 0.05, 256
 ML100K_USERS, ML100K_ITEMS = 943, 1682
 LAMBDA = round(2 * ML100K_USERS * ML100K_ITEMS * WD, 1)  # 31.7
+# d2l's setup as our run's settings (RunConfig fields; scripts/benchmark.py trains it too): every
+# epoch is kept (patience = epochs), since d2l has no validation split
+D2L_SETUP = {"hidden": HIDDEN, "dropout": DROPOUT, "lr": LR, "lam": LAMBDA, "batch_size": BATCH, "epochs": EPOCHS,
+             "patience": EPOCHS}
 # `python -m autorec_lib train` with d2l's setup and the library's defaults otherwise (on a CPU the
 # encoder reads only the ratings and the decoder computes only the rated entries)
 OURS_CLI = ["-m", "autorec_lib", "train", "--hidden", str(HIDDEN), "--dropout", str(DROPOUT), "--lr", str(LR),
@@ -58,8 +62,7 @@ def ours_on_d2l_split(framework: str, split_file: Path) -> dict:
     part = lambda name: data.index_ratings(pd.DataFrame({c: arrays[f"{name}_{c}"] for c in
                                                          ("user_id", "item_id", "rating", "timestamp")}))
     split = splits.Split(part("train"), part("test"), None, "d2l-random")
-    result = experiment.train(data, split, "autorec", "item", framework, progress=False, epochs=EPOCHS, lr=LR,
-                              lam=LAMBDA, batch_size=BATCH, patience=EPOCHS, hidden=HIDDEN, dropout=DROPOUT)
+    result = experiment.train(data, split, "autorec", "item", framework, progress=False, **D2L_SETUP)
     records = result.history.records
     raw = result.learner.predict(split.test["user"].to_numpy(), split.test["item"].to_numpy())
     return {"implementation": f"autorec_lib {framework}",

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from speed import markdown  # noqa: E402  (scripts/speed.py: one table writer for the speed scripts)
+
 
 def device_info(device: str) -> dict:
     import numpy
@@ -99,18 +101,12 @@ def run_speed(device: str, quick: bool, out: Path) -> dict:
     return {"status": "ok", "seconds": seconds, **results}
 
 
-def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return "\n".join(lines + ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows])
-
-
 def report(info: dict, notebooks: list[dict], speed: dict | None) -> str:
     lines = [f"# GPU check: {info['device_name']} (device {info['device']}; Python {info['python']}, "
              f"PyTorch {info['torch']}, NumPy {info['numpy']}, MXNet {info['mxnet'] or 'not installed'})", ""]
     if notebooks:
         rmse_cols = sorted({k for r in notebooks for k in r if "rmse" in k.lower()})
-        lines += ["## Notebooks", "", markdown_table(notebooks, ["notebook", "status", "seconds", *rmse_cols]), ""]
+        lines += ["## Notebooks", "", markdown(notebooks, ["notebook", "status", "seconds", *rmse_cols]), ""]
     if speed is not None:
         lines += [f"## scripts/speed.py ({speed['status']}, {speed['seconds']:.0f} s)", ""]
         rows = []
@@ -122,8 +118,8 @@ def report(info: dict, notebooks: list[dict], speed: dict | None) -> str:
         if "ml10m" in speed:
             m = speed["ml10m"]
             rows.append({"what": f"ML-10M-shaped I-AutoRec epoch ({m['ratings']:,} ratings)", "s_per_epoch": m["epoch_s"],
-                         "floor_s": m["floor_sparse_encoder_s"] if m["sparse_encoder"] else m["floor_dense_s"]})
-        lines += [markdown_table(rows, ["what", "s_per_epoch", "eval_s_per_epoch", "floor_s", "valid_rmse"]), ""]
+                         "floor_s": m["floor_s"]})
+        lines += [markdown(rows, ["what", "s_per_epoch", "eval_s_per_epoch", "floor_s", "valid_rmse"]), ""]
         if speed.get("error"):
             lines += ["```", speed["error"], "```"]
     return "\n".join(lines) + "\n"

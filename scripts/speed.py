@@ -3,6 +3,7 @@
     python scripts/speed.py                      # everything (about 10 minutes on a 2-core CPU)
     python scripts/speed.py --skip-scaling       # ML-100K and the ML-10M-shaped epoch only
     python scripts/speed.py --quick              # a smoke run of every part on small sizes
+    python scripts/speed.py --part probe         # one part in this process: the ML-10M-shaped epoch's JSON line
 
 Every part runs in its own process (each framework alone, so neither changes the other's thread
 settings; each ML-10M-shaped epoch alone, so its peak RSS is its own), with the OpenMP thread
@@ -21,7 +22,10 @@ measures the float32 matmul rate itself and compares with the floor computed fro
   weight per batch, at the copy rate the part measures (read + write bytes per second). With the
   decoder at the rated entries this is the floor the epoch is compared with.
 
-It writes ``results.json``, ``results.md`` and ``scaling.png`` under ``--out``.
+It writes ``results.json``, ``results.md`` and ``scaling.png`` under ``--out``. The synthetic
+ML-10M-shaped probe (:func:`synthetic_ratings`, :func:`part_probe`), the rates and the table
+writer live here alone; ``scripts/benchmark.py`` (accuracy over seeds) and ``scripts/gpu_check.py``
+import them.
 """
 from __future__ import annotations
 
@@ -34,28 +38,38 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
+from autorec_lib.config import INPUTS
 
 DENSE = " (dense rows)"  # AutoRec fed dense rows and a mask: MXNet's only way, PyTorch's with --inputs dense
 ML100K_MODELS = [("I-AutoRec", "autorec", "item"), ("U-AutoRec", "autorec", "user"), ("MF", "mf", "item"),
                  ("biased MF", "biased-mf", "item")]
 
 
-def matmul_rate(device: str = "cpu", n: int = 2048, repeats: int = 10) -> float:
-    """Float32 flops per second of one n×n matmul in PyTorch (best of ``repeats``)."""
-    import torch
+def matmul_rate(device: str = "cpu", n: int = 2048, repeats: int = 10, framework: str = "torch") -> float:
+    """Float32 flops per second of one n×n matmul in ``framework`` (best of ``repeats``)."""
+    if framework == "mxnet":
+        from mxnet import nd
 
-    from autorec_lib.torch_backend import pick_device
+        from autorec_lib.mxnet_backend import pick_context
 
-    dev = pick_device(device)
-    n = 8192 if dev.type == "cuda" else n  # a GPU needs a bigger product to reach its rate
-    a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
+        ctx = pick_context(device)
+        a, b = nd.random.normal(shape=(n, n), ctx=ctx), nd.random.normal(shape=(n, n), ctx=ctx)
+        product = lambda: nd.dot(a, b).sum().asscalar()  # .asscalar() waits for the device
+    else:
+        import torch
+
+        from autorec_lib.torch_backend import pick_device
+
+        dev = pick_device(device)
+        n = 8192 if dev.type == "cuda" else n  # a GPU needs a bigger product to reach its rate
+        a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
+        product = lambda: (a @ b).sum().item()  # .item() waits for the device
     best = float("inf")
     for _ in range(repeats + 2):
         start = time.perf_counter()
-        (a @ b).sum().item()  # .item() waits for the device
+        product()
         best = min(best, time.perf_counter() - start)
     return 2 * n ** 3 / best
 
@@ -138,23 +152,70 @@ def part_ml100k(framework: str, epochs: int, models: list[str], device: str = "c
     return out
 
 
-def part_probe(ratings: int, users: int, items: int, hidden: int, sparse: bool | None, device: str = "cpu") -> dict:
-    """One I-AutoRec epoch on a synthetic set of this size and shape, with its floors and peak RSS."""
+ML10M_SHAPE = (71_567, 10_681)  # users, items
+ML10M_TEXT = "ML-10M shape (71,567 × 10,681)"
+
+
+def synthetic_ratings(n_users: int, n_items: int, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` distinct synthetic (user, item, rating) triples shaped like MovieLens-10M.
+
+    Popularity-skewed items (at ML-10M's shape the most popular is rated by about a quarter of
+    the users, as in ML-10M), uniform users; duplicate pairs are dropped and the first ``n`` kept.
+    """
+    rng = np.random.default_rng(seed)
+    weights = (np.arange(n_items) + 100.0) ** -0.9
+    draw = int(n * 1.05) + 1000
+    pairs = pd.DataFrame({"user": rng.integers(0, n_users, draw),
+                          "item": rng.choice(n_items, draw, p=weights / weights.sum())})
+    frame = pairs.drop_duplicates().iloc[:n].reset_index(drop=True)
+    if len(frame) < n:
+        raise RuntimeError(f"only {len(frame)} distinct synthetic ratings; raise the oversampling")
+    frame["rating"] = rng.integers(1, 6, size=len(frame)).astype(np.float32)
+    return frame
+
+
+def part_probe(ratings: int, users: int, items: int, hidden: int, inputs: str = "auto", device: str = "cpu") -> dict:
+    """One I-AutoRec epoch on ``ratings`` synthetic ratings of this shape, in this process (run it in
+    one of its own: the peak RSS is the process's), with its floors.
+
+    ``inputs`` is ``TrainConfig.inputs``: ``auto`` lets :func:`autorec_lib.sparse.use_sparse_inputs`
+    choose (sparse on a CPU, on a GPU above ``SPARSE_ABOVE`` entries).
+    """
+    import resource
+
     import torch
 
-    from benchmark import memory_probe
+    from autorec_lib.config import TrainConfig
+    from autorec_lib.matrix import RatingMatrix
+    from autorec_lib.sparse import SparseAutoRecLearner
+    from autorec_lib.torch_backend import AutoRec, build_learner, pick_device, seed_everything
 
     rate, bandwidth = matmul_rate(device), copy_rate(device)
-    out = memory_probe(device, hidden, ratings, (users, items), sparse)
-    out["observed_decoder"] = out["sparse_encoder"]  # the sparse path decodes the rated entries only
-    out.update(autorec_floors(items, users, hidden, rate, out["ratings"]), matmul_gflops=rate / 1e9, torch_threads=torch.get_num_threads(),
-               n_times_m=users * items, copy_gb_s=bandwidth / 1e9,
+    peak_gib = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    frame = synthetic_ratings(users, items, ratings)
+    after_data = peak_gib()
+    matrix = RatingMatrix(frame, users, items, "item")
+    del frame
+    cfg = TrainConfig(epochs=1, batch_size=256, lam=100.0, device=device, inputs=inputs)
+    seed_everything(cfg.seed)  # the same initial weights in every process: the same loss, code unchanged
+    learner = build_learner(AutoRec(users, hidden), matrix, None, cfg)
+    start = time.perf_counter()
+    loss = learner.train_epoch(np.random.default_rng(0))
+    seconds = time.perf_counter() - start
+    out = {"ratings": int(matrix.nnz), "shape": list(matrix.shape), "hidden": hidden, "batch_size": cfg.batch_size,
+           "epoch_s": seconds, "sparse_inputs": isinstance(learner, SparseAutoRecLearner), "loss": loss,
+           "peak_rss_gib": peak_gib(), "rss_after_data_gib": after_data,
+           "dense_matrix_would_be_gib": users * items * 4 / 2**30}
+    if pick_device(device).type == "cuda":
+        out["peak_cuda_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    out.update(autorec_floors(items, users, hidden, rate, out["ratings"]), matmul_gflops=rate / 1e9,
+               torch_threads=torch.get_num_threads(), n_times_m=users * items, copy_gb_s=bandwidth / 1e9,
                floor_memory_s=memory_floor(items, users, hidden, out["batch_size"], bandwidth))
-    if out["observed_decoder"]:  # the larger of the two floors: matmuls at the ratings, the optimizer's bytes
-        floor = max(out["floor_all_sparse_s"], out["floor_memory_s"])
-    else:
-        floor = out["floor_sparse_encoder_s" if out["sparse_encoder"] else "floor_dense_s"]
-    out["ratio_to_floor"] = out["epoch_s"] / floor
+    # the floor it is compared with: sparse inputs decode the rated entries only, so the larger of
+    # the matmuls at the ratings and the optimizer's bytes; dense rows, the dense products
+    out["floor_s"] = (max(out["floor_all_sparse_s"], out["floor_memory_s"]) if out["sparse_inputs"]
+                      else out["floor_dense_s"])
+    out["ratio_to_floor"] = out["epoch_s"] / out["floor_s"]
     return out
 
 
@@ -170,6 +231,7 @@ def run_part(args: list[str], env: dict, timeout: float = 1800) -> dict:
 
 
 def markdown(rows: list[dict], columns: list[str]) -> str:
+    """``rows`` as a Markdown table of ``columns`` (floats to 4 significant digits, a missing cell empty)."""
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
@@ -192,7 +254,7 @@ def plot(ratings_sweep: list[dict], shape_sweep: list[dict], path: Path) -> None
         ax.plot(x, [r["epoch_s"] for r in sweep], "-", color="C0")
         for sparse, marker, text in ((True, "o", "measured epoch, sparse inputs"),
                                      (False, "s", "measured epoch, dense rows")):
-            points = [(xi, r["epoch_s"]) for xi, r in zip(x, sweep) if r["sparse_encoder"] == sparse]
+            points = [(xi, r["epoch_s"]) for xi, r in zip(x, sweep) if r["sparse_inputs"] == sparse]
             if points:
                 ax.plot(*zip(*points), marker, color="C0" if sparse else "C3", label=text)
         ax.plot(x, [r["floor_sparse_encoder_s"] for r in sweep], "--", color="C1", label="floor, sparse encoder (6·n·m·k)")
@@ -211,9 +273,6 @@ def plot(ratings_sweep: list[dict], shape_sweep: list[dict], path: Path) -> None
     fig.savefig(path, dpi=100)
 
 
-ML10M_TEXT = "ML-10M shape (71,567 × 10,681)"
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("build/speed"))
@@ -226,20 +285,21 @@ def main() -> int:
     p.add_argument("--skip-10m", action="store_true")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--quick", action="store_true", help="small sizes: checks that every part runs")
-    p.add_argument("--part", choices=["ml100k", "probe"], help=argparse.SUPPRESS)
+    p.add_argument("--part", choices=["ml100k", "probe"],
+                   help="run one part in this process and print its JSON line (what the full run starts per part)")
     p.add_argument("--framework", default="torch", help=argparse.SUPPRESS)
     p.add_argument("--models", default=",".join(label for label, *_ in ML100K_MODELS), help=argparse.SUPPRESS)
-    p.add_argument("--ratings", type=int, default=10_000_000, help=argparse.SUPPRESS)
-    p.add_argument("--users", type=int, default=71_567, help=argparse.SUPPRESS)
-    p.add_argument("--items", type=int, default=10_681, help=argparse.SUPPRESS)
-    p.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--ratings", type=int, default=10_000_000, help="--part probe: synthetic ratings")
+    p.add_argument("--users", type=int, default=ML10M_SHAPE[0], help="--part probe: users (the rows' length)")
+    p.add_argument("--items", type=int, default=ML10M_SHAPE[1], help="--part probe: items (the rows)")
+    p.add_argument("--inputs", default="auto", choices=INPUTS,
+                   help="--part probe: TrainConfig.inputs (auto: the library's choice)")
     args = p.parse_args()
     if args.part == "ml100k":
         print(json.dumps(part_ml100k(args.framework, args.epochs, args.models.split(","), args.device)))
         return 0
     if args.part == "probe":
-        print(json.dumps(part_probe(args.ratings, args.users, args.items, args.hidden, False if args.dense else None,
-                                    args.device)))
+        print(json.dumps(part_probe(args.ratings, args.users, args.items, args.hidden, args.inputs, args.device)))
         return 0
 
     env = dict(os.environ)
@@ -276,7 +336,7 @@ def main() -> int:
         print(json.dumps(results["ml10m"]), flush=True)
     results["ratings_sweep"], results["shape_sweep"] = [], []
     if not args.skip_scaling:
-        users, items = 71_567, 10_681
+        users, items = ML10M_SHAPE
         counts = [100_000, 200_000] if args.quick else [1_000_000, 2_500_000, 5_000_000]
         for n in counts:  # the 10M point is the ML-10M probe above
             results["ratings_sweep"].append(run_part(probe + ["--ratings", str(n)], env))
@@ -310,7 +370,7 @@ def main() -> int:
         report += ["", "## MXNet s/epoch ÷ PyTorch s/epoch (each in its own process): the same computation, "
                    "and PyTorch's default (sparse ratings on a CPU)", "",
                    markdown(ratios, ["model", "mxnet_over_torch", "mxnet_over_torch_default"])]
-    cols = ["ratings", "shape", "sparse_encoder", "observed_decoder", "epoch_s", "floor_sparse_encoder_s", "floor_dense_s", "floor_all_sparse_s",
+    cols = ["ratings", "shape", "sparse_inputs", "epoch_s", "floor_sparse_encoder_s", "floor_dense_s", "floor_all_sparse_s",
             "floor_memory_s", "ratio_to_floor", "peak_rss_gib", "matmul_gflops", "copy_gb_s", "process_s"]
     if "ml10m" in results:
         report += ["", f"## One I-AutoRec epoch, {ML10M_TEXT}, hidden {hidden}", "", markdown([results["ml10m"]], cols)]

@@ -253,3 +253,57 @@ def test_a_sparse_learner_holds_no_state_outside_itself(small_data):
         np.testing.assert_array_equal(a.get_weights()[name], value)
     import autorec_lib.sparse as module
     assert not [k for k, v in vars(module).items() if isinstance(v, (dict, list, set)) and not k.startswith("__")]
+
+
+# --- scripts/speed.py: its probe drives the library through the public door ---
+
+def _speed_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "speed.py"
+    spec = importlib.util.spec_from_file_location("speed_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("inputs,learner,floor", [("auto", sp_path.SparseAutoRecLearner, "sparse"),
+                                                  ("dense", tb.AutoRecLearner, "dense")])
+def test_speed_probe_trains_the_learner_build_learner_picks_and_compares_with_that_paths_floor(
+        monkeypatch, inputs, learner, floor):
+    """``scripts/speed.py --part probe`` (one epoch on synthetic ratings) goes through
+    ``torch_backend.build_learner``: ``auto`` on a CPU gives the sparse learner, measured against the
+    larger of its floors; dense rows against the dense products' floor. The rates are fixed here so that
+    the floors are known (the script measures them)."""
+    speed = _speed_script()
+    built = []
+    real_build = tb.build_learner
+    monkeypatch.setattr(tb, "build_learner", lambda *a, **k: built.append(real_build(*a, **k)) or built[-1])
+    monkeypatch.setattr(speed, "matmul_rate", lambda device="cpu", **_: 1e9)
+    monkeypatch.setattr(speed, "copy_rate", lambda device="cpu", **_: 1e12)  # the optimizer-bytes floor: the smaller
+    out = speed.part_probe(2000, 200, 50, 8, inputs=inputs)
+    assert type(built[0]) is learner and out["sparse_inputs"] is (learner is sp_path.SparseAutoRecLearner)
+    assert out["ratings"] == 2000 and out["shape"] == [50, 200] and np.isfinite(out["loss"]) and out["epoch_s"] > 0
+    expected = {"sparse": max(out["floor_all_sparse_s"], out["floor_memory_s"]), "dense": out["floor_dense_s"]}[floor]
+    assert out["floor_s"] == expected and out["ratio_to_floor"] == out["epoch_s"] / expected
+    assert out["floor_dense_s"] == pytest.approx(10 * 50 * 200 * 8 / 1e9)
+
+
+def test_per_column_sums_run_on_one_thread_and_give_the_thread_count_back(small_data, monkeypatch):
+    """The chunked per-column sums (a reused gradient on the CPU) run with one thread, whatever the
+    process's count, which is the same after every batch."""
+    matrix, (learner, _) = _sparse_pair(small_data)
+    before = torch.get_num_threads()
+    seen = []
+    real = torch.nn.functional.embedding_bag
+    monkeypatch.setattr(torch.nn.functional, "embedding_bag",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    torch.set_num_threads(2)
+    try:
+        learner.gradients(np.arange(0, 9))  # the first batch: no spare gradients yet
+        assert 1 not in seen
+        learner.gradients(np.arange(9, 18))  # into the spare gradients, on one thread
+        assert 1 in seen and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
