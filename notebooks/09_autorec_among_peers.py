@@ -78,8 +78,8 @@ repro = json.loads((ROOT / "notebooks" / "results" / "reproduction.json").read_t
 
 
 def entry(model: str, config: str = "default") -> dict:
-    """One model's random-split record, with its folds' record under "folds" (from scripts/reproduce.py): a
-    copy, so that changing it leaves `repro` as it was written."""
+    """One model's random-split record, with its folds' record under "folds", as the course's
+    reproduction stored them: a copy, so that changing it leaves `repro` as it was written."""
     folds = ch09.reproduction_runs(repro, model, config, "folds")
     return copy.deepcopy(ch09.reproduction_runs(repro, model, config, "random") | {"folds": folds})
 
