@@ -18,8 +18,8 @@
 # Setup for Google Colab (elsewhere this cell does nothing): install the course library from
 # the repository's development branch, main, as it is on the day this cell runs
 # (pyproject.toml's [tool.autorec] names it), and find or download MovieLens 100K (the library
-# authenticates the download by its pinned SHA-256). Colab's own PyTorch is used; MXNet is not
-# available there.
+# checks the download's SHA-256 against the digest it ships). Colab's own PyTorch is used; MXNet
+# is not available there.
 try:
     import google.colab  # noqa: F401  (only Colab has it)
     ON_COLAB = True
