@@ -562,6 +562,9 @@ def test_a_run_trained_on_another_split_is_refused_by_its_learners_data(factors,
     fake = trained_elsewhere(data, split, lam=0.0)
     with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
         ch02.check_no_penalty({**runs, 0.0: fake}, gaps_of({**runs, 0.0: fake}, data, split), data, split)
+    del fake.learner.users  # its data hidden: the library's learner always holds them
+    with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
+        ch02.check_no_penalty({**runs, 0.0: fake}, gaps_of({**runs, 0.0: fake}, data, split), data, split)
 
 
 def test_an_autorec_run_trained_on_another_split_is_refused_by_its_matrix(data):
