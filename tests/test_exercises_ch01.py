@@ -202,6 +202,20 @@ def test_heavy_vs_light_solution_passes(ml100k, small_data, capsys):
     assert capsys.readouterr().out.count("correct:") == 2
 
 
+def test_an_object_given_for_a_number_is_refused_by_its_type_alone(small_data):
+    """A whole SciPy result (or a summary table) where one number is asked for holds the right answer: the
+    refusal names its type (and shape), never its contents."""
+    answer = heavy_vs_light_solution(small_data)
+    per_user = small_data.ratings.groupby("user")["rating"].agg(["size", "mean"])
+    test = stats.spearmanr(per_user["size"], per_user["mean"])
+    hidden = [answer["spearman"], answer["p_value"], answer["heavy_mean"], answer["light_mean"]]
+    for key, value, match in (("p_value", test, "got SignificanceResult$"), ("spearman", test, "SignificanceResult"),
+                              ("heavy_mean", per_user.describe(), "shape \\(8, 2\\)"),
+                              ("light_mean", SimpleNamespace(statistic=answer["light_mean"]), "SimpleNamespace")):
+        message = rejected(ch01.check_heavy_vs_light, {**answer, key: value}, small_data, match, hidden=hidden)
+        assert str(test.pvalue)[:6] not in message and "statistic" not in message, message
+
+
 def test_heavy_vs_light_rejects_pearson_and_a_log_count_correlation(ml100k):
     answer = heavy_vs_light_solution(ml100k)
     per_user = ml100k.ratings.groupby("user")["rating"].agg(["size", "mean"])

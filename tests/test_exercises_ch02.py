@@ -509,3 +509,160 @@ def test_a_relabelled_run_carried_to_the_grader_is_refused_there_too(tmp_path, f
     assert problems == {}
     with pytest.raises(CheckFailed, match="does not describe the model it carries"):
         ch02.check_factor_sweep(got, {**table, 4: valid(relabelled)}, gain, datasets.load(data.name, data.path), split)
+
+
+# --------------------------------------------------------------------------------------------
+# A second adversarial review: runs judged by their weights, their own training data and their history
+# --------------------------------------------------------------------------------------------
+
+def relabelled_run(run, **net):
+    """A deep copy of ``run`` whose config AND learner's network config say ``net`` (its weights unchanged)."""
+    import copy
+
+    fake = copy.deepcopy(run)
+    fake.config = fake.config.replace(**net)
+    fake.learner.model.config = dataclasses.replace(fake.learner.model.config, **net)
+    return fake
+
+
+def test_a_run_relabelled_in_its_config_and_its_learners_is_refused_by_its_weights(factors, data):
+    """One 128-factor run passed as the 4- and 16-factor runs, both configs relabelled: P and Q say 128."""
+    split, runs, table, gain = factors
+    fakes = {4: relabelled_run(runs[128], n_factors=4), 16: relabelled_run(runs[128], n_factors=16)}
+    with pytest.raises(CheckFailed, match="shapes of the network's weights"):
+        ch02.check_factor_sweep({**runs, **fakes}, {**table, 4: table[128], 16: table[128]}, 0.0, data, split)
+
+
+def test_an_autorec_run_relabelled_in_both_configs_is_refused_by_its_weights(data):
+    """The shared guard reads AutoRec's weight shapes too: a hidden layer of 8 does not pass for one of 16."""
+    from autorec_lib import exercises
+
+    split = make_split(data)
+    run = train(data, split, model="autorec", hidden=8, epochs=2)
+    exercises.result(run, "run")  # as trained: accepted
+    with pytest.raises(CheckFailed, match="shapes of the network's weights"):
+        exercises.result(relabelled_run(run, hidden=(16,)), "run")
+
+
+def trained_elsewhere(data, split, **changes):
+    """A run trained on another seed's split (whose training part holds some of ``split``'s validation
+    ratings), its recorded split and its scores then replaced by ``split``'s: all it records is consistent."""
+    from autorec_lib.training import evaluate_learner
+
+    run = train(data, make_split(data, seed=1), **changes)
+    return dataclasses.replace(run, split=split, scores=evaluate_learner(run.learner, split, data.scale))
+
+
+def test_a_run_trained_on_another_split_is_refused_by_its_learners_data(factors, penalty, data):
+    split, runs, table, gain = factors
+    fake = trained_elsewhere(data, split, n_factors=4)
+    with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
+        ch02.check_factor_sweep({**runs, 4: fake}, {**table, 4: valid(fake)}, valid(fake) - table[128], data, split)
+    split, runs, gaps = penalty
+    fake = trained_elsewhere(data, split, lam=0.0)
+    with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
+        ch02.check_no_penalty({**runs, 0.0: fake}, gaps_of({**runs, 0.0: fake}, data, split), data, split)
+    del fake.learner.users  # its data hidden: the library's learner always holds them
+    with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
+        ch02.check_no_penalty({**runs, 0.0: fake}, gaps_of({**runs, 0.0: fake}, data, split), data, split)
+
+
+def test_an_autorec_run_trained_on_another_split_is_refused_by_its_matrix(data):
+    from autorec_lib import exercises
+
+    split = make_split(data)
+    exercises.trained_on(train(data, split, model="autorec", hidden=8, epochs=2), split, "run")  # accepted
+    fake = trained_elsewhere(data, split, model="autorec", hidden=8, epochs=2)
+    with pytest.raises(CheckFailed, match="learner was not trained on the training part"):
+        exercises.trained_on(fake, split, "run")
+
+
+def cut_short(run, n: int):
+    import copy
+
+    fake = copy.deepcopy(run)
+    fake.history.records = fake.history.records[:n]
+    fake.history.best_epoch = int(np.argmin([r["valid_rmse"] for r in fake.history.records])) + 1
+    return fake
+
+
+def test_a_history_cut_short_run_on_or_trained_further_is_refused(factors, data):
+    import copy
+
+    from autorec_lib.training import evaluate_learner
+
+    split, runs, table, gain = factors
+    run = runs[4]
+    n = len(run.history.records)
+    further = copy.deepcopy(run)  # trained 3 more epochs after experiment.train returned, its scores recomputed
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        further.learner.train_epoch(rng)
+    further.scores = evaluate_learner(further.learner, split, data.scale)
+    stopped = cut_short(run, n)
+    stopped.history.stopped_early = not run.history.stopped_early  # its ending misreported
+    fakes = {"cut to 2 epochs": cut_short(run, 2), "cut one epoch short": cut_short(run, n - 1),
+             "ending misreported": stopped, "trained further": further}
+    for label, fake in fakes.items():
+        with pytest.raises(CheckFailed, match="history is not that of a run"):
+            ch02.check_factor_sweep({**runs, 4: fake}, {**table, 4: valid(fake)}, valid(fake) - table[128], data, split)
+
+
+def test_a_run_trained_with_more_patience_and_relabelled_is_refused_by_its_history(penalty, data):
+    """Trained with more patience, then its config and its learner's both relabelled to the course's patience:
+    its history goes on past where the course's patience stopped the run trained with it."""
+    split, runs, gaps = penalty
+    assert runs[0.0].history.stopped_early
+    patience = course_config("biased-mf").train.patience
+    run = train(data, split, lam=0.0, patience=patience + 10)
+    assert len(run.history.records) > len(runs[0.0].history.records)  # it ran on
+    fake = dataclasses.replace(run, config=run.config.replace(patience=patience))
+    fake.learner.cfg = dataclasses.replace(fake.learner.cfg, patience=patience)
+    with pytest.raises(CheckFailed, match="history is not that of a run"):
+        ch02.check_no_penalty({**runs, 0.0: fake}, gaps_of({**runs, 0.0: fake}, data, split), data, split)
+
+
+def test_a_run_that_spent_its_budget_or_stopped_early_has_a_whole_history(factors, penalty, data):
+    from autorec_lib import exercises
+
+    split, runs, table, gain = factors
+    both = [*runs.values(), *penalty[1].values(), train(data, split, epochs=3)]
+    assert any(r.history.stopped_early for r in both) and not all(r.history.stopped_early for r in both)
+    for run in both:  # stopped early, or at the budget
+        exercises.finished_training(run, "run", "")
+
+
+def test_a_result_given_for_a_number_is_refused_by_its_type_alone(factors, data):
+    """A whole Result (or its scores) where its validation RMSE is asked for: the refusal names the type, and
+    shows none of the run's scores, test RMSE included."""
+    split, runs, table, gain = factors
+    run = runs[128]
+    for value, what in ((run, "Result"), (run.scores, "dict"), (run.scores["valid"], "Evaluation")):
+        with pytest.raises(CheckFailed, match=f"got {what}") as failure:
+            ch02.check_factor_sweep(runs, {**table, 128: value}, gain, data, split)
+        assert_hides(str(failure.value), [run.test_rmse, table[128], table[4], gain])
+        assert "rmse" not in str(failure.value).lower().replace("validation rmse", "")
+
+
+@pytest.mark.parametrize("zero", [np.float32(0.0), 1e-20, np.float64(0.0)])
+def test_no_penalty_accepts_a_lam_of_zero_typed_otherwise(penalty, data, zero, capsys):
+    split, runs, gaps = penalty
+    run = train(data, split, lam=zero)
+    ch02.check_no_penalty({**runs, 0.0: run}, gaps_of({**runs, 0.0: run}, data, split), data, split)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_no_penalty_accepts_the_default_lam_typed_as_float32_or_computed(penalty, data, capsys):
+    split, runs, gaps = penalty
+    for lam in (np.float32(LAM), LAM * 3 / 3 + 1e-17, float(np.float32(LAM))):
+        run = train(data, split, lam=lam)
+        ch02.check_no_penalty({**runs, LAM: run}, gaps_of({**runs, LAM: run}, data, split), data, split)
+    assert capsys.readouterr().out.count("correct:") == 3
+
+
+def test_no_penalty_still_refuses_a_small_but_real_penalty(penalty, data):
+    split, runs, gaps = penalty
+    for lam in (1e-6, np.float32(1e-4)):
+        small = train(data, split, lam=lam)
+        with pytest.raises(CheckFailed, match="not 0"):
+            ch02.check_no_penalty({**runs, 0.0: small}, gaps_of({**runs, 0.0: small}, data, split), data, split)

@@ -22,14 +22,18 @@ measured from the seed-to-seed spread. It prints one line starting with ``correc
 reads a test rating.
 
 The helpers below serve every chapter's checks, so that each refusal reads the same everywhere:
-:func:`number` and :func:`whole` (one number, one count), :func:`array` (an array of numbers from
+:func:`number` and :func:`whole` (one number, one count; a wrong type is named by :func:`kind`, never shown,
+and a learner's own key or label by :func:`shown`), :func:`array` (an array of numbers from
 NumPy, PyTorch, MXNet or a list), :func:`entries` (a dict with the keys asked for), :func:`result`
 and :func:`item_autorec` (a trained run, as ``experiment.train`` returned it), :func:`changed_settings`
-(how a run's training settings differ from the course's), :func:`close`, :func:`valid_rmse` and
+(how a run's training settings differ from the course's, each compared by :func:`same_setting`),
+:func:`finished_training` (a run's history ends where its settings end a run), :func:`close`, :func:`valid_rmse` and
 :func:`reference`; :func:`rating_data` (the data set, with its ratings as its files hold them),
 :func:`course_split` (a split whose parts are the ones its spec rebuilds) and :func:`trained_on` (a
 run trained on that split), so that a check never computes from data edited in place or from a
-split whose parts were swapped.
+split whose parts were swapped. A run's config is compared with what its learner shows: its settings,
+and the shapes of its weights (:func:`result`); its recorded split with its learner's own training data
+(:func:`trained_on`).
 
 Stored references live in ``reference/<chapter>.json`` beside this file, as data: the package only
 reads them. ``scripts/record_references.py`` (``make reference``) writes them into the source tree,
@@ -73,11 +77,33 @@ def number(value, what: str, low: float = -math.inf, high: float = math.inf) -> 
         value = value.reshape(-1)[0] if hasattr(value, "reshape") else np.asarray(value).reshape(-1)[0]
     boolean = isinstance(value, (bool, np.bool_)) or str(getattr(value, "dtype", "")) in ("bool", "torch.bool")
     if boolean or not hasattr(value, "__float__"):
-        fail(f"{what} should be a number, got {type(value).__name__} {value!r}")
+        fail(f"{what} should be a number, got {kind(value)}")
     x = float(value)
     if not (math.isfinite(x) and low <= x <= high):
         fail(f"{what} = {x!r} is outside the plausible range [{low}, {high}]")
     return x
+
+
+def kind(value) -> str:
+    """What ``value`` is, for a failure message: its type's name (and its shape, when it has one), never its
+    contents. A wrong answer can hold the right one (a SciPy test result, an Evaluation, a whole Result): a
+    message that printed it would hand the answer over."""
+    shape = getattr(value, "shape", None)
+    try:
+        shape = None if shape is None else tuple(int(n) for n in shape)
+    except (TypeError, ValueError):
+        shape = None
+    return type(value).__name__ + (f" of shape {shape}" if shape else "")
+
+
+def shown(value) -> str:
+    """``value`` as a failure message may show it: a string, a number or a bool as itself (the learner's
+    own label or key, e.g. a dict key), anything else by :func:`kind` alone."""
+    import numbers
+
+    if isinstance(value, (str, bool, np.bool_, numbers.Number)) and len(repr(value)) <= 40:
+        return repr(value)
+    return kind(value)
 
 
 def whole(value, what: str, low: float = 0, high: float = math.inf) -> int:
@@ -162,7 +188,30 @@ def _config_disagrees(value) -> list[str]:
     framework = "mxnet" if type(learner).__module__.endswith("mxnet_backend") else "torch"
     if framework != config.framework:
         differ.append("the framework")
+    expected = _weight_shapes(config.net)
+    if expected is not None and hasattr(learner, "get_weights"):
+        got = {name: tuple(np.shape(w)) for name, w in learner.get_weights().items()}
+        if got != expected:
+            differ.append("the shapes of the network's weights")
     return differ
+
+
+def _weight_shapes(net) -> dict | None:
+    """The shape of each weight (under ``get_weights``' names) of a network built as ``net`` says: what a
+    learner's weights show whatever its config was relabelled to (MF's factor count is the width of ``P``
+    and ``Q``, AutoRec's hidden sizes the shapes of its ``W``). None for a network of another kind."""
+    from ..config import AutoRecConfig, MFConfig
+
+    if isinstance(net, MFConfig) and net.n_users is not None and net.n_items is not None:
+        k = net.n_factors
+        return {"P": (net.n_users, k), "Q": (net.n_items, k), "bu": (net.n_users, 1), "bi": (net.n_items, 1),
+                "mu": (1,)}
+    if isinstance(net, AutoRecConfig) and net.n_inputs is not None:
+        shapes = {}
+        for k, (fan_in, fan_out) in enumerate(net.layer_sizes):
+            shapes[f"W{k}"], shapes[f"b{k}"] = (fan_out, fan_in), (fan_out,)
+        return shapes
+    return None
 
 
 def item_autorec(value, what: str):
@@ -178,15 +227,29 @@ def changed_settings(train, course, ignore: tuple[str, ...] = ("seed", "device",
     """The training settings of ``train`` that differ from ``course`` (both ``TrainConfig``), as
     ``{name: value in train}``; ``ignore`` names settings that change no result's meaning."""
     got, want = train.as_dict(), course.as_dict()
-    differ = {}
-    for key, value in want.items():
-        mine = got.get(key)
-        if key in ignore:
-            continue
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (mine, value))
-        if not (math.isclose(mine, value, rel_tol=1e-12, abs_tol=1e-12) if numeric else mine == value):
-            differ[key] = mine
-    return differ
+    return {key: got.get(key) for key, value in want.items()
+            if key not in ignore and not same_setting(got.get(key), value)}
+
+
+SETTING_RTOL = 1e-6  # a setting typed as a float32 (0.2 -> 0.2000000030) is still that setting
+
+
+def same_setting(mine, value) -> bool:
+    """Whether the setting ``mine`` is ``value``: numbers (NumPy's and 0-d tensors' too, but no bools) equal up
+    to float32 rounding, or within 1e-12 of each other (a λ of 1e-20 is a λ of 0); anything else equal."""
+    import numbers
+
+    def real(v):
+        if isinstance(v, (bool, np.bool_)):
+            return None
+        if isinstance(v, numbers.Real):
+            return float(v)
+        return float(v) if getattr(v, "shape", None) == () and hasattr(v, "__float__") else None
+
+    a, b = real(mine), real(value)
+    if a is None or b is None:
+        return (a is None and b is None) and mine == value
+    return math.isclose(a, b, rel_tol=SETTING_RTOL, abs_tol=1e-12)
 
 
 def close(value, expected: float, tol: float, what: str, hint: str = "") -> float:
@@ -220,6 +283,38 @@ def valid_rmse(result, split, scale: tuple[float, float], what: str) -> float:
         fail(f"{what} was not trained and scored on {name} you passed: its stored validation RMSE is not "
              f"what its model scores on that split's validation part")
     return stored.rmse
+
+
+def finished_training(run, what: str, hint: str) -> None:
+    """Refused unless ``run``'s history is that of a whole run of ``experiment.train``: epochs 1, 2, ... with no
+    gap, its best epoch the first with the lowest validation RMSE, and it ended where its config's rule ends
+    a run, stopped early (``patience`` epochs after the best) or at its budget (``epochs``), never sooner nor
+    later; its stored validation score is its best epoch's. A history cut short or run on, or a learner
+    trained further after ``experiment.train`` returned, is refused; ``hint`` says what to pass instead."""
+    history, train = run.history, run.config.train
+    records = list(getattr(history, "records", None) or [])
+    epochs = [r.get("epoch") if isinstance(r, dict) else None for r in records]
+    if not records or epochs != list(range(1, len(records) + 1)) or history.best_epoch is None:
+        fail(f"{what} has no whole training history (one record per epoch, from epoch 1): {hint}")
+    scores = [r.get("valid_rmse") for r in records]
+    if any(v is None for v in scores):  # no validation part: the last epoch is kept, the budget is spent
+        ended = history.best_epoch == len(records) == train.epochs and not history.stopped_early
+    else:
+        n, best, stop = len(records), 1, None
+        for epoch in range(2, n + 1):  # training.fit's rule, replayed on the records
+            if scores[epoch - 1] < scores[best - 1]:
+                best = epoch
+            elif epoch - best >= train.patience:
+                stop = epoch  # where its config's patience ends the run
+                break
+        ended = (best == history.best_epoch and bool(history.stopped_early) == (stop is not None)
+                 and (stop == n if stop is not None else n == train.epochs) and n <= train.epochs)
+        stored = getattr(run, "scores", {}).get("valid")
+        if ended and stored is not None and abs(stored.rmse - scores[best - 1]) > RESCORE_TOL:
+            ended = False
+    if not ended:
+        fail(f"{what}'s history is not that of a run that trained to early stopping or to its epoch budget with "
+             f"its settings (cut short, run on, or trained further after experiment.train returned it?): {hint}")
 
 
 def _files_stamp(folder: Path) -> tuple:
@@ -336,14 +431,58 @@ def course_split(split, data, what: str, kind: str, test_fraction: float | None 
 
 def trained_on(value, split, what: str) -> None:
     """Refused unless the Result ``value`` was trained on ``split``: the split it records has the same parts
-    (the test part compared by its (user, movie) pairs only)."""
+    (the test part compared by its (user, movie) pairs only), and its learner's own training data are
+    ``split.train``'s ratings, no more and no fewer (a run trained elsewhere whose recorded split was
+    replaced afterwards is refused). An MF learner's data are its ``users``/``items``/``ratings`` arrays,
+    an AutoRec learner's its ``matrix``."""
+    name = f"the {split.name!r} split" if getattr(split, "name", "") else "the split"
     mine = getattr(value, "split", None)
-    if mine is split:
-        return
-    if mine is None or getattr(mine, "train", None) is None or part_digests(mine) != part_digests(split):
-        name = f"the {split.name!r} split" if getattr(split, "name", "") else "the split"
+    if mine is not split and (mine is None or getattr(mine, "train", None) is None
+                              or part_digests(mine) != part_digests(split)):
         fail(f"{what} was not trained on {name} you passed: train it with experiment.train(data, split, ...) "
              "on that split, and pass that same split to the check")
+    if not _learner_trained_on(value.learner, split.train, getattr(value.config, "variant", None)):
+        fail(f"{what}'s learner was not trained on the training part of {name} you passed, although the run "
+             "says it was (was its .split or .scores replaced after training?): train it with "
+             "experiment.train(data, split, ...) on that split, and pass the Result as it returned it")
+
+
+def _as_numpy(values) -> np.ndarray:
+    """A NumPy copy of a PyTorch tensor, an MXNet NDArray or an array."""
+    if hasattr(values, "asnumpy"):
+        return values.asnumpy()
+    if hasattr(values, "detach"):
+        return values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def _learner_trained_on(learner, train, variant: str | None) -> bool:
+    """Whether ``learner``'s own training data are the ratings of ``train`` (in any order): an AutoRec
+    learner's matrix in the run's orientation (``variant``), an MF learner's rating arrays. A learner of no
+    class of the library (a test's stand-in) shows no training data and is not judged here."""
+    from ..matrix import RatingMatrix
+
+    matrix = getattr(learner, "matrix", None)
+    if matrix is not None:
+        if getattr(matrix, "variant", None) != variant:
+            return False
+        rows, columns = matrix.shape
+        n_users, n_items = (columns, rows) if variant == "item" else (rows, columns)
+        if len(train) and (train["user"].max() >= n_users or train["item"].max() >= n_items):
+            return False
+        expected = RatingMatrix(train, n_users, n_items, variant)
+        return matrix.shape == expected.shape and not (matrix.csr != expected.csr).nnz
+    arrays = [getattr(learner, name, None) for name in ("users", "items", "ratings")]
+    if any(a is None for a in arrays):  # a learner of the library's always holds its data; another is not judged
+        return not any(c.__module__.startswith("autorec_lib.") for c in type(learner).__mro__)
+    users, items, ratings = (_as_numpy(a).reshape(-1) for a in arrays)
+    if not len(users) == len(items) == len(ratings) == len(train):
+        return False
+    mine = np.lexsort((items, users))
+    theirs = np.lexsort((train["item"].to_numpy(), train["user"].to_numpy()))
+    return (np.array_equal(users[mine].astype(np.int64), train["user"].to_numpy()[theirs])
+            and np.array_equal(items[mine].astype(np.int64), train["item"].to_numpy()[theirs])
+            and np.array_equal(ratings[mine].astype(np.float32), train["rating"].to_numpy(np.float32)[theirs]))
 
 
 def reference(chapter: str) -> dict:

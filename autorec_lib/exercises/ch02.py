@@ -5,8 +5,10 @@ learner's :class:`~autorec_lib.experiment.Result` objects and verifies them befo
 the data (ML-100K as its files hold it), the split (the course's random split, or ``u1``, with its
 parts as its spec rebuilds them, any seed), the model and the configuration it was built and
 trained with (the course defaults, except the one setting the exercise changes; a config that does
-not describe the learner the run carries, or a warm start, is refused), that the run was trained on
-that split, and that its validation score is the one the check recomputes from the learner's own
+not describe the learner the run carries, e.g. whose weights have other shapes, or a warm start, is
+refused), that its history ends where its settings end a run (early stopping or the epoch budget), that
+the run was trained on that split (the split it records and its learner's own training ratings), and
+that its validation score is the one the check recomputes from the learner's own
 model on that split's validation part. The learner's numbers must then equal what the check
 computes from those runs (exactly, up to float rounding). Nothing is compared with a stored
 reference, so no tolerance depends on a seed.
@@ -28,7 +30,8 @@ from .. import experiment, metrics
 from ..config import course_config
 from ..datasets import RatingData
 from ..splits import Split
-from . import changed_settings, course_split, fail, number, passed, rating_data, trained_on, valid_rmse, whole
+from . import (changed_settings, course_split, fail, finished_training, number, passed, rating_data, same_setting,
+               shown, trained_on, valid_rmse, whole)
 from . import result as result_of_train
 
 MODEL = "biased-mf"
@@ -65,9 +68,9 @@ def _run(result, what: str, split: Split, n_factors: int | None = None, lam: flo
     if wrong:
         fail(f"{what} was trained with {wrong}; the exercise keeps the course defaults for those settings"
              + ("" if lam is None else f" (and lam={lam})") + f": print course_config({MODEL!r}).train to see them")
-    if not result.history.records or result.history.best_epoch is None:
-        fail(f"{what} has no training history: train it with experiment.train")
     trained_on(result, split, what)
+    finished_training(result, what, "pass the Result exactly as experiment.train returned it, and train again "
+                                    "to change a setting")
     return result
 
 
@@ -108,7 +111,7 @@ def _keyed(mapping, keys: tuple, what: str) -> dict:
         fail(f"{what} should be a dict keyed by {list(keys)}, got {type(mapping).__name__}")
     out = {_key(k, keys): v for k, v in mapping.items()}
     if None in out or len(out) != len(mapping) or len(out) != len(keys):
-        fail(f"{what} should be keyed by exactly {list(keys)}, got the keys {list(mapping)!r}")
+        fail(f"{what} should be keyed by exactly {list(keys)}, got the keys [{', '.join(shown(k) for k in mapping)}]")
     return out
 
 
@@ -150,8 +153,8 @@ def check_no_penalty(runs: dict, gaps: dict, data: RatingData, split: Split) -> 
     for key in keys:
         what = f"runs[{key:g}]"
         result = runs[key]
-        if isinstance(result, experiment.Result) and result.config.train.lam != key:
-            fail(f"{what} was trained with lam={result.config.train.lam:g}, not {key:g}: set it through "
+        if isinstance(result, experiment.Result) and not same_setting(result.config.train.lam, key):
+            fail(f"{what} was trained with lam={float(result.config.train.lam):g}, not {key:g}: set it through "
                  f"experiment.train(data, split, {MODEL!r}, lam=...)")
         _run(result, what, split, lam=key)
         valid = valid_rmse(result, split, data.scale, what)
@@ -181,8 +184,8 @@ def _table_rows(table, what: str) -> dict:
     rows = _keyed(table, SPLITS, what)
     for name, row in rows.items():
         if not isinstance(row, dict) or not set(COLUMNS) <= set(row):
-            fail(f"{what}[{name!r}] should have the columns {', '.join(map(repr, COLUMNS))}, got "
-                 f"{list(row) if isinstance(row, dict) else type(row).__name__}")
+            got = f"the columns [{', '.join(map(shown, row))}]" if isinstance(row, dict) else shown(row)
+            fail(f"{what}[{name!r}] should have the columns {', '.join(map(repr, COLUMNS))}, got {got}")
     return rows
 
 
