@@ -135,8 +135,9 @@ def tolerance(e: dict) -> float:
 
 
 def paired(a: dict, b: dict) -> dict:
-    """``b − a`` in validation RMSE over the seeds both settings trained: the per-seed differences,
-    their mean, its standard error and a 95 % t-interval. ``a`` and ``b`` are study entries."""
+    """``b − a`` in validation RMSE over the seeds both settings trained: the means of ``a`` and ``b``
+    over those seeds, the per-seed differences, their mean (the difference of those two means), its
+    standard error and a 95 % t-interval. ``a`` and ``b`` are study entries."""
     from scipy import stats
 
     va, vb = dict(zip(a["seeds"], a["valid"])), dict(zip(b["seeds"], b["valid"]))
@@ -146,7 +147,8 @@ def paired(a: dict, b: dict) -> dict:
     mean, se = float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(n))
     half = float(stats.t.ppf(0.975, n - 1)) * se
     return {"seeds": seeds, "diffs": diffs.tolist(), "n": n, "mean": mean, "se": se,
-            "low": mean - half, "high": mean + half}
+            "low": mean - half, "high": mean + half,
+            "a_mean": float(np.mean([va[s] for s in seeds])), "b_mean": float(np.mean([vb[s] for s in seeds]))}
 
 
 def verdict(p: dict) -> str:
@@ -159,9 +161,10 @@ def verdict(p: dict) -> str:
 
 
 def describe(p: dict) -> str:
-    """One line for a paired comparison: mean difference, its 95 % interval and the seeds."""
-    return (f"{p['mean']:+.4f} (95% CI {p['low']:+.4f} to {p['high']:+.4f}, {p['n']} paired seeds): "
-            f"{verdict(p)}")
+    """One line for a paired comparison ``b − a``: both means over the paired seeds, the mean
+    difference with its standard error and 95 % interval, and the verdict."""
+    return (f"{p['a_mean']:.4f} -> {p['b_mean']:.4f}: {p['mean']:+.4f} (SE {p['se']:.4f}, 95% CI {p['low']:+.4f} "
+            f"to {p['high']:+.4f}, {p['n']} paired seeds): {verdict(p)}")
 
 
 def study_frame(group: str, keys) -> pd.DataFrame:
