@@ -660,6 +660,16 @@ def test_lambda_was_chosen_on_validation_among_converged_grid_runs_and_not_on_an
         assert min(grid) < e["lam"] < max(grid) or len(grid) == len(ch06.LAMBDA_GRID) + 3, (group, name)
 
 
+def test_every_seed_of_the_course_model_passes_exercise_2s_comparison_with_the_one_seed_grid():
+    """Exercise 2 compares each λ run with one run of the study's grid (seed 0): the course model's 10 seeds at
+    its λ all lie within that tolerance of the grid point."""
+    grid, tol = ch06.lambda_reference()
+    e = ch06.entry("hidden", 500)
+    assert grid[e["lam"]] == e["valid"][e["seeds"].index(0)]
+    for seed, value in zip(e["seeds"], e["valid"]):
+        assert abs(value - grid[e["lam"]]) <= tol, (seed, value)
+
+
 def test_the_reference_solution_passes_on_every_seed_the_tolerance_never_saw():
     """Seeds n_reference.. of every setting: the same protocol, never used for the mean or the sd."""
     for group, name, e in entries():
