@@ -71,6 +71,22 @@ def test_masked_loss_mistakes_are_refused_without_the_expected_value(wrong, mess
     assert not re.search(r"\d\.\d", str(failure.value)), str(failure.value)  # no number it computed
 
 
+def _zero_mask(p, t, m):
+    m.zero_()
+    return (p * 0).sum()
+
+
+@pytest.mark.parametrize("cheat, edited", [
+    (_zero_mask, "mask"),
+    (lambda p, t, m: (((p - t.mul_(0.5)) * m) ** 2).sum(), "target"),
+    (lambda p, t, m: (m.mul_(t > 3), (((p - t) * m) ** 2).sum())[1], "mask"),
+], ids=["zero-mask", "halve-target", "mask-high-ratings"])
+def test_a_loss_that_edits_its_inputs_in_place_is_refused_as_such(cheat, edited):
+    """The reviewer's F1: the expected value is computed on tensors the learner's function never sees."""
+    with pytest.raises(CheckFailed, match=f"changed its input {edited} in place"):
+        ch06.check_masked_loss(cheat)
+
+
 def test_help_on_the_checks_does_not_state_the_formula_or_a_reference_number():
     text = pydoc.render_doc(ch06, renderer=pydoc.plaintext)
     for formula in ("(pred - target)", "(pred − target)", "pred * mask", "Σ(", "Σ (", "** 2"):
@@ -171,10 +187,49 @@ def test_a_briefly_trained_model_is_refused(fast, small, hidden_runs):
 @pytest.mark.parametrize("field, value", [("lr", 1e-3), ("batch_size", 64), ("patience", 20), ("epochs", 1000),
                                           ("lr_schedule", "constant"), ("lr_patience", 2), ("lr_factor", 0.1)])
 def test_other_training_settings_are_refused(fast, small, hidden_runs, field, value):
-    changed = dataclasses.replace(hidden_runs[100], config=hidden_runs[100].config.replace(**{field: value}))
+    data, split = small
+    changed = hidden_run(data, split, 100, **{field: value})
     runs = {**hidden_runs, 100: changed}
     with pytest.raises(CheckFailed, match=f"100: trained with {field}="):
+        ch06.check_table("hidden", _table(runs), runs, split)
+
+
+@pytest.mark.parametrize("field, value", [("lr", 1e-3), ("patience", 20), ("lr_schedule", "constant")])
+def test_a_config_with_other_training_settings_swapped_in_is_refused(fast, small, hidden_runs, field, value):
+    changed = dataclasses.replace(hidden_runs[100], config=hidden_runs[100].config.replace(**{field: value}))
+    runs = {**hidden_runs, 100: changed}
+    with pytest.raises(CheckFailed, match=f"100.config does not describe the model it carries .*{field}"):
         ch06.check_table("hidden", _table(runs), runs, small[1])
+
+
+def test_another_runs_config_swapped_in_is_refused(fast, small, hidden_runs):
+    """The reviewer's F4: a run of another hidden size relabelled with the config of the size asked for."""
+    fake = dataclasses.replace(hidden_runs[500], config=hidden_runs[20].config)
+    runs = {**hidden_runs, 20: fake}
+    with pytest.raises(CheckFailed, match="20.config does not describe the model it carries"):
+        ch06.check_table("hidden", _table(runs), runs, small[1])
+
+
+def test_a_model_whose_own_config_was_relabelled_too_is_refused_by_its_weight_shapes(fast, small, hidden_runs):
+    import copy
+
+    fake = copy.deepcopy(hidden_runs[500])
+    fake.learner.model.config = hidden_runs[20].learner.model.config
+    fake.learner.cfg = hidden_runs[20].learner.cfg
+    fake = dataclasses.replace(fake, config=hidden_runs[20].config)
+    runs = {**hidden_runs, 20: fake}
+    with pytest.raises(CheckFailed, match="20.config does not describe .*the weight shapes"):
+        ch06.check_table("hidden", _table(runs), runs, small[1])
+
+
+def test_a_warm_started_run_is_refused(fast, small, hidden_runs):
+    from autorec_lib.torch_backend import get_weights
+
+    data, split = small
+    warm = hidden_run(data, split, 100, seed=3, init_weights=get_weights(hidden_runs[100].learner.model))
+    runs = {**hidden_runs, 100: warm}
+    with pytest.raises(CheckFailed, match="100 started from given weights"):
+        ch06.check_table("hidden", _table(runs), runs, split)
 
 
 def test_the_convergence_tests_longer_run_is_refused_as_other_settings(fast, small, hidden_runs):
@@ -196,8 +251,11 @@ def test_a_guessed_lambda_is_refused(fast, small, hidden_runs):
 def test_a_run_trained_on_another_split_is_refused(fast, small, hidden_runs):
     data, _ = small
     other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.2, seed=0)
-    with pytest.raises(CheckFailed, match="trained on .* ratings, but split.train has"):
+    with pytest.raises(CheckFailed, match=r"valid_fraction=0.2\); this exercise takes"):
         ch06.check_table("hidden", _table(hidden_runs), hidden_runs, other)
+    runs = {k: hidden_run(data, other, k) for k in ch06.HIDDEN_LIVE}
+    with pytest.raises(CheckFailed, match=r"valid_fraction=0.2\); this exercise takes"):
+        ch06.check_table("hidden", _table(runs), runs, other)
 
 
 def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(fast, small, hidden_runs):
@@ -205,16 +263,46 @@ def test_a_run_trained_on_a_reseeded_split_of_the_same_size_is_refused(fast, sma
     other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=1)
     assert len(other.train) == len(split.train)
     runs = {**hidden_runs, 100: hidden_run(data, other, 100)}
-    with pytest.raises(CheckFailed, match="100: .* not on the exercise's training ratings"):
+    with pytest.raises(CheckFailed, match="100 was not trained on the 'random' split you passed"):
         ch06.check_table("hidden", _table(runs), runs, split)
+
+
+def test_every_run_and_the_split_of_another_seed_are_refused(fast, small):
+    """The reviewer's F2: the runs all trained on a split of seed 1, passed with that split."""
+    data, _ = small
+    other = splits.make_split(data, "random", test_fraction=0.1, valid_fraction=0.1, seed=1)
+    runs = {k: hidden_run(data, other, k) for k in ch06.HIDDEN_LIVE}
+    with pytest.raises(CheckFailed, match="split was made with seed=1") as failure:
+        ch06.check_table("hidden", _table(runs), runs, other)
+    lam_runs = {lam: ch06.run(data, other, lam=lam, **ch06.LAMBDA_SETTING) for lam in ch06.LAMBDA_LIVE}
+    table = _table(lam_runs)
+    with pytest.raises(CheckFailed, match="split was made with seed=1"):
+        ch06.check_lambda_choice(min(table, key=table.get), table, lam_runs, other)
+    with pytest.raises(CheckFailed, match="split was made with seed=1"):
+        ch06.check_deep_model(sequential(data.n_users), data, runs[20], 0.9, other)
+    no_reference_number_in(str(failure.value))
 
 
 def test_a_run_scored_with_validation_and_test_swapped_is_refused(fast, small, hidden_runs):
     data, split = small
     swapped = splits.Split(train=split.train, valid=split.test, test=split.valid)
     runs = {**hidden_runs, 100: hidden_run(data, swapped, 100)}
-    with pytest.raises(CheckFailed, match="100 was not trained and scored on the 'random' split you passed"):
+    with pytest.raises(CheckFailed, match="100 was not trained on the 'random' split you passed"):
         ch06.check_table("hidden", _table(runs), runs, split)
+
+
+def test_runs_and_split_with_validation_and_test_swapped_are_refused(fast, small):
+    """The reviewer's F2: every run trained on the split with its parts swapped (its spec and name kept),
+    passed with that split: λ would be chosen on the test part."""
+    data, split = small
+    swapped = dataclasses.replace(split, valid=split.test, test=split.valid)
+    runs = {lam: ch06.run(data, swapped, lam=lam, **ch06.LAMBDA_SETTING) for lam in ch06.LAMBDA_LIVE}
+    table = _table(runs)
+    with pytest.raises(CheckFailed, match="split's valid and test parts are not what splits.make_split makes"):
+        ch06.check_lambda_choice(min(table, key=table.get), table, runs, swapped)
+    hruns = {k: hidden_run(data, swapped, k) for k in ch06.HIDDEN_LIVE}
+    with pytest.raises(CheckFailed, match="split's valid and test parts are not what splits.make_split makes"):
+        ch06.check_table("hidden", _table(hruns), hruns, swapped)
 
 
 def test_missing_extra_and_wrongly_typed_answers_are_refused(fast, small, hidden_runs):
@@ -228,6 +316,8 @@ def test_missing_extra_and_wrongly_typed_answers_are_refused(fast, small, hidden
         ch06.check_table("hidden", list(_table(hidden_runs).values()), hidden_runs, split)
     with pytest.raises(CheckFailed, match="expected the Result"):
         ch06.check_table("hidden", _table(hidden_runs), _table(hidden_runs), split)
+    with pytest.raises(CheckFailed, match="expected the Result"):
+        ch06.check_table("hidden", _table(hidden_runs), {**hidden_runs, 100: _table(hidden_runs)}, split)
 
 
 def test_dropout_ignored_is_refused(fast, small):
@@ -245,11 +335,15 @@ def test_activation_pairs_with_swapped_encoder_and_decoder_are_refused(fast, sma
         ch06.check_table("activations", _table(runs), runs, split)
 
 
-def test_checks_never_read_the_test_split(fast, small, hidden_runs):
+def test_checks_never_read_the_test_ratings(fast, small, hidden_runs, lambda_runs):
+    """The split's test ratings made NaN (its (user, movie) pairs kept): every check still gets to its value stage."""
     data, split = small
-    blind = splits.Split(train=split.train, valid=split.valid, test=None)
+    blind = dataclasses.replace(split, test=split.test.assign(rating=np.nan))
     with pytest.raises(CheckFailed, match=VALUE_STAGE):  # gets to the value check
         ch06.check_table("hidden", _table(hidden_runs), hidden_runs, blind)
+    table = _table(lambda_runs)
+    with pytest.raises(CheckFailed, match=VALUE_STAGE):
+        ch06.check_lambda_choice(min(table, key=table.get), table, lambda_runs, blind)
 
 
 def test_a_run_no_better_than_the_training_mean_is_refused(fast, small, hidden_runs):
@@ -272,10 +366,55 @@ def lambda_runs(small):
         return {lam: ch06.run(data, split, lam=lam, **ch06.LAMBDA_SETTING) for lam in ch06.LAMBDA_LIVE}
 
 
-def test_the_lambda_with_the_lowest_validation_rmse_passes(fast, small, lambda_runs, capsys):
+def test_the_lambda_with_the_lowest_validation_rmse_passes(fast, small, lambda_runs, capsys, monkeypatch):
+    """On small data the runs cannot match the study's ML-100K grid: with the reference made the runs' own
+    numbers the right choice passes, and with the study's it is refused at the value stage."""
     table = _table(lambda_runs)
-    ch06.check_lambda_choice(min(table, key=table.get), table, lambda_runs, small[1])
+    best = min(table, key=table.get)
+    with pytest.raises(CheckFailed, match=VALUE_STAGE) as failure:
+        ch06.check_lambda_choice(best, table, lambda_runs, small[1])
+    no_reference_number_in(str(failure.value))
+    monkeypatch.setattr(ch06, "lambda_reference", lambda: (dict(table), 1e-9))
+    monkeypatch.setattr(ch06, "global_mean_rmse", lambda split: 10.0)  # a 40-user data set: λ=30 may not beat it
+    for spelling in (best, int(best), np.float32(best), torch.tensor(best)):
+        ch06.check_lambda_choice(spelling, table, lambda_runs, small[1])
+        assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_lambda_runs_relabelled_with_another_runs_config_are_refused(fast, small, lambda_runs):
+    """The reviewer's F4 in exercise 2: a run of another λ (or model) passed under the config of the one asked for."""
+    lams = list(ch06.LAMBDA_LIVE)
+    fake = dataclasses.replace(lambda_runs[lams[1]], config=lambda_runs[lams[0]].config)
+    runs = {**lambda_runs, lams[0]: fake}
+    with pytest.raises(CheckFailed, match="config does not describe the model it carries"):
+        ch06.check_lambda_choice(lams[0], _table(runs), runs, small[1])
+
+
+def test_the_study_grid_catches_lambda_runs_of_another_model_relabelled_consistently(fast, small, lambda_runs, monkeypatch):
+    """With every structure check passed, runs whose numbers are not the course model's at those λ are refused
+    by the value stage (here: the reference moved by more than the tolerance)."""
+    table = _table(lambda_runs)
+    monkeypatch.setattr(ch06, "lambda_reference", lambda: ({lam: v - 0.05 for lam, v in table.items()}, 0.004))
+    monkeypatch.setattr(ch06, "global_mean_rmse", lambda split: 10.0)
+    with pytest.raises(CheckFailed, match="higher than the reference solution reaches"):
+        ch06.check_lambda_choice(min(table, key=table.get), table, lambda_runs, small[1])
+
+
+def test_a_table_that_passes_prints_a_correct_line(fast, small, hidden_runs, capsys, monkeypatch):
+    monkeypatch.setattr(ch06, "tolerance", lambda e: 10.0)  # the small data's numbers are not ML-100K's
+    monkeypatch.setattr(ch06, "global_mean_rmse", lambda split: 10.0)
+    ch06.check_table("hidden", _table(hidden_runs), hidden_runs, small[1])
     assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_a_lambda_chosen_by_test_rmse_gets_the_hint(fast, small, lambda_runs):
+    table = _table(lambda_runs)
+    best = min(table, key=table.get)
+    other = next(lam for lam in ch06.LAMBDA_LIVE if lam != best)
+    runs = {lam: dataclasses.replace(r, scores={**r.scores, "test": dataclasses.replace(
+        r.scores["test"], rmse=0.5 if lam == other else 2.0)}) for lam, r in lambda_runs.items()}
+    with pytest.raises(CheckFailed, match="You chose by TEST RMSE"):
+        ch06.check_lambda_choice(other, table, runs, small[1])
 
 
 def test_a_lambda_not_chosen_on_validation_is_refused(fast, small, lambda_runs):
@@ -310,6 +449,31 @@ def test_check_best_wants_the_lowest_validation_rmse_and_does_not_name_it():
     assert "300" not in str(failure.value)
 
 
+@pytest.mark.parametrize("choice", [300, (300,), [300], 300.0, np.int64(300), torch.tensor(300), "300"])
+def test_check_best_accepts_every_spelling_of_the_right_hidden_size(choice, capsys):
+    ch06.check_best(choice, {20: 0.95, 100: 0.91, 300: 0.89, 500: 0.892}, "best hidden size")
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("choice", [("sigmoid", "identity"), "sigmoid/identity", ["sigmoid", "identity"],
+                                    "sigmoid, identity"])
+def test_check_best_accepts_every_spelling_of_the_right_pair(choice, capsys):
+    table = {("sigmoid", "identity"): 0.878, ("identity", "sigmoid"): 0.896, ("sigmoid", "sigmoid"): np.float32(0.883)}
+    ch06.check_best(choice, table, "best activation pair")
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("choice, message", [
+    ("identity/sigmoid", "you chose identity/sigmoid, but it is not the one"),
+    (["identity", "sigmoid"], "you chose identity/sigmoid, but it is not the one"),
+    ("identity", "names none of the settings"), (("identity", "sigmoid", "x"), "names none of the settings"),
+    (0.878, "names none of the settings")])
+def test_check_best_refuses_another_pair_and_a_name_of_none(choice, message):
+    table = {("sigmoid", "identity"): 0.878, ("identity", "sigmoid"): 0.896, ("sigmoid", "sigmoid"): 0.883}
+    with pytest.raises(CheckFailed, match=re.escape(message)):
+        ch06.check_best(choice, table, "best activation pair")
+
+
 # --- exercise 3 and 4: reading curves, mapping ratings ----------------------------------------
 
 def test_curve_reading_accepts_the_numbers_of_the_stored_curves_and_refuses_others_without_naming_them():
@@ -326,6 +490,20 @@ def test_curve_reading_accepts_the_numbers_of_the_stored_curves_and_refuses_othe
         assert f"{right[k]:.4f}" not in str(failure.value) and str(right[k]) not in str(failure.value)
 
 
+def test_curve_reading_accepts_the_values_rounded_as_printed_and_refuses_nearby_numbers_from_elsewhere(capsys):
+    short, long = ch06.stored_curve("constant lr, patience 10"), ch06.stored_curve("constant lr, patience 50")
+    right = [len(short), short["valid_rmse"].min(), int(long["valid_rmse"].idxmin()), long["valid_rmse"].min()]
+    ch06.check_curve_reading(float(right[0]), round(right[1], 4), np.int64(right[2]), torch.tensor(round(right[3], 4)))
+    assert capsys.readouterr().out.startswith("correct:")
+    linear = ch06.entry("activations", ("identity", "identity"))  # the study mean, 4e-5 from the curve's minimum
+    assert abs(linear["mean"] - right[3]) < 5e-5
+    for wrong in (linear["mean"], float(np.mean(linear["valid"])), right[3] + 2e-5, round(right[3], 3)):
+        with pytest.raises(CheckFailed, match="long_best should be"):
+            ch06.check_curve_reading(right[0], right[1], right[2], wrong)
+    with pytest.raises(CheckFailed, match="stopped_at .* should be a whole number"):
+        ch06.check_curve_reading(right[0] + 4e-5, right[1], right[2], right[3])
+
+
 def test_decoder_map_check():
     scale = (1.0, 5.0)
     ch06.check_decoder_map(lambda r: (r - 1) / 4, lambda y: 1 + 4 * y, scale)
@@ -335,9 +513,39 @@ def test_decoder_map_check():
             (lambda r: torch.sigmoid(r - 3), lambda y: y, "lowest rating"),
             (lambda r: ((r - 1) / 4) ** 2, lambda y: 1 + 4 * y.sqrt(), "straight line"),
             (lambda r: (r - 1) / 4, lambda y: 4 * y, "give r back"),
-            (lambda r: ((r - 1) / 4).tolist(), lambda y: y, "return a tensor")]:
+            (lambda r: ((r - 1) / 4).tolist(), lambda y: y, "return a tensor"),
+            # the reviewer's F6: right on a row that spans the scale, wrong on train_rows (min 0)
+            (lambda r: (r - r.min()) / (r.max() - r.min()), lambda y: 1 + 4 * y, "unrated entries"),
+            (lambda r: (r - 1) / 4, lambda y: 1 + 4 * (y - y.min()) / (y.max() - y.min()), "on a batch of rows too")]:
         with pytest.raises(CheckFailed, match=message):
             ch06.check_decoder_map(to_decoder, to_rating, scale)
+
+
+def _in_place_decoder(r):
+    r -= 1
+    r /= 4
+    return r
+
+
+@pytest.mark.parametrize("to_decoder, to_rating", [
+    (_in_place_decoder, lambda y: y), (_in_place_decoder, lambda y: 1 + 4 * y),
+    (lambda r: (r - 1) / 4, lambda y: y.mul_(4).add_(1))], ids=["wrong-inverse", "right-inverse", "in-place-inverse"])
+def test_decoder_maps_that_change_their_input_in_place_are_refused_as_such(to_decoder, to_rating):
+    """The reviewer's F7: an in-place to_decoder used to change the check's own ratings."""
+    with pytest.raises(CheckFailed, match="changed the tensor it was given"):
+        ch06.check_decoder_map(to_decoder, to_rating, (1.0, 5.0))
+
+
+def test_decoder_map_on_another_scale_is_refused():
+    with pytest.raises(CheckFailed, match="data.scale"):
+        ch06.check_decoder_map(lambda r: r, lambda y: y, (0.0, 1.0))
+
+
+def test_decoder_maps_that_leave_unrated_entries_alone_pass(capsys):
+    ch06.check_decoder_map(lambda r: torch.where(r > 0, (r - 1) / 4, torch.zeros_like(r)), lambda y: 1 + 4 * y,
+                           (1, 5))
+    ch06.check_decoder_map(lambda r: ((r - 1) / 4).clamp(min=0), lambda y: 4 * y + 1, np.array([1.0, 5.0]))
+    assert capsys.readouterr().out.count("correct:") == 2
 
 
 # --- exercise 5: the deep model's structure ---------------------------------------------------
@@ -365,9 +573,53 @@ def test_a_deep_model_of_the_wrong_structure_is_refused(fast, small, model, mess
         ch06.check_deep_model(model(data.n_users), data, None, None, split)
 
 
+class _RegisteredOutOfOrder(nn.Module):
+    """The reviewer's F8: a right model whose output layer is registered first."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.out, self.l1, self.l2, self.l3 = nn.Linear(500, n), nn.Linear(n, 500), nn.Linear(500, 250), nn.Linear(250, 500)
+
+    def forward(self, x):
+        return self.out(torch.sigmoid(self.l3(torch.sigmoid(self.l2(torch.sigmoid(self.l1(x)))))))
+
+
+class _AppliedOutOfOrder(_RegisteredOutOfOrder):
+    """Right shapes registered in order, but 250 -> 500 is skipped and 500 -> 250 ... is chained wrongly."""
+
+    def forward(self, x):
+        return self.out(torch.sigmoid(self.l1(x)))
+
+
+class _Encoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(n, 500), nn.Sigmoid(), nn.Linear(500, 250), nn.Sigmoid())
+        self.decoder = nn.Sequential(nn.Linear(250, 500), nn.Sigmoid(), nn.Linear(500, n))
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def test_a_deep_model_that_skips_layers_is_refused_by_the_order_of_its_computation(fast, small):
+    data, split = small
+    with pytest.raises(CheckFailed, match="the forward pass applies layers"):
+        ch06.check_deep_model(_AppliedOutOfOrder(data.n_users), data, None, None, split)
+
+
+def test_a_deep_model_that_raises_gets_a_check_message(fast, small):
+    data, split = small
+    model = sequential(data.n_users)
+    model[0] = nn.Linear(data.n_users, 500).double()  # one layer in float64, the others in float32
+    with pytest.raises(CheckFailed, match="deep_model\\(rows\\) raised RuntimeError"):
+        ch06.check_deep_model(model, data, None, None, split)
+
+
 @pytest.mark.parametrize("model", [lambda n: sequential(n), lambda n: AutoRec(n, ch06.DEEP_HIDDEN),
-                                   lambda n: AutoRec(n, ch06.DEEP_HIDDEN, dropout=0.3)],
-                         ids=["sequential", "library", "with-dropout"])
+                                   lambda n: AutoRec(n, ch06.DEEP_HIDDEN, dropout=0.3), _RegisteredOutOfOrder, _Encoder,
+                                   lambda n: sequential(n).double()],
+                         ids=["sequential", "library", "with-dropout", "registered-out-of-order", "encoder-decoder",
+                              "float64"])
 def test_a_deep_model_of_the_right_structure_gets_to_its_run(fast, small, model):
     data, split = small
     shallow = ch06.run(data, split, lam=ch06.chosen_lambda("deep", "deep"), **ch06.BASE)
@@ -406,6 +658,16 @@ def test_lambda_was_chosen_on_validation_among_converged_grid_runs_and_not_on_an
         grid = {float(k): v for k, v in e["grid_valid_seed0"].items() if e["grid_stopped_early_seed0"][k]}
         assert e["lam"] == min(grid, key=grid.get), (group, name)
         assert min(grid) < e["lam"] < max(grid) or len(grid) == len(ch06.LAMBDA_GRID) + 3, (group, name)
+
+
+def test_every_seed_of_the_course_model_passes_exercise_2s_comparison_with_the_one_seed_grid():
+    """Exercise 2 compares each λ run with one run of the study's grid (seed 0): the course model's 10 seeds at
+    its λ all lie within that tolerance of the grid point."""
+    grid, tol = ch06.lambda_reference()
+    e = ch06.entry("hidden", 500)
+    assert grid[e["lam"]] == e["valid"][e["seeds"].index(0)]
+    for seed, value in zip(e["seeds"], e["valid"]):
+        assert abs(value - grid[e["lam"]]) <= tol, (seed, value)
 
 
 def test_the_reference_solution_passes_on_every_seed_the_tolerance_never_saw():

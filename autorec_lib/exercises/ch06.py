@@ -23,7 +23,8 @@ from ..experiment import Result, train
 from ..matrix import RatingMatrix
 from ..objective import OutputScale
 from ..splits import Split
-from . import CheckFailed, fail, number, passed, reference, valid_rmse
+from . import (CheckFailed, course_split, fail, number, passed, rating_data, reference, result, trained_on,
+               valid_rmse, whole)
 
 # --- the protocol -----------------------------------------------------------------------------
 LR = 3e-3             # three times the course default, so that each run takes seconds
@@ -134,8 +135,9 @@ def tolerance(e: dict) -> float:
 
 
 def paired(a: dict, b: dict) -> dict:
-    """``b − a`` in validation RMSE over the seeds both settings trained: the per-seed differences,
-    their mean, its standard error and a 95 % t-interval. ``a`` and ``b`` are study entries."""
+    """``b − a`` in validation RMSE over the seeds both settings trained: the means of ``a`` and ``b``
+    over those seeds, the per-seed differences, their mean (the difference of those two means), its
+    standard error and a 95 % t-interval. ``a`` and ``b`` are study entries."""
     from scipy import stats
 
     va, vb = dict(zip(a["seeds"], a["valid"])), dict(zip(b["seeds"], b["valid"]))
@@ -145,7 +147,8 @@ def paired(a: dict, b: dict) -> dict:
     mean, se = float(diffs.mean()), float(diffs.std(ddof=1) / math.sqrt(n))
     half = float(stats.t.ppf(0.975, n - 1)) * se
     return {"seeds": seeds, "diffs": diffs.tolist(), "n": n, "mean": mean, "se": se,
-            "low": mean - half, "high": mean + half}
+            "low": mean - half, "high": mean + half,
+            "a_mean": float(np.mean([va[s] for s in seeds])), "b_mean": float(np.mean([vb[s] for s in seeds]))}
 
 
 def verdict(p: dict) -> str:
@@ -158,9 +161,10 @@ def verdict(p: dict) -> str:
 
 
 def describe(p: dict) -> str:
-    """One line for a paired comparison: mean difference, its 95 % interval and the seeds."""
-    return (f"{p['mean']:+.4f} (95% CI {p['low']:+.4f} to {p['high']:+.4f}, {p['n']} paired seeds): "
-            f"{verdict(p)}")
+    """One line for a paired comparison ``b − a``: both means over the paired seeds, the mean
+    difference with its standard error and 95 % interval, and the verdict."""
+    return (f"{p['a_mean']:.4f} -> {p['b_mean']:.4f}: {p['mean']:+.4f} (SE {p['se']:.4f}, 95% CI {p['low']:+.4f} "
+            f"to {p['high']:+.4f}, {p['n']} paired seeds): {verdict(p)}")
 
 
 def study_frame(group: str, keys) -> pd.DataFrame:
@@ -198,7 +202,8 @@ def global_mean_rmse(split: Split) -> float:
 
 def check_masked_loss(fn) -> None:
     """Exercise 1: calls ``fn(pred, target, mask)`` on small random AutoRec-shaped tensors (float32
-    and float64) and compares it with the library's data term, including its gradient."""
+    and float64) and compares it with the library's data term, including its gradient. ``fn``
+    receives copies; the check computes its own answer on tensors ``fn`` never sees."""
     import torch
 
     from ..objective import masked_sse
@@ -207,41 +212,117 @@ def check_masked_loss(fn) -> None:
         gen = torch.Generator().manual_seed(0)
         mask = (torch.rand(5, 7, generator=gen) < 0.4).to(dtype)
         target = torch.randint(1, 6, (5, 7), generator=gen).to(dtype) * mask  # unobserved ratings are 0
-        pred = (3 + torch.randn(5, 7, generator=gen, dtype=dtype)).requires_grad_()
-        value = fn(pred, target, mask)
+        base = 3 + torch.randn(5, 7, generator=gen, dtype=dtype)
+        ref_pred = base.clone().requires_grad_()
+        expected = masked_sse(ref_pred, target, mask)
+        want = torch.autograd.grad(expected, ref_pred)[0]
+        expected = expected.detach()
+        pred, given_target, given_mask = base.clone().requires_grad_(), target.clone(), mask.clone()
+        value = fn(pred, given_target, given_mask)
+        edited = [name for name, given, kept in (("pred", pred, base), ("target", given_target, target),
+                                                 ("mask", given_mask, mask)) if not torch.equal(given.detach(), kept)]
+        if edited:
+            fail(f"your loss changed its input {' and '.join(edited)} in place (an operation such as mul_, zero_ "
+                 "or -=): a loss must leave the tensors it is given as they are, and compute from them")
         if not torch.is_tensor(value):
             fail(f"return a tensor (got {type(value).__name__}): a Python number carries no gradient, "
                  "so nothing could be trained with it")
         if value.numel() != 1:
             fail(f"return a single number as a tensor, not one of shape {tuple(value.shape)}: "
                  "add up the squared errors")
-        expected = masked_sse(pred, target, mask)
         rtol = 1e-5 if dtype == torch.float32 else 1e-10
-        if not torch.allclose(value.detach().reshape(()).to(dtype), expected.detach(), rtol=rtol):
-            v, e = value.detach().reshape(()).to(dtype), expected.detach()
+        if not torch.allclose(value.detach().reshape(()).to(dtype), expected, rtol=rtol):
+            v, e = value.detach().reshape(()).to(dtype), expected
+            unmasked = ((base - target) ** 2).sum()
             if torch.allclose(v * mask.sum(), e, rtol=rtol):
                 hint = "You averaged over the observed entries; the paper's objective adds them up."
-            elif torch.allclose(v * mask.numel(), e, rtol=rtol) or torch.allclose(
-                    v * mask.numel(), ((pred - target) ** 2).sum().detach(), rtol=rtol):
+            elif torch.allclose(v * mask.numel(), e, rtol=rtol) or torch.allclose(v * mask.numel(), unmasked, rtol=rtol):
                 hint = "You averaged over all entries; add up the squared errors of the observed ones only."
-            elif torch.allclose(v, ((pred - target) ** 2).sum().detach(), rtol=rtol):
+            elif torch.allclose(v, unmasked, rtol=rtol):
                 hint = "Unobserved entries count in your loss: the mask must switch them off."
             else:
                 hint = "Compare it with the paper's objective in notebook 03: what does it add up, and over which entries?"
             fail(f"your loss (on {str(dtype).replace('torch.', '')} inputs) is not the masked squared error. {hint}")
+        if not value.requires_grad:
+            fail("your loss has the right value but carries no gradient back to pred: is it detached from pred?")
         value.reshape(()).backward()
         if pred.grad is None or torch.any(pred.grad[mask == 0] != 0):
             fail("unobserved entries receive gradient: the error of an unobserved entry must not count")
-        want = torch.autograd.grad(masked_sse(pred, target, mask), pred)[0]
         if not torch.allclose(pred.grad, want, rtol=rtol, atol=rtol):
             fail("your loss has the right value but not the right gradient: is part of it detached from pred?")
     passed("the masked loss matches on float32 and float64, and unobserved entries get zero gradient")
 
 
+# --- the split and the runs -------------------------------------------------------------------
+
+STUDY_SPLIT = {"test_fraction": 0.1, "valid_fraction": 0.1, "seed": 0}  # the split every run of the study used
+
+
+def study_split(split: Split, data: RatingData, what: str = "split") -> Split:
+    """``split``, refused unless it is the study's split of ML-100K as ``splits.make_split`` made it
+    (random, ``STUDY_SPLIT``), with its parts unchanged; ``data`` as its files hold it. Reads the
+    training and validation ratings and only which (user, movie) pairs the test part holds."""
+    rating_data(data, "ml-100k")
+    fractions = {k: v for k, v in STUDY_SPLIT.items() if k != "seed"}
+    course_split(split, data, what, "random", **fractions)
+    if split.spec.seed != STUDY_SPLIT["seed"]:
+        fail(f"{what} was made with seed={split.spec.seed}, but the stored study, which the checks compare with, used "
+             f"another split: make it as the notebook's first code cell does, splits.make_split(data, 'random', "
+             + ", ".join(f"{k}={v}" for k, v in STUDY_SPLIT.items()) + ")")
+    return split
+
+
+def _model_disagrees(value) -> list[str]:
+    """What in a run's ``config.net`` its model does not have: the shapes of its weight matrices (the hidden
+    sizes), its encoder and decoder activations and its dropout, as the model holds them."""
+    from ..torch_backend import ACTIVATIONS as MODULES
+    from ..torch_backend import AutoRec
+
+    model, net = getattr(value.learner, "model", None), value.config.net
+    if not isinstance(model, AutoRec):
+        return ["the model's type"]
+    differ = []
+    try:
+        sizes = net.layer_sizes
+    except ValueError:
+        return ["the network's input size"]
+    if [tuple(layer.weight.shape) for layer in model.layers] != [(o, i) for i, o in sizes]:
+        differ.append("the weight shapes")
+    if type(model.g) is not MODULES.get(net.encoder):
+        differ.append("the encoder activation")
+    if type(model.f) is not MODULES.get(net.decoder):
+        differ.append("the decoder activation")
+    if not math.isclose(model.dropout.p, net.dropout):
+        differ.append("the dropout rate")
+    return differ
+
+
+def _returned(value, where: str) -> None:
+    """The shared guard (a Result as ``experiment.train`` returned it, not warm-started), and its model as its
+    config describes it."""
+    result(value, where)
+    differ = _model_disagrees(value)
+    if differ:
+        fail(f"{where}.config does not describe the model it carries (they disagree on {', '.join(differ)}): pass "
+             "the Result exactly as run(...) returned it, and train again to change a setting")
+
+
+def _runs_split(runs: dict, keys: list, split: Split) -> None:
+    """The split the runs are checked on is the study's, and the data of the first run is ML-100K as its files
+    hold it (every run is then shown to have trained on that split)."""
+    first = runs[keys[0]]
+    if not isinstance(first, Result):
+        fail(f"{key(keys[0])}: expected the Result that run(...) returns, got {type(first).__name__}")
+    study_split(split, first.data)
+
+
 def _check_run(result, where: str, split: Split, lam: float | None = None, **model) -> None:
-    """One exercise run: its configuration, that it trained on ``split.train``, and that early stopping fired."""
+    """One exercise run: returned by ``run(...)`` as it is (from a random start, its config describing its
+    model), its configuration, that it trained on ``split`` (the study's, see :func:`study_split`), and that
+    early stopping fired."""
     if not isinstance(result, Result):
         fail(f"{where}: expected the Result that run(...) returns, got {type(result).__name__}")
+    _returned(result, where)
     if result.config.model_type != "autorec" or result.config.variant != "item":
         fail(f"{where}: this is {result.config.variant}-based {result.config.model_type}; the exercises train I-AutoRec")
     config = dataclasses.asdict(result.config.net)
@@ -259,6 +340,7 @@ def _check_run(result, where: str, split: Split, lam: float | None = None, **mod
         got, want = getattr(cfg, name), getattr(expected_cfg, name)
         if got != want and not (isinstance(got, float) and math.isclose(got, want, rel_tol=1e-9)):
             fail(f"{where}: trained with {name}={got!r}, expected {want!r}; train every run with run(...)")
+    trained_on(result, split, where)
     matrix = result.learner.matrix
     if matrix.nnz != len(split.train):
         fail(f"{where}: the model was trained on {matrix.nnz} ratings, but split.train has "
@@ -298,11 +380,20 @@ def _check_reported(k, table: dict, runs: dict, split: Split) -> float:
     return reported
 
 
-def check_table(group: str, table: dict, runs: dict, split: Split, keys=None) -> None:
-    """A ``{key: validation RMSE}`` table and the ``{key: Result}`` runs it came from, each trained
-    under the protocol at the study's λ for its setting, and each within the tolerance of the study."""
-    keys = list(keys) if keys is not None else list(live_keys(group))
+def _within_study(where: str, value: float, mean: float, tol: float, baseline: float) -> None:
+    """The value stage: better than the training mean, and within ``tol`` of the study's number."""
+    if value >= baseline:
+        fail(f"{where}: your validation RMSE is no better than predicting the training mean "
+             f"({baseline:.4f}): this run has not learned anything")
+    if abs(value - mean) > tol:
+        side = "higher" if value > mean else "lower"
+        fail(f"{where}: the validation RMSE is {side} than the reference solution reaches on any seed "
+             "within its tolerance. Did you change the split, the data or the training settings?")
+
+
+def _table_checks(group: str, table: dict, runs: dict, split: Split, keys: list) -> None:
     _check_answer_keys({"table": table, "runs": runs}, keys)
+    _runs_split(runs, keys, split)
     reported = {}
     for k in keys:
         _check_run(runs[k], key(k), split, chosen_lambda(group, k), **model_options(group, k))
@@ -310,132 +401,262 @@ def check_table(group: str, table: dict, runs: dict, split: Split, keys=None) ->
     baseline = global_mean_rmse(split)
     for k, value in reported.items():
         e = entry(group, k)
-        if value >= baseline:
-            fail(f"{key(k)}: your validation RMSE is no better than predicting the training mean "
-                 f"({baseline:.4f}): this run has not learned anything")
-        if abs(value - e["mean"]) > tolerance(e):
-            side = "higher" if value > e["mean"] else "lower"
-            fail(f"{key(k)}: the validation RMSE is {side} than the reference solution reaches on any seed "
-                 "within its tolerance. Did you change the split, the data or the training settings?")
+        _within_study(key(k), value, e["mean"], tolerance(e), baseline)
+
+
+def check_table(group: str, table: dict, runs: dict, split: Split, keys=None) -> None:
+    """A ``{key: validation RMSE}`` table and the ``{key: Result}`` runs it came from, each trained
+    under the protocol at the study's λ for its setting on the study's split, and each within the
+    tolerance of the study."""
+    keys = list(keys) if keys is not None else list(live_keys(group))
+    _table_checks(group, table, runs, split, keys)
+    passed(f"every run of your table ({', '.join(map(key, keys))}) trained under the protocol on the study's "
+           "split, and its validation RMSE is within the reference solution's tolerance")
 
 
 def live_keys(group: str) -> tuple:
     return {"hidden": HIDDEN_LIVE, "activations": PAIRS_LIVE, "deep": ("deep",), "dropout": DROPOUTS_LIVE}[group]
 
 
+def lambda_reference() -> tuple[dict, float]:
+    """Exercise 2's reference: the study's grid for the course model (``{λ: validation RMSE}``, seed 0)
+    and the tolerance of a run of any seed: the course model's tolerance times √2, as each grid point is
+    one run, not a mean (the study measured the seed spread at its chosen λ only; the other λ are
+    assumed to spread as much)."""
+    e = entry("hidden", LAMBDA_SETTING["hidden"][0])
+    return {lam: e["grid_valid_seed0"][f"{lam:g}"] for lam in LAMBDA_LIVE}, math.sqrt(2) * tolerance(e)
+
+
 def check_lambda_choice(choice, table: dict, runs: dict, split: Split) -> None:
     """Exercise 2: ``choice`` is the λ of ``LAMBDA_LIVE`` whose run has the lowest validation RMSE,
-    and ``runs`` (``{λ: Result}``) and ``table`` (``{λ: validation RMSE}``) are that grid's runs."""
+    and ``runs`` (``{λ: Result}``) and ``table`` (``{λ: validation RMSE}``) are that grid's runs of
+    the course model on the study's split, each within the tolerance of the study's grid."""
     keys = list(LAMBDA_LIVE)
     _check_answer_keys({"table": table, "runs": runs}, keys)
+    _runs_split(runs, keys, split)
     for lam in keys:
         _check_run(runs[lam], f"λ={lam:g}", split, lam, **LAMBDA_SETTING)
         _check_reported(lam, table, runs, split)
-    if choice not in keys:
+    lam_choice = _named_key(choice, keys)
+    if lam_choice is None:
         fail(f"you chose λ={choice!r}, which is not one of the λ you trained: choose among your grid's runs")
     best = min(keys, key=lambda lam: runs[lam].scores["valid"].rmse)
-    if choice != best:
+    if lam_choice != best:
         test = {lam: runs[lam].scores["test"].rmse for lam in keys if "test" in runs[lam].scores}
         hint = (" You chose by TEST RMSE: the test split must not choose anything."
-                if len(test) == len(keys) and choice == min(test, key=test.get) else "")
-        fail(f"λ={choice:g} is not the λ with the lowest validation RMSE in your runs.{hint}")
-    passed(f"λ={choice:g} has the lowest validation RMSE of your grid")
+                if len(test) == len(keys) and lam_choice == min(test, key=test.get) else "")
+        fail(f"λ={lam_choice:g} is not the λ with the lowest validation RMSE in your runs.{hint}")
+    grid, tol = lambda_reference()
+    baseline = global_mean_rmse(split)
+    for lam in keys:
+        _within_study(f"λ={lam:g}", runs[lam].scores["valid"].rmse, grid[lam], tol, baseline)
+    passed(f"λ={lam_choice:g} has the lowest validation RMSE of your grid, and every run is within the "
+           "reference solution's tolerance")
+
+
+def _names(choice, k) -> bool:
+    """Whether the learner's ``choice`` names the table key ``k``: ``("sigmoid", "identity")`` also as
+    ``"sigmoid/identity"`` or a list; a number also as another numeric type, a 0-d array or a 1-tuple."""
+    if isinstance(k, tuple):
+        if isinstance(choice, str):
+            return choice.replace(" ", "") in (key(k), ",".join(k), str(k).replace(" ", ""))
+        if isinstance(choice, (list, tuple)):
+            return len(choice) == len(k) and all(str(a) == str(b) for a, b in zip(choice, k))
+        return False
+    if isinstance(choice, (list, tuple)) and len(choice) == 1:
+        choice = choice[0]
+    if isinstance(choice, str) and not isinstance(k, str):
+        try:
+            choice = float(choice)
+        except ValueError:
+            return False
+    if isinstance(k, str) or isinstance(choice, str):
+        return choice == k
+    try:
+        return math.isclose(number(choice, "your choice"), number(k, "a key of your table"), rel_tol=1e-9)
+    except CheckFailed:
+        return False
+
+
+def _named_key(choice, keys):
+    named = [k for k in keys if _names(choice, k)]
+    return named[0] if len(named) == 1 else None
 
 
 def check_best(choice, table: dict, what: str) -> None:
-    """The learner's choice is the key with the lowest validation RMSE in their own table."""
-    best = min(table, key=table.get)
-    if choice != best:
-        fail(f"{what}: you chose {choice!r}, but it is not the one with the lowest validation RMSE in your table")
+    """The learner's choice is the key with the lowest validation RMSE in their own table (named as the
+    table does, or in another spelling of the same setting: ``"sigmoid/identity"``, ``(500,)``)."""
+    if not isinstance(table, dict) or not table:
+        fail(f"{what}: pass your table, a dict {{setting: validation RMSE}}, got {type(table).__name__}")
+    values = {k: number(v, f"{what}: the table's value for {key(k)}", 0.0, 10.0) for k, v in table.items()}
+    chosen = _named_key(choice, list(values))
+    if chosen is None:
+        fail(f"{what}: you chose {choice!r}, which names none of the settings in your table "
+             f"({', '.join(map(key, values))}): choose one of its keys")
+    best = min(values, key=values.get)
+    if chosen != best:
+        fail(f"{what}: you chose {key(chosen)}, but it is not the one with the lowest validation RMSE in your table")
     passed(f"{what}: {key(best)} has the lowest validation RMSE in your table")
+
+
+def _read_off(x: float, want: float) -> bool:
+    """``x`` is ``want`` as the stored curve holds it (5 decimals), or rounded to 4 decimals (as the
+    notebook prints it), up to float32 rounding. Not to fewer, and no looser: the tolerance must not
+    admit a nearby number read from somewhere else than the curve."""
+    return any(abs(x - round(want, d)) <= 1e-6 * max(1.0, abs(want)) for d in (4, 5, 12))
 
 
 def check_curve_reading(stopped_at: int, short_best: float, long_best_epoch: int, long_best: float) -> None:
     """Exercise 3: four numbers read off the stored curves ``"constant lr, patience 10"`` (the run
-    that stopped early) and ``"constant lr, patience 50"`` (the same run, given more patience)."""
+    that stopped early) and ``"constant lr, patience 50"`` (the same run, given more patience): two
+    epochs (whole numbers) and two validation RMSEs, as the curves hold them or rounded to 4 decimals."""
     short, long = stored_curve("constant lr, patience 10"), stored_curve("constant lr, patience 50")
-    answers = (("stopped_at", stopped_at, len(short), "the last epoch the short run trained (its history's last row)"),
-               ("short_best", short_best, short["valid_rmse"].min(), "the short run's lowest validation RMSE"),
-               ("long_best_epoch", long_best_epoch, int(long["valid_rmse"].idxmin()),
-                "the epoch of the long run's lowest validation RMSE"),
-               ("long_best", long_best, long["valid_rmse"].min(), "the long run's lowest validation RMSE"))
-    for name, got, want, what in answers:
-        x = number(got, name)
-        if abs(x - want) > 5e-5:
-            fail(f"{name} should be {what}; yours is not. Look at the curve's frame (its index is the epoch).")
+    look = "Look at the curve's frame (its index is the epoch)."
+    epochs = (("stopped_at", stopped_at, len(short), "the last epoch the short run trained (its history's last row)"),
+              ("long_best_epoch", long_best_epoch, int(long["valid_rmse"].idxmin()),
+               "the epoch of the long run's lowest validation RMSE"))
+    for name, got, want, what in epochs:
+        if whole(got, name, 1) != want:
+            fail(f"{name} should be {what}; yours is not. {look}")
+    values = (("short_best", short_best, short["valid_rmse"].min(), "the short run's lowest validation RMSE"),
+              ("long_best", long_best, long["valid_rmse"].min(), "the long run's lowest validation RMSE"))
+    for name, got, want, what in values:
+        if not _read_off(number(got, name), want):
+            fail(f"{name} should be {what}, as the curve holds it (or rounded to 4 decimals); yours is not. {look}")
     passed("you read the stopping epoch and both runs' best validation RMSE off the curves")
 
 
 def check_decoder_map(to_decoder, to_rating, scale: tuple[float, float]) -> None:
-    """Exercise 4: ``to_decoder`` maps ratings on ``scale`` onto a sigmoid's range linearly, lowest
-    to 0 and highest to 1, and ``to_rating`` undoes it; both take and return tensors."""
+    """Exercise 4: ``to_decoder`` maps ratings on ``scale`` (the data's) onto a sigmoid's range linearly,
+    lowest to 0 and highest to 1, each rating on its own, and ``to_rating`` undoes it; both take and
+    return tensors and leave their input as it was. Tried on a row of every rating step and on a 2-D
+    batch of rows with unrated entries (0), like ``train_rows``."""
     import torch
 
-    low, high = scale
+    study_scale = tuple(reference("ch06")["settings"]["scale"])
+    if tuple(number(v, "scale") for v in scale) != study_scale:
+        fail(f"scale should be the data's rating scale (data.scale), not {tuple(scale)!r}")
+    low, high = study_scale
+
+    def call(fn, name: str, given):
+        kept = given.clone()
+        try:
+            out = fn(given)
+        except Exception as err:  # noqa: BLE001  the learner's code: say what it raised, not a stack trace
+            shape = "a batch of rows (2-D, like train_rows)" if given.dim() == 2 else "a row of ratings"
+            fail(f"{name} raised {type(err).__name__} ({err}) on {shape}: it should work on a tensor of any "
+                 "shape, with tensor operations")
+        if not torch.equal(given, kept):
+            fail(f"{name} changed the tensor it was given (an in-place operation such as -= or sub_): return a new "
+                 "tensor and leave its input as it was; the notebook passes train_rows itself")
+        if not torch.is_tensor(out) or out.shape != given.shape:
+            fail(f"{name} should take a tensor and return a tensor of the same shape")
+        return out.to(torch.float64)
+
     ratings = torch.linspace(low, high, 9, dtype=torch.float64)
-    mapped = to_decoder(ratings)
-    if not torch.is_tensor(mapped) or mapped.shape != ratings.shape:
-        fail("to_decoder should take a tensor of ratings and return a tensor of the same shape")
-    mapped = mapped.to(torch.float64)
+    mapped = call(to_decoder, "to_decoder", ratings.clone())
     if not (torch.isclose(mapped[0], torch.tensor(0.0, dtype=torch.float64), atol=1e-6)
             and torch.isclose(mapped[-1], torch.tensor(1.0, dtype=torch.float64), atol=1e-6)):
         fail("to_decoder should send the lowest rating to the sigmoid's lower end and the highest to its upper end")
     steps = mapped.diff()
     if not torch.allclose(steps, steps.mean().expand_as(steps), atol=1e-6):
         fail("to_decoder should be a straight line (a scale and a shift), so that equal rating gaps stay equal")
-    back = to_rating(mapped)
-    if not torch.is_tensor(back) or not torch.allclose(back.to(torch.float64), ratings, atol=1e-5):
+    # A batch of rows as the notebook's train_rows: float32, unrated entries 0, and ratings that do not
+    # span the scale, so that a map computed from the tensor's own values differs from the scale's.
+    gen = torch.Generator().manual_seed(0)
+    rows = torch.randint(2, 5, (4, 9), generator=gen).float() * (torch.rand(4, 9, generator=gen) < 0.6)
+    rated = rows > 0
+    mapped_rows = call(to_decoder, "to_decoder", rows.clone())
+    slope = mapped[-1] - mapped[0]
+    want = mapped[0] + slope * (rows.to(torch.float64) - low) / (high - low)
+    if not torch.allclose(mapped_rows[rated], want[rated], atol=1e-5):
+        fail("to_decoder maps the same rating differently in a batch of rows with unrated entries (0) like "
+             "train_rows: it should map each rating by the rating scale alone, not by the values in the tensor")
+    back = call(to_rating, "to_rating", mapped.clone())
+    if not torch.allclose(back, ratings, atol=1e-5):
         fail("to_rating(to_decoder(r)) should give r back: to_rating undoes to_decoder")
+    back_rows = call(to_rating, "to_rating", mapped_rows.to(rows.dtype))
+    if not torch.allclose(back_rows[rated], rows.to(torch.float64)[rated], atol=1e-4):
+        fail("to_rating(to_decoder(r)) should give r back on a batch of rows too: to_rating undoes to_decoder")
     passed("to_decoder maps the rating scale onto (0, 1) and to_rating maps it back")
 
 
-def _structure(model, n_inputs: int, hidden: tuple[int, ...]):
-    """The learner's weight matrices and bias vectors, in order, once their shapes are right."""
-    weights = [p for _, p in model.named_parameters() if p.dim() == 2]
-    biases = [p for _, p in model.named_parameters() if p.dim() == 1]
+def _traced(model, rows):
+    """``model(rows)`` in evaluation mode without gradients, and the ``nn.Linear`` layers in the order the
+    forward pass applied them."""
+    import torch
+
+    called = []
+    hooks = [m.register_forward_hook(lambda module, inputs, output: called.append(module))
+             for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(rows)
+    except Exception as err:  # noqa: BLE001  the learner's code: say what it raised, not a stack trace
+        fail(f"deep_model(rows) raised {type(err).__name__}: {err}. It should take a batch of I-AutoRec input "
+             "rows (one row per movie) and return their reconstructions")
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return out, called
+
+
+def _structure(model, n_inputs: int, hidden: tuple[int, ...], rows):
+    """The learner's layers in the order its forward pass applies them, once their shapes are right, and
+    its output on ``rows`` (in the model's own float type)."""
+    import torch
+
     sizes = [n_inputs, *hidden, n_inputs]
     expected = [(o, i) for i, o in zip(sizes[:-1], sizes[1:])]
-    shapes = [tuple(w.shape) for w in weights]
-    if shapes != expected:
-        fail(f"weight shapes are {shapes}, expected {expected}: an I-AutoRec input row holds one "
-             f"movie's ratings, and the layers go inputs -> {' -> '.join(map(str, hidden))} -> inputs")
-    if [tuple(b.shape) for b in biases] != [(o,) for o, _ in expected]:
+    chain = f"inputs -> {' -> '.join(map(str, hidden))} -> inputs"
+    weights = [p for p in model.parameters() if p.dim() == 2]
+    if sorted(tuple(w.shape) for w in weights) != sorted(expected):
+        fail(f"weight shapes are {sorted(tuple(w.shape) for w in weights)}, expected (in some order) {sorted(expected)}: "
+             f"an I-AutoRec input row holds one movie's ratings, and the layers go {chain}")
+    linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if {id(w) for w in weights} != {id(m.weight) for m in linear}:
+        fail("build deep_model from nn.Linear layers (with the activations between them), so that the check can "
+             "follow its computation")
+    out, called = _traced(model, rows.to(weights[0].dtype))
+    if [tuple(m.weight.shape) for m in called] != expected:
+        fail(f"the forward pass applies layers of shapes {[tuple(m.weight.shape) for m in called]} in this order; "
+             f"it should go {chain}, each layer once")
+    if any(m.bias is None for m in called):
         fail("every layer needs its bias (μ and b in h(r) = f(W·g(V r + μ) + b)): "
              "keep nn.Linear's bias, one per layer")
-    return weights, biases
+    return called, out
 
 
 def check_deep_model(model, data: RatingData, deep_run, deep_value, split: Split) -> None:
-    """Exercise 5: ``model`` computes the deep I-AutoRec of ``DEEP_HIDDEN`` (its shapes and its
-    function, with the course model's activations), and ``deep_run`` (``run(...)`` of the same
-    architecture) reports ``deep_value`` and lies within the study's tolerance."""
+    """Exercise 5: ``model`` computes the deep I-AutoRec of ``DEEP_HIDDEN`` (its shapes, the order its
+    forward pass applies its layers, and its function, with the course model's activations), and
+    ``deep_run`` (``run(...)`` of the same architecture, on the study's split) reports ``deep_value`` and
+    lies within the study's tolerance."""
     import torch
 
     from ..torch_backend import AutoRec
 
     if not isinstance(model, torch.nn.Module):
         fail(f"deep_model should be a torch.nn.Module, got {type(model).__name__}")
-    weights, biases = _structure(model, data.n_users, DEEP_HIDDEN)
+    study_split(split, data)
     gen = torch.Generator().manual_seed(0)
     rows = torch.randint(0, 6, (4, data.n_users), generator=gen).float()  # 0 = unrated
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(rows)
-    finally:
-        model.train(was_training)
-
-    def computes(g: str, f: str) -> bool:
-        ref = AutoRec(data.n_users, DEEP_HIDDEN, g, f)
-        with torch.no_grad():
-            for layer, w, b in zip(ref.layers, weights, biases):
-                layer.weight.copy_(w)
-                layer.bias.copy_(b)
-            return torch.allclose(out, ref(rows), rtol=1e-4, atol=1e-4)
-
+    layers, out = _structure(model, data.n_users, DEEP_HIDDEN, rows)
     if not torch.is_tensor(out) or tuple(out.shape) != tuple(rows.shape):
         fail("deep_model(rows) should return reconstructed rows of the same shape as its input")
+    out = out.to(torch.float64)
+
+    def computes(g: str, f: str) -> bool:
+        ref = AutoRec(data.n_users, DEEP_HIDDEN, g, f).double()
+        with torch.no_grad():
+            for mine, layer in zip(layers, ref.layers):
+                layer.weight.copy_(mine.weight)
+                layer.bias.copy_(mine.bias)
+            return torch.allclose(out, ref(rows.double()), rtol=1e-4, atol=1e-4)
+
     want = (BASE["encoder"], BASE["decoder"])
     if not computes(*want):
         same = [(g, f) for g in ACTIVATIONS for f in ACTIVATIONS if (g, f) != want and computes(g, f)]
@@ -450,10 +671,11 @@ def check_deep_model(model, data: RatingData, deep_run, deep_value, split: Split
                  "uses the encoder activation of the one-layer model, and its output the same decoder")
         fail("the shapes are right, but the model computes something else than Linear layers with the "
              "one-layer model's activation after every hidden layer: look at the order of your layers")
-    check_table("deep", {"deep": deep_value}, {"deep": deep_run}, split, ["deep"])
+    _table_checks("deep", {"deep": deep_value}, {"deep": deep_run}, split, ["deep"])
     passed("the 500-250-500 model has the right structure, and its run is within tolerance of the reference")
 
 
 __all__ = ["CheckFailed", "run", "check_masked_loss", "check_lambda_choice", "check_curve_reading",
            "check_decoder_map", "check_table", "check_best", "check_deep_model", "global_mean_rmse",
-           "study_frame", "stored_curve", "paired", "describe", "verdict", "chosen_lambda", "entry"]
+           "study_frame", "stored_curve", "paired", "describe", "verdict", "chosen_lambda", "entry",
+           "study_split", "lambda_reference"]
