@@ -152,6 +152,42 @@ def test_the_courses_network_and_rating_matrix_come_back_as_config_weights_and_e
     assert (got["matrix"].csr != matrix.csr).nnz == 0
 
 
+def test_a_sequential_of_torchs_own_layers_comes_back_computing_the_same(tmp_path):
+    """Chapter 6's deeper model is an nn.Sequential written in the notebook: it crosses as layer kinds,
+    sizes and weights, and comes back as the same computation (float64 included)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 4), nn.Sigmoid(), nn.Dropout(0.2), nn.Linear(4, 3, bias=False), nn.ELU(0.5),
+                        nn.Linear(3, 6)).eval()
+    wide = nn.Sequential(nn.Linear(2, 2), nn.ReLU()).double()
+    got, problems = carry(tmp_path, {"net": net, "wide": wide})
+    assert problems == {}
+    x = torch.rand(5, 6)
+    assert type(got["net"]) is nn.Sequential and not got["net"].training
+    assert [type(m) for m in got["net"]] == [type(m) for m in net] and got["net"][2].p == 0.2 and got["net"][4].alpha == 0.5
+    assert got["net"][3].bias is None and torch.equal(got["net"](x), net(x))
+    assert got["wide"][0].weight.dtype == torch.float64
+
+
+def test_a_sequential_with_a_layer_of_the_notebooks_own_or_a_subclass_does_not_cross(tmp_path):
+    from torch import nn
+
+    class Mine(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    class MySequential(nn.Sequential):
+        def forward(self, x):
+            return super().forward(x) + 1
+
+    got, problems = carry(tmp_path, {"custom": nn.Sequential(nn.Linear(2, 2), Mine()),
+                                     "sub": MySequential(nn.Linear(2, 2))})
+    assert set(problems) == {"custom", "sub"} and "custom" not in got and "sub" not in got
+    assert "layers of the kinds" in problems["custom"]["error"] and "MySequential" in problems["sub"]["error"]
+
+
 def test_a_pytorch_autorec_learner_comes_back_predicting_the_same_with_its_plain_attributes(tmp_path, small_data):
     from autorec_lib.config import TrainConfig
     from autorec_lib.matrix import RatingMatrix

@@ -211,6 +211,8 @@ def _encode_course(value, files: _Files, sub):
                 "output": [float(value.output.a), float(value.output.b)],
                 "sparse": _course_type(value, "autorec_lib.sparse", "SparseAutoRecLearner"),
                 "attributes": sub(attributes), "kind": type(value).__name__}
+    if _module("torch.nn") is not None and type(value) is _module("torch.nn").Sequential:  # torch's own layers
+        return _encode_sequential(value, files)
     if _course_type(value, "autorec_lib.trained", "TrainedModel"):
         name, path = files.new(".npz")
         value.save(path)
@@ -219,6 +221,32 @@ def _encode_course(value, files: _Files, sub):
     raise NotPlainData(f"a {kind.__module__}.{kind.__qualname__} cannot be carried out of the notebook as "
                        "plain data (numbers, strings, lists, dicts, arrays, data frames, tensors, and the course's "
                        "data, splits and trained runs can)")
+
+
+# The layers an ``nn.Sequential`` may hold to cross (a network written in the notebook, as chapter 6's
+# deeper model is): each is rebuilt in the grader from its kind, its sizes and its weights, so none of
+# the learner's code comes along. A layer of another kind (or a module class of the notebook's own)
+# cannot cross.
+SEQUENTIAL_LAYERS = {"Linear": ("in_features", "out_features"), "Sigmoid": (), "ReLU": (), "ELU": ("alpha",),
+                     "Tanh": (), "Identity": (), "Dropout": ("p",)}
+
+
+def _encode_sequential(value, files: _Files):
+    torch = _module("torch")
+    layers = []
+    for layer in value:
+        kind = type(layer)
+        if kind.__module__.split(".")[:2] != ["torch", "nn"] or kind.__name__ not in SEQUENTIAL_LAYERS:
+            raise NotPlainData(f"an nn.Sequential crosses only when it holds layers of the kinds "
+                               f"{', '.join(SEQUENTIAL_LAYERS)}; it holds a {kind.__module__}.{kind.__qualname__}")
+        entry = {"kind": kind.__name__, "args": {k: getattr(layer, k) for k in SEQUENTIAL_LAYERS[kind.__name__]}}
+        if kind.__name__ == "Linear":
+            name, path = files.new(".pt")
+            torch.save({k: v.detach().to("cpu").clone() for k, v in layer.state_dict().items()}, path)
+            entry["weights"], entry["args"]["bias"] = name, layer.bias is not None
+            entry["dtype"] = str(layer.weight.dtype).removeprefix("torch.")
+        layers.append(entry)
+    return {TAG: "sequential", "layers": layers, "training": bool(value.training)}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -513,6 +541,33 @@ class Decoder:
         model = AutoRec(**sub(obj["config"]))
         model.load_state_dict(state)
         return model.train(bool(obj["training"]))
+
+    def _sequential(self, obj, sub):
+        """An ``nn.Sequential`` of torch's own layers (:data:`SEQUENTIAL_LAYERS`), rebuilt from kinds, sizes and weights."""
+        import torch
+        from torch import nn
+
+        layers = []
+        for entry in obj["layers"]:
+            kind, args = entry["kind"], dict(entry["args"])
+            if kind not in SEQUENTIAL_LAYERS or set(args) - set(SEQUENTIAL_LAYERS[kind]) - {"bias"}:
+                raise NotPlainData(f"an nn.Sequential's layer {kind!r} is not one the grader rebuilds")
+            if not all(type(v) in (bool, int, float) for v in args.values()):
+                raise NotPlainData(f"an nn.Sequential's {kind} layer has settings that are not numbers")
+            if kind == "Linear":
+                dtype = getattr(torch, str(entry["dtype"]), None)
+                if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+                    raise NotPlainData("an nn.Sequential's Linear layer has no floating-point type")
+                layer = nn.Linear(int(args["in_features"]), int(args["out_features"]), bias=bool(args["bias"]),
+                                  dtype=dtype)
+                state = torch.load(self.file(entry["weights"]), map_location="cpu", weights_only=True)
+                if not (isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())):
+                    raise NotPlainData("a Linear layer's weights file holds more than its weights")
+                layer.load_state_dict(state)
+            else:
+                layer = getattr(nn, kind)(**args)
+            layers.append(layer)
+        return nn.Sequential(*layers).train(bool(obj["training"]))
 
     def _autoreclearner(self, obj, sub):
         """The library's PyTorch AutoRec learner with the network's weights, the matrix and the settings it
