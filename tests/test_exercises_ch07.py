@@ -750,6 +750,24 @@ def test_by_k_check_passes_what_crosses_to_the_grader(setup, lists, tmp_path, ca
     assert capsys.readouterr().out.startswith("correct:")
 
 
+def test_mrr_and_ndcg_checks_pass_what_crosses_to_the_grader(setup, lists, tmp_path, capsys):
+    """The three runs of `results` (biased MF's included) cross as checkpoints, and the checks make each
+    model's lists again from them. (The learner's functions cross as handles called in the kernel, where
+    the NDCG guard cannot watch calls; here they stay plain functions.)"""
+    from test_grading_units import carry
+
+    data, split, results = setup
+    _, valid_lists, _ = lists
+    user = most_relevant_user(split)
+    values = {"mrr": mrr_solution(valid_lists, split), "my_ndcg": ndcg_solution(user, valid_lists, split),
+              "results": results, "split": split, "data": data}
+    got, problems = carry(tmp_path, values, load_data=lambda name: data)
+    assert problems == {}
+    ch07.check_mrr(reciprocal_rank, got["mrr"], got["results"], got["split"], got["data"])
+    ch07.check_ndcg_by_hand(ndcg_by_hand, got["my_ndcg"], user, got["results"], got["split"], got["data"])
+    assert capsys.readouterr().out.count("correct:") == 2
+
+
 def test_no_failure_message_shows_the_expected_value(setup, lists):
     data, split, results = setup
     scores, valid_lists, seen = lists
