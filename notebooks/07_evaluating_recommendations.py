@@ -697,7 +697,7 @@ assert discount[K - 1] < discount[0] / 3
 # %%
 from autorec_lib.exercises import ch07
 
-ch07.check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, data)
+ch07.check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, results, split, data)
 
 # %% [markdown] tags=["solution"]
 # *What the solution shows.* This user has more than ten relevant validation movies, so the ideal
@@ -783,7 +783,7 @@ print(shown(ndcg_steps).to_string())
 # The **reciprocal rank** of a list is $1/j$ for the place $j$ (counting from 1) of its first
 # relevant movie among the first k, and 0 when none of them is relevant; the **mean reciprocal
 # rank** (MRR@k) averages it over users. Write `reciprocal_rank(recommended, relevant, k)` (a list
-# or array of items best first, a collection of relevant items, an int), then compute `mrr`, a dict
+# or array of items best first, a collection of relevant items (a list, an array or a set), an int), then compute `mrr`, a dict
 # with each of the four models' MRR@10 on the validation split, from `valid_lists`, over the same
 # users as the other metrics. Which model puts a relevant movie highest, and how does MRR relate
 # to the hit rate?
@@ -806,7 +806,7 @@ assert sorted(mrr, key=mrr.get, reverse=True) == ["I-AutoRec", "most popular", "
 {name: round(value, 4) for name, value in mrr.items()}
 
 # %%
-ch07.check_mrr(reciprocal_rank, mrr, valid_lists, split, data)
+ch07.check_mrr(reciprocal_rank, mrr, results, split, data)
 
 # %% tags=["answer"]
 # For the interpretation: neighbours in the MRR order, compared user by user.

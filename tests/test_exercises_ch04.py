@@ -1067,3 +1067,22 @@ def test_every_check_passes_without_reading_a_test_rating(setup, models, check, 
     blind = dataclasses.replace(split, test=split.test.assign(rating=np.nan))
     all_checks(models[0], blind, data)[check]()
     assert capsys.readouterr().out.startswith("correct:")
+
+
+def test_rounded_reads_the_value_alone():
+    """ch04.rounded, behind every "looks rounded" message of chapters 4 to 9: it takes the learner's value
+    only (an earlier version compared it with the expected value rounded, an oracle that gave the answer
+    away digit by digit), calls 3 to 6 decimals rounded, typed as a float32 or not, and not a guess of
+    fewer decimals nor an unrounded value."""
+    import inspect
+
+    assert list(inspect.signature(ch04.rounded).parameters) == ["value"]
+    for value, digits in ((0.343696, 6), (0.3437, 4), (np.float32(0.3437), 4), (3.3127, 4), (0.123, 3),
+                          (np.float32(2.40612), 5), (0.5, None), (0.01, None), (3.31, None), (1.0, None),
+                          (0.3436961234, None), (np.float32(0.34369612), None), (float("nan"), None)):
+        assert ch04.rounded(value) == digits, value
+    rng = np.random.default_rng(0)
+    unrounded = rng.uniform(0.5, 1.5, 2000)
+    assert not any(ch04.rounded(v) for v in unrounded)  # float64: never
+    flagged32 = np.mean([ch04.rounded(np.float32(v)) is not None for v in unrounded])
+    assert flagged32 < 0.03  # float32: seldom (and only asked about a value already found wrong)

@@ -3,7 +3,7 @@
 None needs a stored reference: each check recomputes what it compares from the learner's own
 objects (their trained models, their initial weights, their timings, their function, the
 gradients they fed) and never reads test ratings. A split handed in is rebuilt from
-its spec and compared part by part (:func:`course_split`), and a trained learner's matrix with the
+its spec and compared part by part (:func:`.ch04.notebook_split`), and a trained learner's matrix with the
 split's training ratings (:func:`trained_on`), so no check scores anything but the validation part.
 Timings are noisy, so no check compares a time with a reference: the hybridization check verifies
 the setup (one model hybridized, one not, same weights, same data, same epochs) through what Gluon
@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from . import array, changed_settings, fail, number, passed, valid_rmse
-from .ch04 import rounded
+from .ch04 import notebook_split, rounded
 
 # Exercise 1. The hybridized and the imperative model, trained for the same epoch from the same
 # weights on the same batches, do the same arithmetic: on ML-100K on the course's CPU their weights
@@ -77,34 +77,6 @@ MIN_RESOLVED = 100
 # --------------------------------------------------------------------------------------------
 # Guards shared with the checks of chapters 7 to 9 (candidates for exercises/__init__.py)
 # --------------------------------------------------------------------------------------------
-
-def course_split(split, data, what: str = "split"):
-    """``split``, refused unless its training and validation parts are exactly those that its spec
-    (``split.spec``, which :func:`splits.make_split` sets) builds from ``data``, compared by
-    :func:`ratings.ratings_digest`. A split whose validation part was replaced (by the test part, say)
-    is refused, so a check that scores ``split.valid`` scores validation ratings. The test part is not read."""
-    from ..ratings import ratings_digest
-    from ..registry import DataError
-    from ..splits import Split
-
-    if not isinstance(split, Split) or split.valid is None:
-        got = "a Split without a validation part" if isinstance(split, Split) else type(split).__name__
-        fail(f"{what} should be the Split that splits.make_split returns, with a validation part (as the "
-             f"notebook makes it), got {got}")
-    if split.spec is None:
-        fail(f"{what} has no spec, so the check cannot rebuild it: pass the split that splits.make_split returned")
-    try:
-        again = split.spec.make(data)
-    except (DataError, ValueError) as err:
-        fail(f"{what} cannot be rebuilt from the data you passed ({err}): pass the notebook's data and split")
-    for part in ("train", "valid"):
-        mine, theirs = getattr(split, part), getattr(again, part)
-        if theirs is None or ratings_digest(mine) != ratings_digest(theirs):
-            fail(f"{what}.{part} is not the part that its spec makes from the data: pass the split that "
-                 "splits.make_split returned, unchanged (its validation part is carved out of the training "
-                 "ratings, and the test part is never used for training or choosing)")
-    return split
-
 
 def names_used(function) -> set[str]:
     """The global and attribute names that a Python function's code refers to, its nested functions and
@@ -202,7 +174,7 @@ def check_hybridize(hybridized, imperative, seconds: dict, speedup: float, predi
         if not isinstance(learner, mb.AutoRecLearner):
             fail(f"{name} should be an mb.AutoRecLearner (the model, matrix, TrainConfig and context "
                  f"together), got {type(learner).__name__}")
-    course_split(split, data)
+    notebook_split(split, data)
     course = course_config("autorec", "item")
     for name, learner in (("hybridized", hybridized), ("imperative", imperative)):
         if learner.matrix.variant != "item":
@@ -323,7 +295,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
             fail(f"results[{fw!r}] was allowed {result.config.train.epochs} epochs; cap both runs at "
                  f"U_EPOCHS = {U_EPOCHS}, as the exercise asks")
 
-    course_split(split, data)
+    notebook_split(split, data)
     for fw, result in results.items():
         trained_on(result.learner, split, data, "user", f"results[{fw!r}]")
     valid = {fw: valid_rmse(result, split, data.scale, f"results[{fw!r}]") for fw, result in results.items()}
@@ -344,7 +316,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     if value < 0:
         fail(f"gap is {value:.4f}: give the absolute difference, abs(...)")
     if abs(value - expected) > RMSE_TOL:
-        if rounded(value, expected):
+        if rounded(value):
             fail(f"gap is {value:g}, which looks rounded: give the difference unrounded (round only what you print)")
         fail(f"gap is {value:.6f}, which is not the difference of the two runs' validation RMSEs: compare "
              "result.scores['valid'].rmse of each run (the best epoch's; never the test split)")

@@ -1,9 +1,12 @@
 """Check functions for the exercises of notebook 07 (evaluating recommendations).
 
 Every check recomputes the right answer with :mod:`autorec_lib.metrics` from the learner's own
-objects (their top-10 lists, their trained I-AutoRec, their functions) and the training and
-validation ratings; none needs a stored reference and none reads test ratings. The split handed
-in is rebuilt from its spec (``ch05.course_split``), so its validation part is the validation part.
+objects (their trained runs, from which it makes the top-10 lists again as Sec. 7.2 does, and their
+functions) and the training and validation ratings; none needs a stored reference and none reads
+test ratings. Exercise 1 refuses an ``ndcg_by_hand`` that calls an NDCG already written (the
+library's or scikit-learn's), seen by watching the calls while it runs, not by the names in its code. The split handed
+in must be the notebook's random split (any seed), rebuilt from its spec (``ch04.notebook_split``), so its
+validation part is the validation part.
 Exercises 1 and 3 also run the learner's function on cases of the check's own, chosen so that
 every plausible slip changes some answer; exercise 2 accepts every valid tie-break of equal scores.
 """
@@ -11,15 +14,20 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import sys
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
 
 from . import fail, number, passed, whole
-from .ch04 import course_run, rounded
-from .ch05 import course_split, names_used, trained_on
-from ..metrics import (RELEVANT_FROM, evaluate_ranking, item_popularity, ndcg_at_k, rated_mask, relevant_items,
-                       score_matrix, top_k)
+from . import result as result_of
+from . import trained_on as trained_with
+from .ch04 import course_run, notebook_split, rounded
+from .ch05 import trained_on
+from ..metrics import (RELEVANT_FROM, evaluate_ranking, item_popularity, ndcg_at_k, ranking_per_user,
+                       rated_mask, relevant_items, score_matrix, top_k)
 
 K = 10
 TOL = 1e-6  # the same lists scored again: equal up to rounding, float32 arithmetic included (~1e-7)
@@ -27,35 +35,95 @@ BY_K = (1, 5, 10, 20, 50)
 BY_K_MODELS = ("I-AutoRec", "most popular")
 BY_K_COLUMNS = ("precision", "recall", "ndcg")
 MRR_MODELS = ("I-AutoRec", "U-AutoRec", "biased MF", "most popular")
-LIBRARY_NDCG = {"ndcg_at_k", "ndcg_score", "evaluate_ranking", "ranking_per_user"}  # the library's, scikit-learn's
+# Exercise 1: NDCGs already written, which ndcg_by_hand must not call: the library's (by their code
+# objects, so a learner's own helper of the same name is no call of theirs) and scikit-learn's (by
+# name, in scikit-learn's files: it need not be imported before the learner's function runs).
+LIBRARY_NDCG = {f.__code__: f"metrics.{f.__name__}" for f in (ndcg_at_k, evaluate_ranking,
+                                                                   ranking_per_user)}
+SKLEARN_NDCG = ("ndcg_score", "dcg_score")
 SAMPLE_USERS = 8  # users on whose lists the learner's function is run, besides the check's own cases
 I_AUTOREC_HINT = "pass results['I-AutoRec'] of Sec. 7.2, trained with the course's settings"
 
 
-def _lists(valid_lists, name: str, split) -> np.ndarray:
-    """One model's top-10 lists from ``valid_lists``: shape, and no item rated in training."""
-    if not isinstance(valid_lists, dict) or name not in valid_lists:
-        fail(f"pass valid_lists, the dict of Sec. 7.2 with a top-{K} array per model (it needs {name!r})")
-    lists = np.asarray(valid_lists[name])
-    if lists.ndim != 2 or lists.shape[1] != K or not np.issubdtype(lists.dtype, np.integer):
-        fail(f"valid_lists[{name!r}] should be an integer array of shape (n_users, {K}), got {lists.shape}")
-    users = split.train["user"].to_numpy()
-    if lists.shape[0] <= users.max():
-        fail(f"valid_lists[{name!r}] has {lists.shape[0]} rows, fewer than the users of the split")
-    n_items = max(int(lists.max()), int(split.train["item"].max())) + 1
-    seen = rated_mask(split.train, lists.shape[0], n_items)
-    if np.take_along_axis(seen, np.maximum(lists, 0), 1)[lists >= 0].any():
-        fail(f"valid_lists[{name!r}] recommends movies the user rated in training: those are not candidates")
-    return lists
+# The trained runs of Sec. 7.2 (model type, variant), whose top-10 lists the checks of exercises 1 and 3
+# rebuild themselves (as Sec. 7.2 makes valid_lists), so that lists swapped between models are no answer.
+RUNS = {"I-AutoRec": ("autorec", "item"), "U-AutoRec": ("autorec", "user"), "biased MF": ("biased-mf", None)}
+RESULTS_HINT = "pass `results`, the dict of Sec. 7.2's trained runs"
+
+
+def _lists(results, name: str, split, data) -> np.ndarray:
+    """The top-10 validation lists of model ``name`` as Sec. 7.2 makes them (among the movies each user did
+    not rate in training, ties to the lower index), rebuilt from its run in ``results`` (most popular from
+    the training ratings). I-AutoRec must be the course's run; the others the right model trained on
+    ``split``."""
+    seen = rated_mask(split.train, data.n_users, data.n_items)
+    if name == "most popular":
+        scores = np.tile(item_popularity(split.train, data.n_items).astype(np.float64), (data.n_users, 1))
+        return top_k(scores, seen, K)
+    if not isinstance(results, dict) or name not in results:
+        fail(f"{RESULTS_HINT} (a dict with the keys {list(RUNS)}); it lacks {name!r}")
+    run, what = results[name], f"results[{name!r}]"
+    if name == "I-AutoRec":
+        course_run(run, name, split, data, what, hint=I_AUTOREC_HINT)
+    else:
+        result_of(run, what)
+        model_type, variant = RUNS[name]
+        if run.config.model_type != model_type or (variant and run.config.variant != variant):
+            fail(f"{what} is a {run.config.model_type} ({run.config.variant}) model, not {name}: are the runs "
+                 f"swapped? {RESULTS_HINT}")
+        trained_with(run, split, what)
+    return top_k(score_matrix(run.learner.predict, data.n_users, data.n_items), seen, K)
 
 
 def _call(function, args: tuple, call: str):
     """The learner's ``function`` called on copies of ``args`` (it may change what it is given); what it
     raised is reported as a failure naming the ``call``."""
+    return _watched_call(function, args, call)[0]
+
+
+def _library_ndcg(code) -> str | None:
+    """The name of the NDCG already written that ``code`` is, or None."""
+    if code in LIBRARY_NDCG:
+        return LIBRARY_NDCG[code]
+    if code.co_name in SKLEARN_NDCG and f"{os.sep}sklearn{os.sep}" in code.co_filename:
+        return f"sklearn.metrics.{code.co_name}"
+    return None
+
+
+def _watched_call(function, args: tuple, call: str):
+    """``(output, names)``: the learner's ``function`` called on copies of ``args``, and the NDCGs already
+    written that it called while it ran (seen by ``sys.setprofile``, whatever name or route reached them:
+    an alias, a module's ``__dict__``). Where the function runs elsewhere (a grader's kernel), no call
+    can be seen."""
+    args = copy.deepcopy(args)
+    seen: set[str] = set()
+    before = sys.getprofile()
+
+    def watch(frame, event, arg):
+        if event == "call":
+            name = _library_ndcg(frame.f_code)
+            if name:
+                seen.add(name)
+        if before is not None:
+            before(frame, event, arg)
+
+    sys.setprofile(watch)
     try:
-        return function(*copy.deepcopy(args))
+        output = function(*args)
     except Exception as err:  # the learner's own code: report what it raised
         fail(f"{call} raised {type(err).__name__}: {err}")
+    finally:
+        sys.setprofile(before)
+    return output, seen
+
+
+def _ndcg_call(ndcg_by_hand, args: tuple, call: str):
+    """The learner's ``ndcg_by_hand`` on ``args``, refused if it called an NDCG already written."""
+    output, library = _watched_call(ndcg_by_hand, args, call)
+    if library:
+        fail(f"ndcg_by_hand called {', '.join(sorted(library))}, an NDCG that is already written: the exercise asks "
+             "you to compute it yourself from the formulas of Sec. 7.1, with NumPy (your own helpers are welcome)")
+    return output
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,13 +192,9 @@ def _check_ndcg_function(ndcg_by_hand) -> None:
     """The learner's ``ndcg_by_hand(listed, held_out)`` on the check's own cases, against the library."""
     if not callable(ndcg_by_hand):
         fail(f"ndcg_by_hand should be a function, got {type(ndcg_by_hand).__name__}")
-    library = names_used(ndcg_by_hand) & LIBRARY_NDCG
-    if library:
-        fail(f"ndcg_by_hand calls {', '.join(sorted(library))}, an NDCG that is already written: the exercise asks "
-             "you to compute it yourself from the formulas of Sec. 7.1, with NumPy")
     for case, listed, held in _ndcg_cases():
         want = ndcg_at_k(listed, held.loc[held["rating"] >= RELEVANT_FROM, "item"].to_numpy(), K)
-        got = number(_call(ndcg_by_hand, (listed, held), f"ndcg_by_hand(listed, held_out) on {case}"),
+        got = number(_ndcg_call(ndcg_by_hand, (listed, held), f"ndcg_by_hand(listed, held_out) on {case}"),
                      f"ndcg_by_hand on {case}")
         if abs(got - want) <= TOL:
             continue
@@ -155,15 +219,16 @@ def most_relevant_user(relevant: dict) -> int:
     return max(relevant, key=lambda u: (len(relevant[u]), -u))
 
 
-def check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, data) -> None:
+def check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, results, split, data) -> None:
     """Exercise 1: ``ndcg_by_hand(listed, held_out)``, NDCG@10 of a top-10 list for a user whose held-out
     ratings are the frame ``held_out`` (rows of ``split.valid``), and ``my_ndcg``, its value for
     I-AutoRec's list of ``ndcg_user`` (the user with the most relevant validation movies) on the
-    validation split. The function is also run on cases of the check's own and on some users' lists."""
-    course_split(split, data)
+    validation split; ``results``, Sec. 7.2's trained runs, from which the check makes I-AutoRec's lists
+    again. The function is also run on cases of the check's own and on some users' lists."""
+    notebook_split(split, data)
     _check_ndcg_function(ndcg_by_hand)
     user = whole(ndcg_user, "ndcg_user (a user index)")
-    lists = _lists(valid_lists, "I-AutoRec", split)
+    lists = _lists(results, "I-AutoRec", split, data)
     relevant = relevant_items(split.valid)
     if user not in relevant:
         fail(f"user {user} has no validation rating of 4 or more: NDCG is undefined for them")
@@ -174,7 +239,7 @@ def check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, dat
     by_user = dict(tuple(split.valid.groupby("user")))
     for u in sorted({*_some_users(relevant), user}):  # the learner's function on real lists, against the library
         call = f"ndcg_by_hand(valid_lists['I-AutoRec'][{u}], split.valid[split.valid['user'] == {u}])"
-        got = number(_call(ndcg_by_hand, (lists[u], by_user[u]), call), call)
+        got = number(_ndcg_call(ndcg_by_hand, (lists[u], by_user[u]), call), call)
         if abs(got - ndcg_at_k(lists[u], relevant[u], K)) > TOL:
             fail(f"{call} gives {got:.4f}, which is not NDCG@{K} of that list: your function passes the check's cases but not "
                  "this user's; look at what it assumes about the held-out frame (its rows, index and columns)")
@@ -186,7 +251,7 @@ def check_ndcg_by_hand(ndcg_by_hand, my_ndcg, ndcg_user, valid_lists, split, dat
                f"{len({*_some_users(relevant), user})} users' lists; NDCG@{K} of I-AutoRec's list for user {user} "
                f"is {expected:.4f}")
         return
-    if rounded(value, expected):
+    if rounded(value):
         fail(f"my_ndcg is {value:g}, which looks rounded: give the value unrounded (round only what you print)")
     mine = split.valid[split.valid["user"] == user]
     for hint, wrong in _ndcg_variants(listed, mine).items():
@@ -279,7 +344,6 @@ def check_by_k(by_k, result, split, data) -> None:
     if not isinstance(by_k, dict) or set(by_k) != set(BY_K_MODELS):
         fail(f"by_k should be a dict with exactly the keys {list(BY_K_MODELS)}, got "
              f"{sorted(by_k) if isinstance(by_k, dict) else type(by_k).__name__}")
-    course_split(split, data)
     course_run(result, "I-AutoRec", split, data, "results['I-AutoRec']", hint=I_AUTOREC_HINT)
     trained_on(result.learner, split, data, "item", "results['I-AutoRec']")
     frames = {name: _by_k_frame(frame, name) for name, frame in by_k.items()}
@@ -301,11 +365,8 @@ def check_by_k(by_k, result, split, data) -> None:
         right = inside(values[name], bounds[name])
         if right.all().all():
             continue
-        low, high = bounds[name]
-        looks_rounded = lambda v, k, c: any(abs(v - round(v, d)) < 1e-9 and low.loc[k, c] - 0.5 * 10 ** -d <= v
-                                            <= high.loc[k, c] + 0.5 * 10 ** -d for d in range(3, 7))
         wrong = [(k, c) for k in BY_K for c in BY_K_COLUMNS if not right.loc[k, c]]
-        if all(looks_rounded(values[name].loc[k, c], k, c) for k, c in wrong):
+        if all(rounded(values[name].loc[k, c]) for k, c in wrong):  # the values alone, not the bounds: no oracle
             k, c = wrong[0]
             fail(f"by_k[{name!r}].loc[{k}, {c!r}] is {values[name].loc[k, c]:g}, which looks rounded: give the "
                  "values unrounded (round only what you print)")
@@ -363,6 +424,16 @@ def _rr_hint(got: float, recommended, relevant, k: int) -> str:
     return "it is 1 / (the place of the first relevant item among the first k, counting from 1), or 0 without one"
 
 
+def _right_on_a_list(reciprocal_rank, recommended, relevant, k: int) -> bool:
+    """Whether the learner's function gives the right answer when the set ``relevant`` comes as a list."""
+    shown = f"{list(recommended)}, {sorted(relevant)}, {k}"
+    got = _call(reciprocal_rank, (recommended, sorted(relevant), k), f"reciprocal_rank({shown})")
+    try:
+        return math.isclose(float(got), _reciprocal_rank(recommended, relevant, k), rel_tol=RR_RTOL, abs_tol=1e-12)
+    except (TypeError, ValueError):
+        return False
+
+
 def _check_function(reciprocal_rank) -> None:
     if not callable(reciprocal_rank):
         fail(f"reciprocal_rank should be a function, got {type(reciprocal_rank).__name__}")
@@ -372,6 +443,11 @@ def _check_function(reciprocal_rank) -> None:
                      f"reciprocal_rank({shown})")
         want = _reciprocal_rank(recommended, relevant, k)
         if not math.isclose(got, want, rel_tol=RR_RTOL, abs_tol=1e-12):
+            if isinstance(relevant, AbstractSet) and _right_on_a_list(reciprocal_rank, recommended, relevant, k):
+                fail(f"reciprocal_rank({shown}) is {got:.4f}, which is not right, although it is right when the same "
+                     "relevant items come as a list: relevant may be any collection, a Python set included, and "
+                     "np.isin (like other NumPy functions) treats a set as one object, not as its items. Turn it "
+                     "into a list or an array first (list(relevant))")
             fail(f"reciprocal_rank({shown}) is {got:.4f}, which is not right: "
                  + _rr_hint(got, recommended, relevant, k))
 
@@ -385,17 +461,18 @@ def _mrr_answer(mrr) -> dict:
     return mrr
 
 
-def check_mrr(reciprocal_rank, mrr, valid_lists, split, data) -> None:
+def check_mrr(reciprocal_rank, mrr, results, split, data) -> None:
     """Exercise 3: the learner's ``reciprocal_rank`` (run on the check's cases, and on some users' lists
     of every model) and ``mrr``, each model's MRR@10 on the validation split over the users with a
-    relevant validation movie."""
-    course_split(split, data)
+    relevant validation movie; ``results``, Sec. 7.2's trained runs, from which the check makes each
+    model's lists again (most popular's from the training ratings)."""
+    notebook_split(split, data)
     _check_function(reciprocal_rank)
     mrr = _mrr_answer(mrr)
     relevant = relevant_items(split.valid)
     valid_users = split.valid["user"].unique()
     for name in MRR_MODELS:
-        lists = _lists(valid_lists, name, split)
+        lists = _lists(results, name, split, data)
         per_user = {u: _reciprocal_rank(lists[u], relevant.get(u, ()), K) for u in valid_users}
         for u in _some_users(relevant):
             call = f"reciprocal_rank(valid_lists[{name!r}][{u}], relevant[{u}], {K})"
@@ -407,7 +484,7 @@ def check_mrr(reciprocal_rank, mrr, valid_lists, split, data) -> None:
         value = number(mrr[name], f"mrr[{name!r}]", 0.0, 1.0)
         if abs(value - want) <= TOL:
             continue
-        if rounded(value, want):
+        if rounded(value):
             fail(f"mrr[{name!r}] is {value:g}, which looks rounded: give the values unrounded (round only what "
                  "you print)")
         if abs(value - float(np.mean(list(per_user.values())))) <= TOL:

@@ -1,16 +1,25 @@
 """Check functions for the exercises of notebook 09 (AutoRec among its peers, and how to reproduce a paper).
 
 Exercise 1 recomputes a mean and a standard deviation from the reproduction record (numbers
-written by ``scripts/reproduce.py``), once the record is shown to be whole (one test RMSE per seed
-of its protocol, and its own stored mean and sd); exercise 2 compares the choices with the pitfall
-each snippet commits, and says only whether all four are right (so that trying every option tells
-nothing about any one snippet); exercise 3 checks that the run is the course's I-AutoRec on the
+written by ``scripts/reproduce.py``), once the record is shown to be the course's: one test RMSE per
+seed of its protocol, its own stored mean and sd, and the tuned I-AutoRec's random-split test RMSEs
+those of the committed ``notebooks/results/reproduction.json`` (:data:`RECORD_DIGEST`; a test holds
+the two equal, so a new reproduction must update the digest). Exercise 2 compares the four choices
+with the pitfall each snippet commits and says only whether all four are right. It keeps no answer
+in plain text and no digest per snippet (those could be reversed one snippet at a time, 4 tries
+each), only one salted, deliberately slow digest of the four answers together
+(:func:`hashlib.pbkdf2_hmac`, :data:`SNIPPET_ITERATIONS` rounds of SHA-256, about half a second a
+try on the course's CPU). Its limit, plainly: the check runs on the learner's machine, so whatever it
+can verify a program can search for. Trying all 4^4 = 256 combinations, against the check or against
+the digest, takes about two minutes of computing there (less on a faster machine), and then gives all
+four answers; the check makes that slow and deliberate, not impossible. Exercise 3 checks that the run is the course's I-AutoRec on the
 split's training ratings, rebuilds its leaky input matrix and rescores the **validation** split. No
 check reads test ratings.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 
 import numpy as np
@@ -18,7 +27,7 @@ import pandas as pd
 
 from . import fail, number, passed
 from .ch04 import course_run, rounded
-from .ch05 import course_split, trained_on
+from .ch05 import trained_on
 from ..matrix import RatingMatrix
 from ..metrics import evaluate
 
@@ -59,20 +68,33 @@ SNIPPETS = {
           "model.weights = best_weights\n"
           "print('RMSE', rmse(model, test))"),
 }
-# The answers, not in plain text: the SHA-256 of "<snippet>:<pitfall>" for each snippet's pitfall.
-_SNIPPET_DIGESTS = {
-    "A": "29150c88a8496645c75cb8d53777486ba438097ecd2d5147f938ff2f3e276b67",
-    "B": "6a0cee7368067c1f2fa2efe28757cef4f50c5e9a8ae3b64f87053dbd656672a6",
-    "C": "8def39a2ae537052c632e5c93d477e9f522d744277a5b95d1d4e6c1d8414a3d8",
-    "D": "6cf534b93412cacb53f436201399d013fd7b33c34be9d05c4417475635a18835",
-}
+# The answers, not in plain text: PBKDF2-HMAC-SHA256 of "A=<pitfall>;B=<pitfall>;C=<pitfall>;D=<pitfall>"
+# (snippets in order), with this salt and this many rounds (twice OWASP's 2023 figure for PBKDF2-SHA256:
+# about 0.5 s a try on the course's 2-core CPU, measured 2026-12-05 under load).
+_SNIPPET_SALT = bytes.fromhex("3d6ded65f7389a5906d24e3251c73582")
+SNIPPET_ITERATIONS = 1_200_000
+_SNIPPETS_DIGEST = "40a1d582a502dfb30543dcc8a2c7a14cb01f7891bffca14bd1316ee7e14bf515"
 # One hint for every wrong choice: the three questions the exercise asks, naming no snippet.
 SNIPPETS_HINT = ("for each snippet ask what one row of the matrix fed to the network is, what the network reads "
                  "when it predicts a test rating, and on which split the reported epoch is chosen")
 
 
-def _digest(name: str, choice: str) -> str:
-    return hashlib.sha256(f"{name}:{choice}".encode()).hexdigest()
+def _snippets_digest(answers: dict) -> str:
+    """The slow digest of all four answers together (never of one alone)."""
+    text = ";".join(f"{name}={answers[name]}" for name in sorted(SNIPPETS))
+    return hashlib.pbkdf2_hmac("sha256", text.encode(), _SNIPPET_SALT, SNIPPET_ITERATIONS).hex()
+
+
+# Exercise 1: the committed record's tuned I-AutoRec random-split test RMSEs, one per seed: how many, and
+# the SHA-256 of their reprs joined by commas (_test_digest). A record that differs (made up, cut to fewer
+# seeds, or another reproduction) is refused. Rerunning scripts/reproduce.py changes them: then update both
+# (tests/test_exercises_ch09.py says so when they disagree with notebooks/results/reproduction.json).
+RECORD_SEEDS = 5
+RECORD_DIGEST = "241f2f15dbb9349fc386d66e82b7c1b5702ddd11cfe190ac43bca2934f3f9885"
+
+
+def _test_digest(values) -> str:
+    return hashlib.sha256(",".join(repr(float(v)) for v in values).encode()).hexdigest()
 
 
 def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str) -> dict:
@@ -91,7 +113,8 @@ def reproduction_runs(reproduction: dict, model: str, config: str, protocol: str
 
 def _whole_record(reproduction: dict, runs: dict) -> np.ndarray:
     """The tuned I-AutoRec's per-seed test RMSEs, refused unless the record is as written: one per seed
-    of the protocol, labelled by those seeds, and agreeing with the mean and sd stored beside them."""
+    of the protocol, labelled by those seeds, agreeing with the mean and sd stored beside them, and the
+    committed record's (:data:`RECORD_SEEDS`, :data:`RECORD_DIGEST`)."""
     seeds = reproduction.get("protocol", {}).get("seeds") if isinstance(reproduction.get("protocol"), dict) else None
     values = np.asarray(runs.get("test", []), dtype=np.float64)
     changed = ("the reproduction record's tuned I-AutoRec test RMSEs are not as scripts/reproduce.py wrote them "
@@ -99,13 +122,15 @@ def _whole_record(reproduction: dict, runs: dict) -> np.ndarray:
                "you change it (entry() hands you the record's own lists)")
     if not seeds or len(values) != len(seeds) or list(runs.get("labels", [])) != list(seeds):
         fail(changed.format(f"{len(values)} value(s) for the {len(seeds or [])} seeds of its protocol"))
-    if len(values) < 2:
-        fail("the reproduction record holds fewer than two seeds: an sd needs two")
     stored = (runs.get("test_mean"), runs.get("test_sd"))
     if not all(isinstance(v, (int, float)) for v in stored) or not (
             math.isclose(float(values.mean()), stored[0], rel_tol=1e-9)
             and math.isclose(float(values.std(ddof=1)), stored[1], rel_tol=1e-9)):
         fail(changed.format("they no longer give the mean and sd stored beside them"))
+    if len(values) != RECORD_SEEDS or _test_digest(runs.get("test", [])) != RECORD_DIGEST:
+        fail("the reproduction record's tuned I-AutoRec test RMSEs are not those of the course's record: pass "
+             "`repro` as the notebook loads it from notebooks/results/reproduction.json (a record made up, cut "
+             "to fewer seeds or written by another reproduction is not the one this exercise is about)")
     return values
 
 
@@ -121,7 +146,7 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
     values = _whole_record(reproduction, runs)
     want_mean, want_sd = float(values.mean()), float(values.std(ddof=1))
     if not math.isclose(mean, want_mean, abs_tol=STAT_TOL):
-        if rounded(mean, want_mean):
+        if rounded(mean):
             fail(f"seed_stats['mean'] is {mean:g}, which looks rounded: give it unrounded (round only what you print)")
         folds = reproduction_runs(reproduction, "I-AutoRec", "tuned", "folds")
         if math.isclose(mean, float(np.mean(folds["test"])), abs_tol=STAT_TOL):
@@ -136,7 +161,7 @@ def check_mean_sd(seed_stats, reproduction: dict) -> None:
         fail(f"seed_stats['mean'] is {mean:.6f}, which is not the mean of the tuned I-AutoRec's {len(values)} "
              "per-seed test RMSEs on the random splits")
     if not math.isclose(sd, want_sd, abs_tol=STAT_TOL):
-        if rounded(sd, want_sd):
+        if rounded(sd):
             fail(f"seed_stats['sd'] is {sd:g}, which looks rounded: give it unrounded (round only what you print)")
         if math.isclose(sd, float(values.std(ddof=0)), abs_tol=STAT_TOL):
             fail("seed_stats['sd'] divides by n (np.std's default); the spread of a few seeds is estimated "
@@ -162,7 +187,7 @@ def check_snippets(answers) -> None:
         choice = answers[name]
         if not isinstance(choice, str) or choice not in PITFALLS:
             fail(f"answers[{name!r}] = {choice!r} is not one of {sorted(PITFALLS)} (one string per snippet)")
-    if any(_digest(name, answers[name]) != _SNIPPET_DIGESTS[name] for name in SNIPPETS):
+    if not hmac.compare_digest(_snippets_digest(answers), _SNIPPETS_DIGEST):
         fail(f"not all four answers are right yet (the check does not say which, so that trying options tells "
              f"nothing): {SNIPPETS_HINT}")
     passed("each snippet is matched with the pitfall it commits, or with none (the solution notebook explains "
@@ -192,14 +217,13 @@ def check_leak_on_valid(leak, result, split, data) -> None:
     if not isinstance(leak, dict) or set(leak) != {"honest", "leaky"}:
         got = sorted(leak) if isinstance(leak, dict) else type(leak).__name__
         fail(f"leak should be a dict with exactly the keys 'honest' and 'leaky', got {got}")
-    course_split(split, data)
     course_run(result, "I-AutoRec", split, data, "the I-AutoRec result", hint=RUN_HINT)
     trained_on(result.learner, split, data, "item", "the I-AutoRec result")
     honest = number(leak["honest"], "leak['honest']", 0.0, 5.0)
     leaky = number(leak["leaky"], "leak['leaky']", 0.0, 5.0)
     want_honest = result.scores["valid"].rmse  # course_run rescored it on split.valid
     if not math.isclose(honest, want_honest, abs_tol=RMSE_TOL):
-        if rounded(honest, want_honest):
+        if rounded(honest):
             fail(f"leak['honest'] is {honest:g}, which looks rounded: give it unrounded (round only what you print)")
         fail(f"leak['honest'] is {honest:.4f}, which is not the run's own validation RMSE: take "
              "result.scores['valid'].rmse")
@@ -207,7 +231,7 @@ def check_leak_on_valid(leak, result, split, data) -> None:
     model = leaky_learner(result, inputs, data)
     want_leaky = evaluate(model.predict, split.valid, split.train, data.scale).rmse
     if not math.isclose(leaky, want_leaky, abs_tol=RMSE_TOL):
-        if rounded(leaky, want_leaky):
+        if rounded(leaky):
             fail(f"leak['leaky'] is {leaky:g}, which looks rounded: give it unrounded (round only what you print)")
         if math.isclose(leaky, want_honest, abs_tol=RMSE_TOL):
             fail("leak['leaky'] equals the honest score: build the learner on training + validation ratings "
