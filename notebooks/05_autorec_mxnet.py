@@ -397,8 +397,8 @@ assert valid_gap < 1e-4 and gap < 1e-4, f"the frameworks disagree by {max(valid_
 # computed with the same number of threads (the first cell asserts it), but one timing on a shared
 # CPU is noisy, and two frameworks in one process share its caches and allocator. A fair
 # comparison times each framework in a process of its own, over several runs, and reports their
-# spread; the README's speed table is measured that way. The line below is this one run's ratio,
-# no more.
+# spread; the speed table on the course's benchmarks page is measured that way. The line below is
+# this one run's ratio, no more.
 
 # %%
 # needs MXNet
