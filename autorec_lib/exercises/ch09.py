@@ -8,7 +8,7 @@ the two equal, so a new reproduction must update the digest). Exercise 2 compare
 with the pitfall each snippet commits and says only whether all four are right. It keeps no answer
 in plain text and no digest per snippet (those could be reversed one snippet at a time, 4 tries
 each), only one salted, deliberately slow digest of the four answers together
-(:func:`hashlib.pbkdf2_hmac`, :data:`SNIPPET_ITERATIONS` rounds of SHA-256, about half a second a
+(``hashlib.pbkdf2_hmac``, :data:`SNIPPET_ITERATIONS` rounds of SHA-256, about half a second a
 try on the course's CPU). Its limit, plainly: the check runs on the learner's machine, so whatever it
 can verify a program can search for. Trying all 4^4 = 256 combinations, against the check or against
 the digest, takes about two minutes of computing there (less on a faster machine), and then gives all
