@@ -558,6 +558,7 @@ def test_rprop_by_hand_hands_the_function_copies_of_its_cases():
 
     ch05.check_rprop_by_hand(mutating)  # every case still compared with torch on the unmutated gradients
     cases = ch05._cases()
+    assert len(seen) == len(cases) + 1  # the fixed cases, then one drawn at random
     assert all(np.array_equal(i, c[1]) and all(np.array_equal(a, b) for a, b in zip(g, c[2]))
                for (i, g), c in zip(seen, cases))
 
@@ -575,8 +576,147 @@ def test_rprop_by_hand_refuses_a_wrapper_of_torch_rprop():
             after.append(w.detach().numpy().copy())
         return after
 
-    with pytest.raises(CheckFailed, match="calls an Rprop optimizer"):
+    with pytest.raises(CheckFailed, match="ran torch.optim.Rprop while it computed"):
         ch05.check_rprop_by_hand(wrapped)
+
+
+def torch_rprop_by(make_optimizer):
+    """An answer that runs torch's Rprop, reached through ``make_optimizer(param, lr)``."""
+    import torch
+
+    def wrapped(initial, grads, lr):
+        w = torch.nn.Parameter(torch.tensor(initial, dtype=torch.float64))
+        opt, after = make_optimizer(w, lr), []
+        for g in grads:
+            w.grad = torch.tensor(g, dtype=torch.float64)
+            opt.step()
+            after.append(w.detach().numpy().copy())
+        return after
+
+    return wrapped
+
+
+def functional_rprop(initial, grads, lr):
+    """torch's functional Rprop, with the step sizes and memory kept by hand."""
+    import torch
+    from torch.optim.rprop import rprop
+
+    w = torch.tensor(initial, dtype=torch.float64)
+    prev, step, after = torch.zeros_like(w), torch.full_like(w, float(lr)), []
+    for g in grads:
+        rprop([w], [torch.tensor(g, dtype=torch.float64)], [prev], [step], [torch.tensor(0.0)],
+                   step_size_min=1e-6, step_size_max=50.0, etaminus=0.5, etaplus=1.2)
+        after.append(w.numpy().copy())
+    return after
+
+
+def test_rprop_by_hand_refuses_torch_rprop_reached_by_any_name():
+    """The reviewer's answers: each reaches torch's Rprop under a name other than `Rprop`, or through a helper."""
+    import functools
+
+    torch = pytest.importorskip("torch")
+    from torch.optim import Rprop as TorchRprop
+
+    def helper(w, lr):
+        return TorchRprop([w], lr=lr)
+
+    probe = type(torch.optim.Rprop([torch.nn.Parameter(torch.zeros(1))]))
+    answers = {"an alias": torch_rprop_by(lambda w, lr: TorchRprop([w], lr=lr)),
+               "a helper function": torch_rprop_by(helper),
+               "a partial": torch_rprop_by(lambda w, lr: functools.partial(TorchRprop, lr=lr)([w])),
+               "type() of a probe": torch_rprop_by(lambda w, lr: probe([w], lr=lr)),
+               "a module's __dict__": torch_rprop_by(lambda w, lr: vars(torch.optim)["Rp" + "rop"]([w], lr=lr)),
+               "the functional rprop": functional_rprop}
+    for how, answer in answers.items():
+        with pytest.raises(CheckFailed, match="ran torch.optim.Rprop while it computed") as err:
+            ch05.check_rprop_by_hand(answer)
+        assert "write the rules yourself" in str(err.value), how
+
+
+def test_rprop_by_hand_refuses_the_librarys_mxnet_rprop(mxnet_backend):
+    import mxnet as mx
+    from mxnet import gluon, nd
+
+    def library(initial, grads, lr):
+        param = gluon.Parameter("w", shape=np.shape(initial))
+        param.initialize(ctx=mx.cpu())
+        param.set_data(nd.array(initial, dtype="float64"))
+        opt, after = mxnet_backend.Rprop([param], lr), []
+        for g in grads:
+            param.grad()[:] = nd.array(g)
+            opt.step()
+            after.append(param.data().asnumpy().astype(float))
+        return after
+
+    with pytest.raises(CheckFailed, match="ran mxnet_backend.Rprop while it computed"):
+        ch05.check_rprop_by_hand(library)
+
+
+def test_rprop_by_hand_watching_leaves_a_profiler_already_set_in_place():
+    import sys
+
+    pytest.importorskip("torch")
+    calls = []
+
+    def profiler(frame, event, arg):
+        calls.append(event)
+
+    sys.setprofile(profiler)
+    try:
+        ch05.check_rprop_by_hand(rprop_numpy)
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert "call" in calls  # it still saw the calls made while the check watched
+
+
+def test_rprop_by_hand_refuses_a_table_of_the_fixed_cases_answers():
+    """A function that looks the fixed cases' answers up: the case drawn at random for each check has none."""
+    pytest.importorskip("torch")
+    def key(initial, grads, lr):
+        return np.asarray(initial).tobytes(), np.stack(grads).tobytes(), lr
+
+    table = {key(i, g, lr): ch05._torch_rprop_steps(i, g, lr, "float64") for _, i, g, lr in ch05._cases()}
+    with pytest.raises(CheckFailed, match="a random case drawn for this check"):
+        ch05.check_rprop_by_hand(lambda i, g, lr: table.get(key(i, g, lr), [np.array(i, float) for _ in g]))
+
+
+def test_rprop_by_hand_draws_a_new_case_for_each_check():
+    pytest.importorskip("torch")
+    seen = []
+
+    def recording(initial, grads, lr):
+        seen.append((np.array(initial, float), lr))
+        return rprop_numpy(initial, grads, lr)
+
+    ch05.check_rprop_by_hand(recording)
+    ch05.check_rprop_by_hand(recording)
+    first, second = seen[len(seen) // 2 - 1], seen[-1]
+    assert first[0].shape != second[0].shape or not np.array_equal(first[0], second[0])
+
+
+def clips_only_the_move(initial, grads, lr):
+    """The reviewer's slip: the stored step size is never clipped; only the move is."""
+    w, step, prev, after = np.array(initial, float), np.full(len(initial), float(lr)), np.zeros(len(initial)), []
+    for g in grads:
+        change = np.sign(g * prev)
+        step = step * np.where(change > 0, 1.2, np.where(change < 0, 0.5, 1.0))
+        g = np.where(change < 0, 0.0, g)
+        w = w - np.sign(g) * np.clip(step, 1e-6, 50.0)
+        prev = g
+        after.append(w.copy())
+    return after
+
+
+def test_rprop_by_hand_rejects_a_step_size_clipped_only_in_the_move():
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match="after the step size reached its upper bound") as err:
+        ch05.check_rprop_by_hand(clips_only_the_move)
+    assert ch05.SLIPS["clips only the move"] in str(err.value)
+    # both bounds are tested: each new case alone tells the slip from torch
+    for case, i, g, lr in ch05._cases():
+        if "after the step size reached" in case:
+            assert not ch05._same(clips_only_the_move(i, g, lr), ch05._torch_rprop_steps(i, g, lr, "float64")), case
 
 
 def test_rprop_by_hand_every_slip_changes_some_case():

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 
-from . import array, changed_settings, fail, number, passed, valid_rmse
+from . import array, changed_settings, fail, finished_training, number, passed, valid_rmse, watched_call
+from . import result as result_of
 from .ch04 import notebook_split, rounded
 
 # Exercise 1. The hybridized and the imperative model, trained for the same epoch from the same
@@ -57,7 +60,8 @@ REPLAY_RTOL = 1e-5
 # compared with torch.optim.Rprop replayed in float64. A float32 implementation drifts from it by a
 # relative 1e-7 per step (measured: below 3e-6 over the longest case); the rules it must follow
 # change a weight by a step size of at least 1e-6 of the case's learning rate. Hence a relative
-# tolerance of 1e-4 and an absolute one far below the smallest step of any case.
+# tolerance of 1e-4 and an absolute one far below the smallest step of any case. Besides the fixed
+# cases, each check draws one at random (_random_case), so that a table of answers cannot pass.
 BY_HAND_RTOL, BY_HAND_ATOL = 1e-4, 1e-12
 ETAS, STEP_BOUNDS = (0.5, 1.2), (1e-6, 50.0)  # torch.optim.Rprop's defaults, which the exercise uses
 
@@ -75,22 +79,8 @@ MIN_RESOLVED = 100
 
 
 # --------------------------------------------------------------------------------------------
-# Guards shared with the checks of chapters 7 to 9 (candidates for exercises/__init__.py)
+# A guard shared with the checks of chapters 7 to 9
 # --------------------------------------------------------------------------------------------
-
-def names_used(function) -> set[str]:
-    """The global and attribute names that a Python function's code refers to, its nested functions and
-    lambdas included (``torch.optim.Rprop(...)`` gives ``torch``, ``optim`` and ``Rprop``); empty for
-    anything that is not a plain function. A check reads it to refuse an answer that merely calls what
-    the check compares it with (a heuristic: it sees names, not what a name holds)."""
-    found, codes = set(), [getattr(function, "__code__", None)]
-    while codes:
-        code = codes.pop()
-        if code is not None:
-            found.update(code.co_names)
-            codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
-    return found
-
 
 def trained_on(learner, split, data, variant: str, what: str) -> None:
     """Refused unless ``learner`` trains on the matrix of ``split.train``'s ratings alone, one row per
@@ -338,11 +328,27 @@ def _cases() -> list[tuple[str, np.ndarray, list[np.ndarray], float]]:
     shrink = [np.array([1.0, 2.0]) * s for s in (1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 1)]  # halves to the lower bound
     # a zero gradient after a non-zero one: entry 0 right after its first gradient, entry 1 after its step grew
     pause = [np.array(g, float) for g in ([1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 1.0])]
+    # a step size held at a bound must be stored clipped, not only the move: past the upper bound a
+    # flip then halves the clipped size, and past the lower bound a kept sign then grows the clipped size
+    top = [np.array([1.0, -1.0])] * 14 + [np.array([-1.0, 1.0])] * 3
+    bottom = [np.array([1.0, -1.0]) * s for s in (1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 1, 1, 1, 1, 1)]
     return [("random gradients", rng.normal(size=6), random, 0.1),
             ("a sign change after a kept sign, and a zero gradient", np.array([0.5, -0.2, 0.1, 0.3]), flip, 0.1),
             ("a zero gradient after non-zero ones", np.array([0.2, -0.4]), pause, 0.1),
             ("twelve steps with the same sign (step size reaches its upper bound)", np.zeros(3), same, 10.0),
-            ("repeated sign changes (step size reaches its lower bound)", np.zeros(2), shrink, 1e-5)]
+            ("repeated sign changes (step size reaches its lower bound)", np.zeros(2), shrink, 1e-5),
+            ("a sign change after the step size reached its upper bound", np.zeros(2), top, 10.0),
+            ("a kept sign after the step size reached its lower bound", np.zeros(2), bottom, 1e-5)]
+
+
+def _random_case(rng: np.random.Generator) -> tuple[str, np.ndarray, list[np.ndarray], float]:
+    """A case drawn anew at each check (so that no table of the fixed cases' answers passes): random
+    weights and gradients, some entries keeping their sign for a while and some flipping or pausing at 0."""
+    size, steps = int(rng.integers(3, 9)), int(rng.integers(8, 16))
+    signs = np.where(rng.random((steps, size)) < 0.7, 1.0, -1.0).cumprod(axis=0)  # runs of kept signs, then flips
+    grads = signs * rng.uniform(0.1, 3.0, (steps, size)) * (rng.random((steps, size)) > 0.1)
+    return ("a random case drawn for this check", rng.normal(size=size), list(grads),
+            float(10 ** rng.uniform(-3, 0)))
 
 
 def _torch_rprop_steps(initial: np.ndarray, grads: list[np.ndarray], lr: float,
@@ -366,7 +372,7 @@ def _variant(initial: np.ndarray, grads: list[np.ndarray], lr: float, slip: str 
     (down, up), (low, high) = ETAS, STEP_BOUNDS
     if slip == "etas swapped":
         down, up = up, down
-    if slip == "no bounds":
+    if slip in ("no bounds", "clips only the move"):
         low, high = 0.0, np.inf
     w = np.array(initial, np.float64)
     step = np.full_like(w, 1.0 if slip == "step starts at 1" else lr)
@@ -385,6 +391,8 @@ def _variant(initial: np.ndarray, grads: list[np.ndarray], lr: float, slip: str 
             move = -np.sign(g) * step
         elif slip == "backtracks":  # Rprop+ : undo the last move where the sign flipped
             move = np.where(s < 0, -last_move, -np.sign(g) * step)
+        elif slip == "clips only the move":
+            move = np.where(s < 0, 0.0, -np.sign(g) * np.clip(step, *STEP_BOUNDS))
         else:
             move = np.where(s < 0, 0.0, -np.sign(g) * step)
         w = w + move
@@ -413,9 +421,25 @@ SLIPS = {
     "resets the step on a zero gradient": "a zero gradient leaves the step size as it is (sign(0 × anything) is 0: "
                                           "multiply by 1), and the weight does not move",
     "no bounds": "step sizes stay within torch's step_sizes=(1e-6, 50): clip them after each change",
+    "clips only the move": "the step size itself is clipped to [1e-6, 50] and stored clipped, not only the move: "
+                           "a step size kept beyond a bound takes several steps to come back inside it",
     "etas swapped": "a kept sign multiplies the step size by 1.2 and a sign change by 0.5, not the other way round",
     "step starts at 1": "every step size starts at the learning rate lr",
 }
+
+
+TORCH_RPROP_FILE = os.path.join("torch", "optim", "rprop.py")  # Rprop, its step and the functional rprop
+MXNET_BACKEND_FILE = Path(__file__).resolve().parent.parent / "mxnet_backend.py"
+
+
+def _rprop_code(code) -> str | None:
+    """The Rprop already written that ``code`` belongs to (torch's or the library's MXNet one), or None."""
+    filename = os.path.normpath(code.co_filename)
+    if filename.endswith(os.sep + TORCH_RPROP_FILE):
+        return "torch.optim.Rprop"
+    if code.co_qualname.split(".")[0] == "Rprop" and Path(filename).resolve() == MXNET_BACKEND_FILE:
+        return "mxnet_backend.Rprop"
+    return None
 
 
 def _steps_of(rprop_numpy, initial: np.ndarray, grads: list[np.ndarray], lr: float,
@@ -423,10 +447,10 @@ def _steps_of(rprop_numpy, initial: np.ndarray, grads: list[np.ndarray], lr: flo
     """The learner's function called on one case (on copies), its answer checked for form, and
     whether it lists one array object more than once (appended without a copy)."""
     call = f"rprop_numpy(initial, grads, lr={lr:g}) on {case}"
-    try:
-        answer = rprop_numpy(initial.copy(), [g.copy() for g in grads], lr)
-    except Exception as err:  # the learner's own code: report what it raised
-        fail(f"{call} raised {type(err).__name__}: {err}")
+    answer, rprops = watched_call(rprop_numpy, (initial, list(grads), lr), call, _rprop_code)
+    if rprops:
+        fail(f"rprop_numpy ran {' and '.join(sorted(rprops))} while it computed its answer, and the check compares "
+             "it with torch.optim.Rprop, so that would prove nothing: write the rules yourself, in NumPy")
     if isinstance(answer, np.ndarray) and answer.ndim == 2:
         answer = list(answer)
     if not isinstance(answer, (list, tuple)):
@@ -450,13 +474,13 @@ def check_rprop_by_hand(rprop_numpy) -> None:
     """Exercise 3: ``rprop_numpy(initial, grads, lr)`` returns the weights after each of the steps
     iRprop− takes from ``initial`` when fed the gradients ``grads`` (a list of arrays) at learning
     rate ``lr``, with ``torch.optim.Rprop``'s other defaults. The check calls it on cases of its
-    own and compares every step with ``torch.optim.Rprop``."""
+    own, one of them drawn at random for each check, and compares every step with ``torch.optim.Rprop``;
+    a function during whose run an Rprop already written ran (torch's, or the library's MXNet one) is
+    refused, whatever name reached it."""
     if not callable(rprop_numpy):
         fail(f"rprop_numpy should be a function, got {type(rprop_numpy).__name__}")
-    if "Rprop" in names_used(rprop_numpy):
-        fail("rprop_numpy calls an Rprop optimizer, and the check compares it with torch.optim.Rprop, so that would "
-             "prove nothing: write the rules yourself, in NumPy")
-    for case, initial, grads, lr in _cases():
+    cases = [*_cases(), _random_case(np.random.default_rng())]
+    for case, initial, grads, lr in cases:
         theirs, shared = _steps_of(rprop_numpy, initial, grads, lr, case)
         want = _torch_rprop_steps(initial, grads, lr, "float64")
         if _same(theirs, want):
@@ -481,8 +505,8 @@ def check_rprop_by_hand(rprop_numpy) -> None:
              "before; grow the step size by 1.2 (same sign), shrink it by 0.5 (sign change), clip it to "
              "[1e-6, 50]; move by −sign(gradient) × step size except on a sign change, and store the "
              "gradient (0 after a sign change)")
-    passed(f"your Rprop follows torch.optim.Rprop step for step on {len(_cases())} cases: sign changes, zero "
-           "gradients (first and after non-zero ones), and step sizes at both bounds")
+    passed(f"your Rprop follows torch.optim.Rprop step for step on {len(cases)} cases: sign changes, zero "
+           "gradients (first and after non-zero ones), step sizes at and back from both bounds, and a random case")
 
 
 # --------------------------------------------------------------------------------------------
