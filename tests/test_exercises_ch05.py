@@ -349,6 +349,28 @@ def test_user_autorec_rejects_frameworks_trained_for_different_epochs(mxnet_back
         ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
+@pytest.mark.parametrize("fw, trained, label", [("torch", {"epochs": 62}, {"epochs": ch05.U_EPOCHS}),
+                                                 ("mxnet", {"lr_schedule": "plateau"}, {"lr_schedule": "constant"})])
+def test_user_autorec_rejects_a_config_relabelled_after_training(mxnet_backend, small_data, small_split, fw, trained,
+                                                                 label):
+    """The reviewer's answers: a 62-epoch run, or one with a plateau schedule, relabelled as the course's."""
+    results, initial = user_results(small_data, small_split, changes={fw: trained})
+    results[fw] = dataclasses.replace(results[fw], config=results[fw].config.replace(**label))
+    with pytest.raises(CheckFailed, match=rf"results\['{fw}'\].config does not describe the model it carries"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
+def test_user_autorec_rejects_a_history_cut_short(mxnet_backend, small_data, small_split):
+    import copy
+
+    results, initial = user_results(small_data, small_split)
+    history = copy.deepcopy(results["mxnet"].history)
+    history.records = history.records[:-1]  # its last epoch dropped
+    results["mxnet"] = dataclasses.replace(results["mxnet"], history=history)
+    with pytest.raises(CheckFailed, match=r"results\['mxnet'\]'s history is not that of a run"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
 def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data, small_split):
     lower = {"lr": 1e-3}
     results, initial = user_results(small_data, small_split, changes={"torch": lower, "mxnet": lower})

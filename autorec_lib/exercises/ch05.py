@@ -258,7 +258,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     recomputed here from the trained models. Each framework's first epoch is replayed from
     ``initial`` (never scoring the test split) to confirm where it started."""
     from ..config import course_config
-    from ..experiment import Result, train
+    from ..experiment import train
 
     if not isinstance(results, dict) or set(results) != {"torch", "mxnet"}:
         keys = sorted(results) if isinstance(results, dict) else type(results).__name__
@@ -267,8 +267,7 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
     config = dataclasses.replace(course.net, n_inputs=data.n_items)
     course_train = course.train
     for fw, result in results.items():
-        if not isinstance(result, Result):
-            fail(f"results[{fw!r}] should be what experiment.train returns, got {type(result).__name__}")
+        result_of(result, f"results[{fw!r}]", warm_start_ok=True)  # its config is its learner's own
         if result.config.framework != fw:
             fail(f"results[{fw!r}] was trained with framework={result.config.framework!r}")
         if result.config.model_type != "autorec" or result.config.variant != "user":
@@ -284,6 +283,8 @@ def check_user_autorec(results: dict, initial: dict, gap: float, data, split) ->
         if result.config.train.epochs != U_EPOCHS:
             fail(f"results[{fw!r}] was allowed {result.config.train.epochs} epochs; cap both runs at "
                  f"U_EPOCHS = {U_EPOCHS}, as the exercise asks")
+        finished_training(result, f"results[{fw!r}]", "pass the Result that experiment.train returned for a run "
+                          f"capped at U_EPOCHS = {U_EPOCHS}, and train again rather than change it")
 
     notebook_split(split, data)
     for fw, result in results.items():
