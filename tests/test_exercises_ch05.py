@@ -827,11 +827,14 @@ def rprop_answer(initial, grads, lr=0.1, torch_lr=None, mx_grads=None, record="a
         elif record == "before":
             after_mx.append(before_mx)
             after_t.append(before_t)
-        else:  # no copy: every entry is the same live tensor
+        elif record == "live":  # no copy: every entry is the same live tensor
             after_mx.append(w_mx.data().asnumpy().copy())
             after_t.append(w_t.detach().numpy())
+        else:  # "live mxnet": every entry is the Parameter's own NDArray
+            after_mx.append(w_mx.data())
+            after_t.append(w_t.detach().numpy().copy())
     return {"lr": lr, "initial": initial, "grads": list(grads), "mxnet": after_mx, "torch": after_t,
-            "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_t))}
+            "max_diff": max(float(np.abs(getattr(a, "asnumpy", lambda: a)() - b).max()) for a, b in zip(after_mx, after_t))}
 
 
 @pytest.mark.parametrize("seed", UNSEEN_SEEDS)
@@ -887,10 +890,39 @@ def test_rprop_rejects_weights_recorded_before_each_step(mxnet_backend):
         ch05.check_rprop(rprop_answer(initial, grads, record="before"))
 
 
-def test_rprop_rejects_weights_recorded_without_a_copy(mxnet_backend):
+@pytest.mark.parametrize("record, name", [("live", "torch"), ("live mxnet", "mxnet")])
+def test_rprop_rejects_weights_recorded_without_a_copy_and_says_so(mxnet_backend, record, name):
+    """The reviewer's answers: torch's .detach().numpy() and MXNet's w.data(), appended without a copy."""
     initial, grads = rprop_grads(2)
-    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs"):
-        ch05.check_rprop(rprop_answer(initial, grads, record="live"))
+    with pytest.raises(CheckFailed, match=rf"answer\['{name}'\] holds the same array .* record a copy") as err:
+        ch05.check_rprop(rprop_answer(initial, grads, record=record))
+    assert "lr=" not in str(err.value) and "answer['grads']" not in str(err.value)
+
+
+def test_rprop_says_so_when_every_step_holds_the_same_weights_after_the_grader_copied_them(mxnet_backend):
+    """Once answers cross to the grader as plain data, the shared memory is gone: the equal steps still tell."""
+    initial, grads = rprop_grads(2)
+    answer = rprop_answer(initial, grads)
+    answer["torch"] = [answer["torch"][-1].copy() for _ in grads]
+    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs .*every step holds the same weights"):
+        ch05.check_rprop(answer)
+
+
+def test_rprop_accepts_steps_listed_as_rows_of_one_array(mxnet_backend, capsys):
+    """Rows of one stacked array share a base but not memory: they are not aliases."""
+    initial, grads = rprop_grads(3)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"], answer["torch"] = list(np.stack(answer["mxnet"])), list(np.stack(answer["torch"]))
+    ch05.check_rprop(answer)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("initial", [np.float32(0.5), np.zeros(0, np.float32)])
+def test_rprop_refuses_weights_that_are_not_a_vector(mxnet_backend, initial):
+    grads = [np.float32(g) for g in (1.0, 1.0, -1.0)]
+    answer = {"lr": 0.1, "initial": initial, "grads": grads, "mxnet": grads, "torch": grads, "max_diff": 0.0}
+    with pytest.raises(CheckFailed, match="1-D array"):
+        ch05.check_rprop(answer)
 
 
 def test_rprop_rejects_the_initial_weights_listed_as_a_step(mxnet_backend):
@@ -901,13 +933,41 @@ def test_rprop_rejects_the_initial_weights_listed_as_a_step(mxnet_backend):
         ch05.check_rprop(answer)
 
 
-@pytest.mark.parametrize("max_diff", [1.0, -1e-3, "0"])
+@pytest.mark.parametrize("max_diff", [1.0, -1e-3, "0", 1e-6, 1e-7])
 def test_rprop_rejects_a_wrong_max_diff(mxnet_backend, max_diff):
     initial, grads = rprop_grads(0)
     answer = rprop_answer(initial, grads)
     answer["max_diff"] = max_diff
     with pytest.raises(CheckFailed, match="max_diff"):
         ch05.check_rprop(answer)
+
+
+def test_rprop_rejects_a_guessed_max_diff_with_weights_near_1000(mxnet_backend, capsys):
+    """The reviewer's answer: weights near 1000 make float32's rounding 1e-3, yet max_diff is recomputed exactly."""
+    initial, grads = rprop_grads(7)
+    answer = rprop_answer(initial + np.float32(1000), grads, lr=1.0)
+    ch05.check_rprop(answer)  # resolved: the steps are far larger than the rounding
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="max_diff is 0.001, which is not"):
+        ch05.check_rprop({**answer, "max_diff": 1e-3})
+
+
+def test_rprop_accepts_max_diff_however_it_is_computed(mxnet_backend, capsys):
+    """A non-zero difference (MXNet's weights one float32 rounding off PyTorch's), computed in float64, in
+    float32, as a NumPy scalar or as a 0-d tensor: all accepted."""
+    import torch
+
+    initial, grads = rprop_grads(8)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"] = [np.nextafter(w, np.float32(np.inf)) for w in answer["mxnet"]]
+    mx, th = np.stack(answer["mxnet"]), np.stack(answer["torch"])
+    ways = [float(np.abs(mx.astype(float) - th).max()), np.abs(mx - th).max(),
+            torch.max(torch.abs(torch.from_numpy(mx) - torch.from_numpy(th))),
+            max(float(abs(a - b).max()) for a, b in zip(answer["mxnet"], answer["torch"]))]
+    assert ways[0] > 0
+    for value in ways:
+        ch05.check_rprop({**answer, "max_diff": value})
+    assert capsys.readouterr().out.count("correct:") == len(ways)
 
 
 def test_rprop_rejects_missing_keys(mxnet_backend):
@@ -966,3 +1026,14 @@ def test_rprop_messages_never_show_the_replayed_weights(mxnet_backend):
         with pytest.raises(CheckFailed) as err:
             ch05.check_rprop(wrong)
         assert not any(number in str(err.value) for number in shown), str(err.value)
+
+
+def test_rprop_messages_never_show_how_far_a_step_is_off(mxnet_backend):
+    """The reviewer's answer: with one weight, 'differs by up to X' gave the replayed weight away (a ± X)."""
+    grads = [np.array([g], np.float32) for g in (1.0, 1.0, -1.0, 1.0)]
+    answer = rprop_answer(np.array([0.5], np.float32), grads)
+    for name in ("mxnet", "torch"):
+        wrong = {**answer, name: [w + np.float32(0.0123) for w in answer[name]]}
+        with pytest.raises(CheckFailed, match="by more than float32 rounding") as err:
+            ch05.check_rprop(wrong)
+        assert "0.0123" not in str(err.value) and "0.012" not in str(err.value)
