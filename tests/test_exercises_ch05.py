@@ -349,6 +349,28 @@ def test_user_autorec_rejects_frameworks_trained_for_different_epochs(mxnet_back
         ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
 
 
+@pytest.mark.parametrize("fw, trained, label", [("torch", {"epochs": 62}, {"epochs": ch05.U_EPOCHS}),
+                                                 ("mxnet", {"lr_schedule": "plateau"}, {"lr_schedule": "constant"})])
+def test_user_autorec_rejects_a_config_relabelled_after_training(mxnet_backend, small_data, small_split, fw, trained,
+                                                                 label):
+    """The reviewer's answers: a 62-epoch run, or one with a plateau schedule, relabelled as the course's."""
+    results, initial = user_results(small_data, small_split, changes={fw: trained})
+    results[fw] = dataclasses.replace(results[fw], config=results[fw].config.replace(**label))
+    with pytest.raises(CheckFailed, match=rf"results\['{fw}'\].config does not describe the model it carries"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
+def test_user_autorec_rejects_a_history_cut_short(mxnet_backend, small_data, small_split):
+    import copy
+
+    results, initial = user_results(small_data, small_split)
+    history = copy.deepcopy(results["mxnet"].history)
+    history.records = history.records[:-1]  # its last epoch dropped
+    results["mxnet"] = dataclasses.replace(results["mxnet"], history=history)
+    with pytest.raises(CheckFailed, match=r"results\['mxnet'\]'s history is not that of a run"):
+        ch05.check_user_autorec(results, initial, valid_gap(results), small_data, small_split)
+
+
 def test_user_autorec_rejects_changed_training_options(mxnet_backend, small_data, small_split):
     lower = {"lr": 1e-3}
     results, initial = user_results(small_data, small_split, changes={"torch": lower, "mxnet": lower})
@@ -415,13 +437,18 @@ def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights(mxnet_bac
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights_on_real_data(mxnet_backend, ml100k):
+def test_user_autorec_rejects_an_mxnet_run_without_the_initial_weights_on_real_data(mxnet_backend, ml100k,
+                                                                                    monkeypatch):
     # on the small data the solution's raised output bias alone gives the missing weights away;
     # on ML-100K the check must tell MXNet's own draw from PyTorch's by the first epoch's loss
     split = splits.make_split(ml100k, "random", test_fraction=0.1, valid_fraction=0.1, seed=0)
     results, initial = user_results(ml100k, split, epochs=2, init_for=("torch",))
     for result in results.values():  # train briefly, but present the runs as capped at U_EPOCHS
         result.config = result.config.replace(epochs=ch05.U_EPOCHS)
+    # a relabelled config and a history shorter than its cap are refused (tested above): let these two
+    # through here, so that only the replay of the first epoch is under test
+    monkeypatch.setattr(ch05, "result_of", lambda value, what, warm_start_ok=False: value)
+    monkeypatch.setattr(ch05, "finished_training", lambda run, what, hint: None)
     with pytest.raises(CheckFailed, match=r"results\['mxnet'\] did not start from `initial`"):
         ch05.check_user_autorec(results, initial, valid_gap(results), ml100k, split)
 
@@ -558,6 +585,7 @@ def test_rprop_by_hand_hands_the_function_copies_of_its_cases():
 
     ch05.check_rprop_by_hand(mutating)  # every case still compared with torch on the unmutated gradients
     cases = ch05._cases()
+    assert len(seen) == len(cases) + 1  # the fixed cases, then one drawn at random
     assert all(np.array_equal(i, c[1]) and all(np.array_equal(a, b) for a, b in zip(g, c[2]))
                for (i, g), c in zip(seen, cases))
 
@@ -575,8 +603,159 @@ def test_rprop_by_hand_refuses_a_wrapper_of_torch_rprop():
             after.append(w.detach().numpy().copy())
         return after
 
-    with pytest.raises(CheckFailed, match="calls an Rprop optimizer"):
+    with pytest.raises(CheckFailed, match="ran torch.optim.Rprop while it computed"):
         ch05.check_rprop_by_hand(wrapped)
+
+
+def torch_rprop_by(make_optimizer):
+    """An answer that runs torch's Rprop, reached through ``make_optimizer(param, lr)``."""
+    import torch
+
+    def wrapped(initial, grads, lr):
+        w = torch.nn.Parameter(torch.tensor(initial, dtype=torch.float64))
+        opt, after = make_optimizer(w, lr), []
+        for g in grads:
+            w.grad = torch.tensor(g, dtype=torch.float64)
+            opt.step()
+            after.append(w.detach().numpy().copy())
+        return after
+
+    return wrapped
+
+
+def functional_rprop(initial, grads, lr):
+    """torch's functional Rprop, with the step sizes and memory kept by hand."""
+    import torch
+    from torch.optim.rprop import rprop
+
+    w = torch.tensor(initial, dtype=torch.float64)
+    prev, step, after = torch.zeros_like(w), torch.full_like(w, float(lr)), []
+    for g in grads:
+        rprop([w], [torch.tensor(g, dtype=torch.float64)], [prev], [step], [torch.tensor(0.0)],
+                   step_size_min=1e-6, step_size_max=50.0, etaminus=0.5, etaplus=1.2)
+        after.append(w.numpy().copy())
+    return after
+
+
+def test_rprop_by_hand_refuses_torch_rprop_reached_by_any_name():
+    """The reviewer's answers: each reaches torch's Rprop under a name other than `Rprop`, or through a helper."""
+    import functools
+
+    torch = pytest.importorskip("torch")
+    from torch.optim import Rprop as TorchRprop
+
+    def helper(w, lr):
+        return TorchRprop([w], lr=lr)
+
+    probe = type(torch.optim.Rprop([torch.nn.Parameter(torch.zeros(1))]))
+    answers = {"an alias": torch_rprop_by(lambda w, lr: TorchRprop([w], lr=lr)),
+               "a helper function": torch_rprop_by(helper),
+               "a partial": torch_rprop_by(lambda w, lr: functools.partial(TorchRprop, lr=lr)([w])),
+               "type() of a probe": torch_rprop_by(lambda w, lr: probe([w], lr=lr)),
+               "a module's __dict__": torch_rprop_by(lambda w, lr: vars(torch.optim)["Rp" + "rop"]([w], lr=lr)),
+               "the functional rprop": functional_rprop}
+    for how, answer in answers.items():
+        with pytest.raises(CheckFailed, match="ran torch.optim.Rprop while it computed") as err:
+            ch05.check_rprop_by_hand(answer)
+        assert "write the rules yourself" in str(err.value), how
+
+
+def test_rprop_by_hand_refuses_the_librarys_mxnet_rprop(mxnet_backend):
+    import mxnet as mx
+    from mxnet import gluon, nd
+
+    def library(initial, grads, lr):
+        param = gluon.Parameter("w", shape=np.shape(initial))
+        param.initialize(ctx=mx.cpu())
+        param.set_data(nd.array(initial, dtype="float64"))
+        opt, after = mxnet_backend.Rprop([param], lr), []
+        for g in grads:
+            param.grad()[:] = nd.array(g)
+            opt.step()
+            after.append(param.data().asnumpy().astype(float))
+        return after
+
+    with pytest.raises(CheckFailed, match="ran mxnet_backend.Rprop while it computed"):
+        ch05.check_rprop_by_hand(library)
+
+
+def test_rprop_by_hand_watching_leaves_a_profiler_already_set_in_place():
+    import sys
+
+    pytest.importorskip("torch")
+    calls = []
+
+    def profiler(frame, event, arg):
+        calls.append(event)
+
+    sys.setprofile(profiler)
+    try:
+        ch05.check_rprop_by_hand(rprop_numpy)
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert "call" in calls  # it still saw the calls made while the check watched
+
+
+def test_rprop_by_hand_refuses_a_table_of_the_fixed_cases_answers():
+    """A function that looks the fixed cases' answers up: the case drawn at random for each check has none."""
+    pytest.importorskip("torch")
+    def key(initial, grads, lr):
+        return np.asarray(initial).tobytes(), np.stack(grads).tobytes(), lr
+
+    table = {key(i, g, lr): ch05._torch_rprop_steps(i, g, lr, "float64") for _, i, g, lr in ch05._cases()}
+    with pytest.raises(CheckFailed, match="a random case drawn for this check"):
+        ch05.check_rprop_by_hand(lambda i, g, lr: table.get(key(i, g, lr), [np.array(i, float) for _ in g]))
+
+
+def test_rprop_by_hand_draws_a_new_case_for_each_check():
+    pytest.importorskip("torch")
+    seen = []
+
+    def recording(initial, grads, lr):
+        seen.append((np.array(initial, float), lr))
+        return rprop_numpy(initial, grads, lr)
+
+    ch05.check_rprop_by_hand(recording)
+    ch05.check_rprop_by_hand(recording)
+    first, second = seen[len(seen) // 2 - 1], seen[-1]
+    assert first[0].shape != second[0].shape or not np.array_equal(first[0], second[0])
+
+
+def test_rprop_by_hand_random_cases_accept_float32_and_float64_answers():
+    """A weight passing near 0 keeps float32's absolute rounding of larger values: 1000 draws, none refused."""
+    pytest.importorskip("torch")
+    for seed in range(1000):  # seed 908 was refused with an absolute tolerance of 1e-12
+        _, initial, grads, lr = ch05._random_case(np.random.default_rng(seed))
+        want = ch05._torch_rprop_steps(initial, grads, lr, "float64")
+        atol = ch05._by_hand_atol(initial, want)
+        for answer in (rprop_numpy, rprop_torch_tensors):
+            got = [np.asarray(w, float) for w in answer(initial, grads, lr)]
+            assert ch05._same(got, want, atol), (seed, answer.__name__)
+
+
+def clips_only_the_move(initial, grads, lr):
+    """The reviewer's slip: the stored step size is never clipped; only the move is."""
+    w, step, prev, after = np.array(initial, float), np.full(len(initial), float(lr)), np.zeros(len(initial)), []
+    for g in grads:
+        change = np.sign(g * prev)
+        step = step * np.where(change > 0, 1.2, np.where(change < 0, 0.5, 1.0))
+        g = np.where(change < 0, 0.0, g)
+        w = w - np.sign(g) * np.clip(step, 1e-6, 50.0)
+        prev = g
+        after.append(w.copy())
+    return after
+
+
+def test_rprop_by_hand_rejects_a_step_size_clipped_only_in_the_move():
+    pytest.importorskip("torch")
+    with pytest.raises(CheckFailed, match="after the step size reached its upper bound") as err:
+        ch05.check_rprop_by_hand(clips_only_the_move)
+    assert ch05.SLIPS["clips only the move"] in str(err.value)
+    # both bounds are tested: each new case alone tells the slip from torch
+    for case, i, g, lr in ch05._cases():
+        if "after the step size reached" in case:
+            assert not ch05._same(clips_only_the_move(i, g, lr), ch05._torch_rprop_steps(i, g, lr, "float64")), case
 
 
 def test_rprop_by_hand_every_slip_changes_some_case():
@@ -665,11 +844,15 @@ def rprop_answer(initial, grads, lr=0.1, torch_lr=None, mx_grads=None, record="a
         elif record == "before":
             after_mx.append(before_mx)
             after_t.append(before_t)
-        else:  # no copy: every entry is the same live tensor
+        elif record == "live":  # no copy: every entry is the same live tensor
             after_mx.append(w_mx.data().asnumpy().copy())
             after_t.append(w_t.detach().numpy())
+        else:  # "live mxnet": every entry is the Parameter's own NDArray
+            after_mx.append(w_mx.data())
+            after_t.append(w_t.detach().numpy().copy())
     return {"lr": lr, "initial": initial, "grads": list(grads), "mxnet": after_mx, "torch": after_t,
-            "max_diff": max(float(np.abs(a - b).max()) for a, b in zip(after_mx, after_t))}
+            "max_diff": max(float(np.abs(getattr(a, "asnumpy", lambda: a)() - b).max())  # a live NDArray too
+                            for a, b in zip(after_mx, after_t))}
 
 
 @pytest.mark.parametrize("seed", UNSEEN_SEEDS)
@@ -725,10 +908,39 @@ def test_rprop_rejects_weights_recorded_before_each_step(mxnet_backend):
         ch05.check_rprop(rprop_answer(initial, grads, record="before"))
 
 
-def test_rprop_rejects_weights_recorded_without_a_copy(mxnet_backend):
+@pytest.mark.parametrize("record, name", [("live", "torch"), ("live mxnet", "mxnet")])
+def test_rprop_rejects_weights_recorded_without_a_copy_and_says_so(mxnet_backend, record, name):
+    """The reviewer's answers: torch's .detach().numpy() and MXNet's w.data(), appended without a copy."""
     initial, grads = rprop_grads(2)
-    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs"):
-        ch05.check_rprop(rprop_answer(initial, grads, record="live"))
+    with pytest.raises(CheckFailed, match=rf"answer\['{name}'\] holds the same array .* record a copy") as err:
+        ch05.check_rprop(rprop_answer(initial, grads, record=record))
+    assert "lr=" not in str(err.value) and "answer['grads']" not in str(err.value)
+
+
+def test_rprop_says_so_when_every_step_holds_the_same_weights_after_the_grader_copied_them(mxnet_backend):
+    """Once answers cross to the grader as plain data, the shared memory is gone: the equal steps still tell."""
+    initial, grads = rprop_grads(2)
+    answer = rprop_answer(initial, grads)
+    answer["torch"] = [answer["torch"][-1].copy() for _ in grads]
+    with pytest.raises(CheckFailed, match=r"answer\['torch'\] after step 1 differs .*every step holds the same"):
+        ch05.check_rprop(answer)
+
+
+def test_rprop_accepts_steps_listed_as_rows_of_one_array(mxnet_backend, capsys):
+    """Rows of one stacked array share a base but not memory: they are not aliases."""
+    initial, grads = rprop_grads(3)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"], answer["torch"] = list(np.stack(answer["mxnet"])), list(np.stack(answer["torch"]))
+    ch05.check_rprop(answer)
+    assert capsys.readouterr().out.startswith("correct:")
+
+
+@pytest.mark.parametrize("initial", [np.float32(0.5), np.zeros(0, np.float32)])
+def test_rprop_refuses_weights_that_are_not_a_vector(mxnet_backend, initial):
+    grads = [np.float32(g) for g in (1.0, 1.0, -1.0)]
+    answer = {"lr": 0.1, "initial": initial, "grads": grads, "mxnet": grads, "torch": grads, "max_diff": 0.0}
+    with pytest.raises(CheckFailed, match="1-D array"):
+        ch05.check_rprop(answer)
 
 
 def test_rprop_rejects_the_initial_weights_listed_as_a_step(mxnet_backend):
@@ -739,13 +951,41 @@ def test_rprop_rejects_the_initial_weights_listed_as_a_step(mxnet_backend):
         ch05.check_rprop(answer)
 
 
-@pytest.mark.parametrize("max_diff", [1.0, -1e-3, "0"])
+@pytest.mark.parametrize("max_diff", [1.0, -1e-3, "0", 1e-6, 1e-7])
 def test_rprop_rejects_a_wrong_max_diff(mxnet_backend, max_diff):
     initial, grads = rprop_grads(0)
     answer = rprop_answer(initial, grads)
     answer["max_diff"] = max_diff
     with pytest.raises(CheckFailed, match="max_diff"):
         ch05.check_rprop(answer)
+
+
+def test_rprop_rejects_a_guessed_max_diff_with_weights_near_1000(mxnet_backend, capsys):
+    """The reviewer's answer: weights near 1000 make float32's rounding 1e-3, yet max_diff is recomputed exactly."""
+    initial, grads = rprop_grads(7)
+    answer = rprop_answer(initial + np.float32(1000), grads, lr=1.0)
+    ch05.check_rprop(answer)  # resolved: the steps are far larger than the rounding
+    assert capsys.readouterr().out.startswith("correct:")
+    with pytest.raises(CheckFailed, match="max_diff is 0.001, which is not"):
+        ch05.check_rprop({**answer, "max_diff": 1e-3})
+
+
+def test_rprop_accepts_max_diff_however_it_is_computed(mxnet_backend, capsys):
+    """A non-zero difference (MXNet's weights one float32 rounding off PyTorch's), computed in float64, in
+    float32, as a NumPy scalar or as a 0-d tensor: all accepted."""
+    import torch
+
+    initial, grads = rprop_grads(8)
+    answer = rprop_answer(initial, grads)
+    answer["mxnet"] = [np.nextafter(w, np.float32(np.inf)) for w in answer["mxnet"]]
+    mx, th = np.stack(answer["mxnet"]), np.stack(answer["torch"])
+    ways = [float(np.abs(mx.astype(float) - th).max()), np.abs(mx - th).max(),
+            torch.max(torch.abs(torch.from_numpy(mx) - torch.from_numpy(th))),
+            max(float(abs(a - b).max()) for a, b in zip(answer["mxnet"], answer["torch"]))]
+    assert ways[0] > 0
+    for value in ways:
+        ch05.check_rprop({**answer, "max_diff": value})
+    assert capsys.readouterr().out.count("correct:") == len(ways)
 
 
 def test_rprop_rejects_missing_keys(mxnet_backend):
@@ -804,3 +1044,14 @@ def test_rprop_messages_never_show_the_replayed_weights(mxnet_backend):
         with pytest.raises(CheckFailed) as err:
             ch05.check_rprop(wrong)
         assert not any(number in str(err.value) for number in shown), str(err.value)
+
+
+def test_rprop_messages_never_show_how_far_a_step_is_off(mxnet_backend):
+    """The reviewer's answer: with one weight, 'differs by up to X' gave the replayed weight away (a ± X)."""
+    grads = [np.array([g], np.float32) for g in (1.0, 1.0, -1.0, 1.0)]
+    answer = rprop_answer(np.array([0.5], np.float32), grads)
+    for name in ("mxnet", "torch"):
+        wrong = {**answer, name: [w + np.float32(0.0123) for w in answer[name]]}
+        with pytest.raises(CheckFailed, match="by more than float32 rounding") as err:
+            ch05.check_rprop(wrong)
+        assert "0.0123" not in str(err.value) and "0.012" not in str(err.value)

@@ -491,3 +491,35 @@ def reference(chapter: str) -> dict:
     if not path.exists():
         fail(f"no reference answers stored for {chapter} ({path}); run `make reference`")
     return json.loads(path.read_text())
+
+
+def watched_call(function, args: tuple, call: str, spotted) -> tuple:
+    """``(output, seen)``: the learner's ``function`` called on deep copies of ``args`` (it may change what
+    it is given), and the names that ``spotted(code)`` gave the Python functions called while it ran (None
+    for code it does not look for), whatever name or route reached them: an alias, a helper, a lambda, a
+    ``functools.partial``, a module's ``__dict__``. Calls are seen by ``sys.setprofile`` (another profiler
+    already set still receives every event); code that runs elsewhere (a grader's kernel, a C extension's
+    insides) cannot be seen. What the function raised is reported as a failure naming the ``call``."""
+    import copy
+    import sys
+
+    args = copy.deepcopy(args)
+    seen: set[str] = set()
+    before = sys.getprofile()
+
+    def watch(frame, event, arg):
+        if event == "call":
+            name = spotted(frame.f_code)
+            if name:
+                seen.add(name)
+        if before is not None:
+            before(frame, event, arg)
+
+    sys.setprofile(watch)
+    try:
+        output = function(*args)
+    except Exception as err:  # the learner's own code: report what it raised
+        fail(f"{call} raised {type(err).__name__}: {err}")
+    finally:
+        sys.setprofile(before)
+    return output, seen
