@@ -12,16 +12,14 @@ every plausible slip changes some answer; exercise 2 accepts every valid tie-bre
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
-import sys
 from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
 
-from . import fail, number, passed, whole
+from . import fail, number, passed, watched_call, whole
 from . import result as result_of
 from . import trained_on as trained_with
 from .ch04 import course_run, notebook_split, rounded
@@ -78,7 +76,7 @@ def _lists(results, name: str, split, data) -> np.ndarray:
 def _call(function, args: tuple, call: str):
     """The learner's ``function`` called on copies of ``args`` (it may change what it is given); what it
     raised is reported as a failure naming the ``call``."""
-    return _watched_call(function, args, call)[0]
+    return watched_call(function, args, call, lambda code: None)[0]
 
 
 def _library_ndcg(code) -> str | None:
@@ -90,36 +88,9 @@ def _library_ndcg(code) -> str | None:
     return None
 
 
-def _watched_call(function, args: tuple, call: str):
-    """``(output, names)``: the learner's ``function`` called on copies of ``args``, and the NDCGs already
-    written that it called while it ran (seen by ``sys.setprofile``, whatever name or route reached them:
-    an alias, a module's ``__dict__``). Where the function runs elsewhere (a grader's kernel), no call
-    can be seen."""
-    args = copy.deepcopy(args)
-    seen: set[str] = set()
-    before = sys.getprofile()
-
-    def watch(frame, event, arg):
-        if event == "call":
-            name = _library_ndcg(frame.f_code)
-            if name:
-                seen.add(name)
-        if before is not None:
-            before(frame, event, arg)
-
-    sys.setprofile(watch)
-    try:
-        output = function(*args)
-    except Exception as err:  # the learner's own code: report what it raised
-        fail(f"{call} raised {type(err).__name__}: {err}")
-    finally:
-        sys.setprofile(before)
-    return output, seen
-
-
 def _ndcg_call(ndcg_by_hand, args: tuple, call: str):
     """The learner's ``ndcg_by_hand`` on ``args``, refused if it called an NDCG already written."""
-    output, library = _watched_call(ndcg_by_hand, args, call)
+    output, library = watched_call(ndcg_by_hand, args, call, _library_ndcg)
     if library:
         fail(f"ndcg_by_hand called {', '.join(sorted(library))}, an NDCG that is already written: the exercise asks "
              "you to compute it yourself from the formulas of Sec. 7.1, with NumPy (your own helpers are welcome)")
