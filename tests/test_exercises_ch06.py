@@ -63,12 +63,27 @@ def test_every_correct_masked_loss_passes(loss, capsys):
     (lambda p, t, m: ((p - t) * m) ** 2, "single number"),
     (lambda p, t, m: (((p - t) * m) ** 2).sum().item(), "carries no gradient"),
     (lambda p, t, m: (((p - t).detach() * m) ** 2).sum() + 0 * p.sum(), "notebook 03|gradient"),
+    (lambda p, t, m: (((p - t) * (t > 0)) ** 2).sum(), "tell observed entries by the mask"),
+    (lambda p, t, m: (((p - t) * (t != 0)) ** 2).sum(), "tell observed entries by the mask"),
+    (lambda p, t, m: torch.where(t > 0, p - t, torch.zeros_like(p)).pow(2).sum(), "tell observed entries by the mask"),
 ], ids=["mean-over-observed", "mean-over-all-masked", "mean-over-all", "no-mask", "mask-on-target-only",
-        "mse-loss-unmasked", "root", "no-sum", "python-float", "detached"])
+        "mse-loss-unmasked", "root", "no-sum", "python-float", "detached", "target-above-0-as-mask",
+        "target-not-0-as-mask", "where-target-above-0"])
 def test_masked_loss_mistakes_are_refused_without_the_expected_value(wrong, message):
     with pytest.raises(CheckFailed, match=message) as failure:
         ch06.check_masked_loss(wrong)
     assert not re.search(r"\d\.\d", str(failure.value)), str(failure.value)  # no number it computed
+
+
+def _in_place_on_pred(p, t, m):
+    p.sub_(t)
+    return ((p * m) ** 2).sum()
+
+
+@pytest.mark.parametrize("raises", [_in_place_on_pred, lambda p, t, m: ((p - t) @ m).sum()], ids=["in-place", "matmul"])
+def test_a_loss_that_raises_gets_a_check_message(raises):
+    with pytest.raises(CheckFailed, match="your loss raised"):
+        ch06.check_masked_loss(raises)
 
 
 def _zero_mask(p, t, m):

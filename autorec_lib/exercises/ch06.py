@@ -202,23 +202,37 @@ def global_mean_rmse(split: Split) -> float:
 
 def check_masked_loss(fn) -> None:
     """Exercise 1: calls ``fn(pred, target, mask)`` on small random AutoRec-shaped tensors (float32
-    and float64) and compares it with the library's data term, including its gradient. ``fn``
-    receives copies; the check computes its own answer on tensors ``fn`` never sees."""
+    and float64; targets on the rating scale, and targets mapped onto a sigmoid's range as exercise 4
+    feeds them, where an observed rating can be 0) and compares it with the library's data term,
+    including its gradient. ``fn`` receives copies; the check computes its own answer on tensors
+    ``fn`` never sees."""
     import torch
 
     from ..objective import masked_sse
 
-    for dtype in (torch.float32, torch.float64):
+    for dtype, mapped in ((torch.float32, False), (torch.float64, False), (torch.float32, True)):
         gen = torch.Generator().manual_seed(0)
         mask = (torch.rand(5, 7, generator=gen) < 0.4).to(dtype)
-        target = torch.randint(1, 6, (5, 7), generator=gen).to(dtype) * mask  # unobserved ratings are 0
-        base = 3 + torch.randn(5, 7, generator=gen, dtype=dtype)
+        mask[0, :2] = 1  # at least two observed entries, the first of them a lowest rating
+        ratings = torch.randint(1, 6, (5, 7), generator=gen).to(dtype)
+        ratings[0, 0] = 1
+        if mapped:  # exercise 4's targets: the lowest rating maps to 0, as an unobserved entry's target is
+            ratings = (ratings - 1) / 4
+        target = ratings * mask  # unobserved ratings are 0
+        base = (0.5 if mapped else 3) + torch.randn(5, 7, generator=gen, dtype=dtype) * (0.3 if mapped else 1)
+        inputs = f"{str(dtype).replace('torch.', '')} inputs" + (
+            " with targets mapped onto (0, 1), where an observed rating can be 0" if mapped else "")
         ref_pred = base.clone().requires_grad_()
         expected = masked_sse(ref_pred, target, mask)
         want = torch.autograd.grad(expected, ref_pred)[0]
         expected = expected.detach()
         pred, given_target, given_mask = base.clone().requires_grad_(), target.clone(), mask.clone()
-        value = fn(pred, given_target, given_mask)
+        try:
+            value = fn(pred, given_target, given_mask)
+        except Exception as err:  # noqa: BLE001  the learner's code: say what it raised, not a stack trace
+            fail(f"your loss raised {type(err).__name__} ({err}) on {inputs}: compute it with out-of-place "
+                 "tensor operations on pred, target and mask (an in-place operation on pred, which needs a "
+                 "gradient, is refused by PyTorch)")
         edited = [name for name, given, kept in (("pred", pred, base), ("target", given_target, target),
                                                  ("mask", given_mask, mask)) if not torch.equal(given.detach(), kept)]
         if edited:
@@ -240,9 +254,12 @@ def check_masked_loss(fn) -> None:
                 hint = "You averaged over all entries; add up the squared errors of the observed ones only."
             elif torch.allclose(v, unmasked, rtol=rtol):
                 hint = "Unobserved entries count in your loss: the mask must switch them off."
+            elif mapped and torch.allclose(v, masked_sse(base, target, (target != 0).to(dtype)), rtol=rtol):
+                hint = ("Observed ratings whose target is 0 do not count in your loss: tell observed entries by "
+                        "the mask, not by the target's value.")
             else:
                 hint = "Compare it with the paper's objective in notebook 03: what does it add up, and over which entries?"
-            fail(f"your loss (on {str(dtype).replace('torch.', '')} inputs) is not the masked squared error. {hint}")
+            fail(f"your loss (on {inputs}) is not the masked squared error. {hint}")
         if not value.requires_grad:
             fail("your loss has the right value but carries no gradient back to pred: is it detached from pred?")
         value.reshape(()).backward()
@@ -250,7 +267,8 @@ def check_masked_loss(fn) -> None:
             fail("unobserved entries receive gradient: the error of an unobserved entry must not count")
         if not torch.allclose(pred.grad, want, rtol=rtol, atol=rtol):
             fail("your loss has the right value but not the right gradient: is part of it detached from pred?")
-    passed("the masked loss matches on float32 and float64, and unobserved entries get zero gradient")
+    passed("the masked loss matches on float32 and float64, also where an observed target is 0, and unobserved "
+           "entries get zero gradient")
 
 
 # --- the split and the runs -------------------------------------------------------------------
