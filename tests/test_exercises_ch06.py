@@ -217,6 +217,31 @@ def test_a_config_with_other_training_settings_swapped_in_is_refused(fast, small
         ch06.check_table("hidden", _table(runs), runs, small[1])
 
 
+@pytest.mark.parametrize("field, trained, message", [
+    ("patience", 1, "is not that of a run that trained to early stopping"),
+    ("lr_schedule", "constant", "learning rate recorded by epoch"),
+    ("lr", 1e-3, "learning rate recorded by epoch"),
+    ("lr_factor", 0.1, "learning rate recorded by epoch"),
+])
+def test_a_run_relabelled_in_place_with_the_protocols_settings_is_refused(fast, small, hidden_runs, field, trained,
+                                                                          message):
+    """The second review's F5: config.train is the learner's own config, so one assignment relabels both; the
+    history (where early stopping fired, the lr column) still tells the settings it trained with."""
+    data, split = small
+    changed = hidden_run(data, split, 100, **{field: trained})
+    setattr(changed.config.train, field, getattr(ch06.train_config(), field))
+    runs = {**hidden_runs, 100: changed}
+    with pytest.raises(CheckFailed, match=f"100(:|'s history) .*{message}"):
+        ch06.check_table("hidden", _table(runs), runs, split)
+
+
+def test_the_recorded_lr_column_follows_the_plateau_rule_of_training_fit(fast, small, hidden_runs):
+    """The replay the check uses agrees with training.fit on every protocol run, and the runs did halve the rate."""
+    for r in hidden_runs.values():
+        assert ch06._lr_as_scheduled(r.history.records, r.config.train)
+        assert len({rec["lr"] for rec in r.history.records}) > 1
+
+
 def test_another_runs_config_swapped_in_is_refused(fast, small, hidden_runs):
     """The reviewer's F4: a run of another hidden size relabelled with the config of the size asked for."""
     fake = dataclasses.replace(hidden_runs[500], config=hidden_runs[20].config)

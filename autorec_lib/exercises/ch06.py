@@ -23,8 +23,8 @@ from ..experiment import Result, train
 from ..matrix import RatingMatrix
 from ..objective import OutputScale
 from ..splits import Split
-from . import (CheckFailed, course_split, fail, number, passed, rating_data, reference, result, trained_on,
-               valid_rmse, whole)
+from . import (CheckFailed, course_split, fail, finished_training, number, passed, rating_data, reference, result,
+               trained_on, valid_rmse, whole)
 
 # --- the protocol -----------------------------------------------------------------------------
 LR = 3e-3             # three times the course default, so that each run takes seconds
@@ -358,6 +358,11 @@ def _check_run(result, where: str, split: Split, lam: float | None = None, **mod
         got, want = getattr(cfg, name), getattr(expected_cfg, name)
         if got != want and not (isinstance(got, float) and math.isclose(got, want, rel_tol=1e-9)):
             fail(f"{where}: trained with {name}={got!r}, expected {want!r}; train every run with run(...)")
+    hint = "train every run with run(...) and pass its Result as it returned it, its config unchanged"
+    finished_training(result, where, hint)
+    if not _lr_as_scheduled(result.history.records, cfg):
+        fail(f"{where}: the learning rate recorded by epoch (its history's lr column) is not the one its config's "
+             f"schedule gives: {hint}")
     trained_on(result, split, where)
     matrix = result.learner.matrix
     if matrix.nnz != len(split.train):
@@ -370,6 +375,23 @@ def _check_run(result, where: str, split: Split, lam: float | None = None, **mod
     if not result.history.stopped_early:
         fail(f"{where}: training ran all {len(result.history.records)} epochs without early stopping; "
              "an unconverged run says nothing about the setting")
+
+
+def _lr_as_scheduled(records: list, cfg: TrainConfig) -> bool:
+    """Whether each epoch's recorded ``lr`` is the one ``cfg``'s schedule gives, replayed on the recorded
+    validation RMSEs (``training.fit``'s rule: with ``"plateau"``, times ``lr_factor`` once more than
+    ``lr_patience`` epochs in a row bring no better validation RMSE; else constant)."""
+    lr, best, bad = cfg.lr, math.inf, 0
+    for record in records:
+        got = record.get("lr")
+        if got is None or not math.isclose(got, lr, rel_tol=1e-9):
+            return False
+        if cfg.lr_schedule == "plateau":
+            current = record.get("valid_rmse", math.inf)
+            best, bad = (current, 0) if current < best else (best, bad + 1)
+            if bad > cfg.lr_patience:
+                lr, bad = lr * cfg.lr_factor, 0
+    return True
 
 
 def _check_answer_keys(answers: dict, keys: list) -> None:
