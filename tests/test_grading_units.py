@@ -454,3 +454,23 @@ def test_make_grade_runs_the_grader_in_the_course_environment(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     book = (tmp_path / "grades" / "gradebook.csv").read_text()
     assert "notes" in book and "not a notebook" in book
+
+
+def test_what_a_kernel_needs_from_a_scratch_folder_is_bound_back(tmp_path, monkeypatch):
+    """A course, its Python or its data under /tmp would vanish under the kernel's private /tmp: the sandbox
+    lists those folders (by their path or where their symlinks lead) to bind them back; others are left alone."""
+    import tempfile
+
+    from autorec_lib.grading import sandbox
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as scratch:
+        data = Path(scratch) / "data"
+        data.mkdir()
+        link = Path(scratch) / "link"
+        link.symlink_to(tmp_path)  # a scratch path that leads elsewhere still needs binding where it is
+        monkeypatch.setenv("AUTOREC_DATA", str(data))
+        monkeypatch.setenv("AUTOREC_CACHE", str(link))
+        needed = sandbox._needed_in_scratch()
+        assert str(data) in needed and str(link) in needed
+        monkeypatch.setenv("AUTOREC_DATA", "/usr")  # a folder outside every scratch folder
+        assert "/usr" not in sandbox._needed_in_scratch()

@@ -183,14 +183,31 @@ def _mount(libc, source: str | None, target: str, fstype: str | None, flags: int
         raise OSError(err, f"mount on {target}: {os.strerror(err)}")
 
 
+def _needed_in_scratch() -> list[str]:
+    """The folders a kernel needs that lie inside a scratch folder (a course cloned into /tmp, say): the
+    Python installation, the course's library and the data folder. Empty scratch folders would hide them,
+    so :func:`_hide` binds them back in place."""
+    needed = {sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])}
+    needed |= {os.environ[k] for k in ("AUTOREC_DATA", "AUTOREC_CACHE") if os.environ.get(k)}
+    inside = lambda path: any(path == s or path.startswith(s + os.sep) for s in SCRATCH)  # noqa: E731
+    return sorted({os.path.abspath(p) for p in needed
+                   if os.path.isdir(p) and (inside(os.path.abspath(p)) or inside(os.path.realpath(p)))}, key=len)
+
+
 def _hide(spec: dict) -> None:
-    """Empty tmpfs over the scratch and hidden folders, then the kernel's own folder bound back in place."""
+    """Empty tmpfs over the scratch and hidden folders (with what the kernel needs from a scratch folder
+    bound back first), then the kernel's own folder bound back in place."""
     libc = _libc()
     own = spec["own"]
     own_fd = os.open(own, os.O_RDONLY | os.O_DIRECTORY)
+    needed = [(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY)) for path in _needed_in_scratch()]
     for folder in SCRATCH:
         if os.path.isdir(folder) and not os.path.islink(folder):
             _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SCRATCH_SIZE}")
+    for path, fd in needed:
+        os.makedirs(path, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+        os.close(fd)
     for folder in spec["hide"]:
         if os.path.isdir(folder):
             _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
