@@ -746,10 +746,28 @@ def test_a_deep_model_that_raises_gets_a_check_message(fast, small):
         ch06.check_deep_model(model, data, None, None, split)
 
 
-@pytest.mark.parametrize("model", [lambda n: sequential(n), lambda n: AutoRec(n, ch06.DEEP_HIDDEN),
-                                   _RegisteredOutOfOrder, _Encoder, lambda n: sequential(n).double(),
-                                   lambda n: sequential(n).train(), lambda n: sequential(n).eval()],
-                         ids=["sequential", "library", "registered-out-of-order", "encoder-decoder", "float64",
+def test_the_librarys_own_deep_autorec_is_refused_as_not_built_by_the_learner(fast, small):
+    """Exercise 7 asks the learner to build the network; the library's AutoRec of the same shape computes the
+    same thing, and is refused by name once its structure is found right."""
+    data, split = small
+    with pytest.raises(CheckFailed, match="deep_model is the library's AutoRec: build the network yourself"):
+        ch06.check_deep_model(AutoRec(data.n_users, ch06.DEEP_HIDDEN), data, None, None, split)
+
+
+def test_the_librarys_loss_and_maps_are_refused_as_not_written_by_the_learner():
+    from autorec_lib.objective import OutputScale, masked_sse
+
+    with pytest.raises(CheckFailed, match="masked_sse is the library's function"):
+        ch06.check_masked_loss(masked_sse)
+    scale = OutputScale("sigmoid", (1.0, 5.0))
+    with pytest.raises(CheckFailed, match="to_decoder is the library's own map"):
+        ch06.check_decoder_map(scale.to_decoder, scale.to_rating, (1.0, 5.0))
+
+
+@pytest.mark.parametrize("model", [lambda n: sequential(n), _RegisteredOutOfOrder, _Encoder,
+                                   lambda n: sequential(n).double(), lambda n: sequential(n).train(),
+                                   lambda n: sequential(n).eval()],
+                         ids=["sequential", "registered-out-of-order", "encoder-decoder", "float64",
                               "in-train-mode", "in-eval-mode"])
 def test_a_deep_model_of_the_right_structure_gets_to_its_run(fast, small, model):
     data, split = small
@@ -853,3 +871,29 @@ def test_the_reference_solution_passes_live_on_an_unseen_seed(ml100k, group, k):
     value = result.scores["valid"].rmse
     ch06.check_table(group, {k: value}, {k: result}, split, [k])
     assert abs(value - e["valid"][e["n_reference"]]) < 1e-3
+
+
+def test_check_best_reads_the_tables_keys_and_the_choice_in_either_spelling(capsys):
+    """A table keyed as the study names settings ("500", (500,), "sigmoid/identity", "0.5") and a choice
+    typed another way name the same setting."""
+    ch06.check_best(500, {"20": .90, "100": .89, "500": .88}, "best hidden size")
+    ch06.check_best(500, {(20,): .90, (100,): .89, (500,): .88}, "best hidden size")
+    ch06.check_best(("sigmoid", "identity"), {"sigmoid/identity": .878, "identity/sigmoid": .896}, "best pair")
+    ch06.check_best(0.5, {"0.0": .879, "0.5": .875}, "best dropout rate")
+    assert capsys.readouterr().out.count("correct:") == 4
+    with pytest.raises(CheckFailed, match="not the one with the lowest"):
+        ch06.check_best(20, {"20": .90, "500": .88}, "best hidden size")
+
+
+def test_a_choice_that_is_not_a_settings_name_is_shown_by_its_type_only():
+    """A whole run chosen instead of its key holds its settings and scores: the message names its type."""
+    class Run:
+        def __repr__(self):
+            return "Run(lam=100.0, test_rmse=0.8831)"
+
+    for check in (lambda c: ch06.check_best(c, {0.0: .879, 0.5: .875}, "best dropout rate"),):
+        with pytest.raises(CheckFailed) as failure:
+            check(Run())
+        assert "lam=100" not in str(failure.value) and "0.8831" not in str(failure.value)
+        assert "Run" in str(failure.value)
+

@@ -523,3 +523,13 @@ def watched_call(function, args: tuple, call: str, spotted) -> tuple:
     finally:
         sys.setprofile(before)
     return output, seen
+
+
+def library_function(fn) -> bool:
+    """Whether ``fn`` is itself a function (or method) of the course library: an exercise that asks the
+    learner to write something refuses the library's own. A learner's function that only wraps one is
+    caught where a check watches the calls it makes (:func:`watched_call`)."""
+    import inspect
+
+    module = getattr(fn, "__module__", None) if inspect.isroutine(fn) else None
+    return bool(module) and module.split(".")[0] == "autorec_lib"

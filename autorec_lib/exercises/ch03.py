@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import array, fail, number, passed, whole
+from . import array, fail, library_function, number, passed, whole
 
 GRADIENT_KEYS = ("V", "mu", "W", "b")
 
@@ -192,13 +192,6 @@ def _library_entered(entered, within: str = "") -> list[str]:
     return sorted(found)
 
 
-def _is_library_function(fn) -> bool:
-    """Whether ``fn`` is itself a function of the course library (a learner's function wrapping one is
-    caught when it runs, by :func:`_traced_call`)."""
-    module = getattr(fn, "__module__", None) if inspect.isroutine(fn) else None
-    return bool(module) and module.split(".")[0] == "autorec_lib"
-
-
 def check_sigmoid_decoder_gradients(fn: Callable) -> None:
     """Exercise 1: ``fn(R, M, V, mu, W, b, lam)`` returns the hand-derived gradients of the objective
     with a sigmoid encoder *and* decoder as a dict ``{"V", "mu", "W", "b"}`` of NumPy arrays;
@@ -207,7 +200,7 @@ def check_sigmoid_decoder_gradients(fn: Callable) -> None:
     derivation."""
     if not callable(fn):
         fail(f"pass your gradient function itself (not its result), got {type(fn).__name__}")
-    if _is_library_function(fn):
+    if library_function(fn):
         fail(f"{fn.__name__} is the library's function: pass the function you wrote")
     try:
         inspect.signature(fn).bind(*PROBLEM_ARGS)
@@ -407,7 +400,7 @@ def check_parameter_counts(count_parameters: Callable, deep_count, data) -> None
     refused), and ``deep_count`` is I-AutoRec's count on ``data`` with 500-250-500."""
     if not callable(count_parameters):
         fail(f"pass your function count_parameters itself, got {type(count_parameters).__name__}")
-    if _is_library_function(count_parameters):
+    if library_function(count_parameters):
         fail(f"{count_parameters.__name__} is the library's function: pass the function you wrote")
     for n_inputs, hidden in (*CASES, *_random_cases()):
         out, entered = _traced_call(count_parameters, (n_inputs, hidden))

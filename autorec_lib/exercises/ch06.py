@@ -23,8 +23,8 @@ from ..experiment import Result, train
 from ..matrix import RatingMatrix
 from ..objective import OutputScale
 from ..splits import Split
-from . import (CheckFailed, course_split, fail, finished_training, number, passed, rating_data, reference, result,
-               trained_on, valid_rmse, whole)
+from . import (CheckFailed, course_split, fail, finished_training, library_function, number, passed, rating_data,
+               reference, result, shown, trained_on, valid_rmse, whole)
 from .ch04 import rounded
 
 # --- the protocol -----------------------------------------------------------------------------
@@ -211,6 +211,8 @@ def check_masked_loss(fn) -> None:
 
     from ..objective import masked_sse
 
+    if library_function(fn):
+        fail(f"{getattr(fn, '__name__', 'fn')} is the library's function: pass the loss you wrote")
     for dtype, mapped in ((torch.float32, False), (torch.float64, False), (torch.float32, True)):
         gen = torch.Generator().manual_seed(0)
         mask = (torch.rand(5, 7, generator=gen) < 0.4).to(dtype)
@@ -505,7 +507,7 @@ def check_lambda_choice(choice, table: dict, runs: dict, split: Split) -> None:
         _check_reported(lam, table, runs, split)
     lam_choice = _named_key(choice, keys)
     if lam_choice is None:
-        fail(f"you chose λ={choice!r}, which is not one of the λ you trained: choose among your grid's runs")
+        fail(f"you chose λ={_shown_choice(choice)}, which is not one of the λ you trained: choose among your grid's runs")
     best = min(keys, key=lambda lam: runs[lam].scores["valid"].rmse)
     if lam_choice != best:
         fail(f"λ={lam_choice:g} is not the λ with the lowest validation RMSE in your runs: choose by each run's "
@@ -543,8 +545,19 @@ def _names(choice, k) -> bool:
 
 
 def _named_key(choice, keys):
-    named = [k for k in keys if _names(choice, k)]
+    """The one key of ``keys`` that ``choice`` names, each spelled either way (a table keyed ``"500"`` or
+    ``(500,)`` and a choice of ``500``, a table keyed ``"sigmoid/identity"`` and a choice of a tuple)."""
+    named = [k for k in keys if _names(choice, k) or _names(k, choice)]
     return named[0] if len(named) == 1 else None
+
+
+def _shown_choice(choice) -> str:
+    """A learner's choice as a message may show it: a setting's name (a number, a string, or a short tuple
+    or list of them) as itself, anything else (a whole run, say, which holds its settings and its scores)
+    by its type alone."""
+    if isinstance(choice, (tuple, list)) and len(choice) <= 3 and all(shown(c) == repr(c) for c in choice):
+        return repr(choice)
+    return shown(choice)
 
 
 def check_best(choice, table: dict, what: str) -> None:
@@ -555,7 +568,7 @@ def check_best(choice, table: dict, what: str) -> None:
     values = {k: number(v, f"{what}: the table's value for {key(k)}", 0.0, 10.0) for k, v in table.items()}
     chosen = _named_key(choice, list(values))
     if chosen is None:
-        fail(f"{what}: you chose {choice!r}, which names none of the settings in your table "
+        fail(f"{what}: you chose {_shown_choice(choice)}, which names none of the settings in your table "
              f"({', '.join(map(key, values))}): choose one of its keys")
     best = min(values, key=values.get)
     if chosen != best:
@@ -597,6 +610,9 @@ def check_decoder_map(to_decoder, to_rating, scale: tuple[float, float]) -> None
     batch of rows with unrated entries (0), like ``train_rows``."""
     import torch
 
+    for name, fn in (("to_decoder", to_decoder), ("to_rating", to_rating)):
+        if library_function(fn):
+            fail(f"{name} is the library's own map (OutputScale's): pass the function you wrote")
     study_scale = tuple(reference("ch06")["settings"]["scale"])
     if tuple(number(v, "scale") for v in scale) != study_scale:
         fail(f"scale should be the data's rating scale (data.scale), not {tuple(scale)!r}")
@@ -766,6 +782,9 @@ def check_deep_model(model, data: RatingData, deep_run, deep_value, split: Split
                  "uses the encoder activation of the one-layer model, and its output the same decoder")
         fail("the shapes are right, but the model computes something else than Linear layers with the "
              "one-layer model's activation after every hidden layer: look at the order of your layers")
+    if isinstance(model, AutoRec):
+        fail("deep_model is the library's AutoRec: build the network yourself from nn.Linear layers and their "
+             "activations, as the exercise asks")
     _table_checks("deep", {"deep": deep_value}, {"deep": deep_run}, split, ["deep"])
     passed("the 500-250-500 model has the right structure, and its run is within tolerance of the reference")
 
