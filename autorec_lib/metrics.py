@@ -87,8 +87,8 @@ def whole_numbers(values, what: str) -> np.ndarray:
     if array.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(array) & (array == np.round(array)))
-        if bad.any():
-            raise ValueError(f"{what} must be whole numbers, got {array[bad][0]!r}")
+        if bad.any():  # the value as Python shows it (1.5), not as NumPy 2's repr does (np.float64(1.5))
+            raise ValueError(f"{what} must be whole numbers, got {array[bad][0].item()!r}")
     return array.astype(np.int64)
 
 
