@@ -840,10 +840,7 @@ def test_overlap_check_rejects_wrong_shared_ids_and_a_wrong_top_10(setup, models
 
 
 def test_overlap_check_names_indices_given_for_movielens_ids(setup, models):
-    data, split = setup
-    run = models[0]["I-AutoRec"]
-    user, recs = few_ratings_solution(run, data, split)
-    top = everyones_top_solution(run, data)
+    data, split, run, recs, top, _ = overlap_case(setup, models)
     as_indices = np.searchsorted(data.item_ids, top)
     assert not np.array_equal(as_indices, top)
     with pytest.raises(CheckFailed, match="indices"):
